@@ -1,0 +1,215 @@
+//! Layered configuration: built-in defaults < `crm.toml` < `CRM__...` environment < flags.
+//!
+//! Environment keys are nested with double underscores, e.g.
+//! `CRM__PROFILE__DATABASE_URL=postgres://...` or `CRM__TELEMETRY__OTLP_ENDPOINT=...`.
+//! Database URLs may hold passwords: `Debug` output redacts them.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context as _;
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{auth::AuthConfig, db::DbConfig, telemetry::TelemetryConfig};
+
+/// The whole suite's configuration.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Config {
+    /// Where embedded databases and the dev signing key live.
+    pub data_dir: PathBuf,
+    /// Logs and traces.
+    pub telemetry: TelemetryConfig,
+    /// Token verification.
+    pub auth: AuthConfig,
+    /// Request limits applied by every service.
+    pub limits: Limits,
+    /// The client profile service.
+    pub profile: ServiceConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./crm-data"),
+            telemetry: TelemetryConfig::default(),
+            auth: AuthConfig::default(),
+            limits: Limits::default(),
+            profile: ServiceConfig::on("127.0.0.1:50051"),
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (or `./crm.toml` if present), then `CRM__` variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("crm.toml")),
+        }
+        figment.merge(Env::prefixed("CRM__").split("__")).extract().context("reading configuration")
+    }
+
+    /// Database settings of a service; an empty URL means SQLite under `data_dir`.
+    pub fn database(&self, service: &ServiceConfig, file_name: &str) -> DbConfig {
+        let url = if service.database_url.is_empty() {
+            format!("sqlite:{}", self.data_dir.join(file_name).display())
+        } else {
+            service.database_url.clone()
+        };
+        DbConfig { url, max_connections: service.database_max_connections, ..DbConfig::default() }
+    }
+}
+
+/// Where one service listens and which database it owns.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ServiceConfig {
+    /// gRPC listen address.
+    pub listen: SocketAddr,
+    /// `postgres://...` for scale-out; empty for embedded SQLite in the data dir.
+    pub database_url: String,
+    /// Maximum database connections (readers on SQLite).
+    pub database_max_connections: u32,
+}
+
+impl ServiceConfig {
+    fn on(addr: &str) -> Self {
+        Self {
+            listen: addr.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
+            database_url: String::new(),
+            database_max_connections: 8,
+        }
+    }
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self::on("127.0.0.1:0")
+    }
+}
+
+impl std::fmt::Debug for ServiceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceConfig")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .finish()
+    }
+}
+
+/// Request limits every service enforces.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Limits {
+    /// Largest request or response message, bytes.
+    pub max_message_bytes: usize,
+    /// Requests served at once per service; more are shed with RESOURCE_EXHAUSTED.
+    pub max_concurrent_requests: usize,
+    /// Upper bound on any unary call, milliseconds (a shorter client deadline wins).
+    pub request_timeout_ms: u64,
+    /// Longest CEL filter accepted, characters.
+    pub max_filter_length: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 4 * 1024 * 1024,
+            max_concurrent_requests: 512,
+            request_timeout_ms: 30_000,
+            max_filter_length: 2_048,
+        }
+    }
+}
+
+/// Replaces the password of a URL with `****`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Reads a binary secret from `path`, creating it with `len` random bytes (mode 0600) if absent.
+pub fn load_or_create_secret(path: &Path, len: usize) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write as _;
+    if let Ok(bytes) = std::fs::read(path) {
+        anyhow::ensure!(bytes.len() >= 32, "secret file {} is too short", path.display());
+        return Ok(bytes);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut bytes = vec![0u8; len.max(32)];
+    rand::fill(&mut bytes[..]);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            Ok(bytes)
+        }
+        // Another process created it first: use theirs.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(std::fs::read(path)?),
+        Err(err) => Err(err).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/crm"), "postgres://app:****@db:5432/crm");
+        assert_eq!(redact_url("postgres://app@db/crm"), "postgres://app@db/crm");
+        let cfg = ServiceConfig { database_url: "postgres://a:pw@h/d".into(), ..ServiceConfig::default() };
+        assert!(!format!("{cfg:?}").contains("pw"));
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CRM__PROFILE__DATABASE_URL", "postgres://u@h/db");
+            jail.set_env("CRM__LIMITS__MAX_CONCURRENT_REQUESTS", "7");
+            let cfg = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(cfg.profile.database_url, "postgres://u@h/db");
+            assert_eq!(cfg.limits.max_concurrent_requests, 7);
+            assert_eq!(cfg.profile.listen.port(), 50051);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secret_is_created_once_and_reused() {
+        let dir = std::env::temp_dir().join(format!("crm-secret-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("k.key");
+        let first = load_or_create_secret(&path, 32).expect("create");
+        let second = load_or_create_secret(&path, 32).expect("reuse");
+        assert_eq!(first, second);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

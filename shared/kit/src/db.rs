@@ -1,0 +1,215 @@
+//! Database pools and migrations for both backends behind `sqlx::Any`.
+//!
+//! One SQL body serves SQLite (embedded default) and PostgreSQL (scale-out). SQLite runs in
+//! WAL mode with one writer connection and a pool of readers, so writers queue in-process
+//! instead of failing with SQLITE_BUSY; PostgreSQL uses one pool for both.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+use sqlx::{
+    AnyPool, Executor,
+    any::{AnyPoolOptions, install_default_drivers},
+    migrate::Migrator,
+};
+
+/// Which SQL engine a URL points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Detects the backend from a `sqlite:` or `postgres://` URL.
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            anyhow::bail!("unsupported database URL scheme (use sqlite: or postgres://)")
+        }
+    }
+
+    /// Lower-case name, for logs and test reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A service's migrations for each backend (`sqlx::migrate!` of its two folders).
+#[derive(Debug)]
+pub struct Migrations {
+    /// SQLite dialect.
+    pub sqlite: Migrator,
+    /// PostgreSQL dialect.
+    pub postgres: Migrator,
+}
+
+/// Pool settings of one service database.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct DbConfig {
+    /// `sqlite:/path/file.db` or `postgres://user@host/db`. Never logged.
+    pub url: String,
+    /// Maximum reader connections (PostgreSQL: total connections).
+    pub max_connections: u32,
+    /// How long a request waits for a connection before UNAVAILABLE.
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for DbConfig {
+    fn default() -> Self {
+        Self { url: String::new(), max_connections: 8, acquire_timeout_ms: 5_000 }
+    }
+}
+
+/// A service's database: a writer pool and a reader pool (the same pool on PostgreSQL).
+#[derive(Clone, Debug)]
+pub struct Db {
+    backend: Backend,
+    writer: AnyPool,
+    reader: AnyPool,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file if missing) without migrating.
+    pub async fn connect(cfg: &DbConfig) -> anyhow::Result<Self> {
+        install_default_drivers();
+        let backend = Backend::from_url(&cfg.url)?;
+        let timeout = Duration::from_millis(cfg.acquire_timeout_ms);
+        match backend {
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(cfg.max_connections.max(2))
+                    .acquire_timeout(timeout)
+                    .connect(&cfg.url)
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                Ok(Self { backend, writer: pool.clone(), reader: pool })
+            }
+            Backend::Sqlite => {
+                let url = sqlite_url(&cfg.url);
+                let writer = sqlite_pool(&url, 1, timeout).await?;
+                // WAL is a property of the file: set once by the writer, seen by readers.
+                writer.execute("PRAGMA journal_mode = WAL").await?;
+                let reader = sqlite_pool(&url, cfg.max_connections.max(1), timeout).await?;
+                Ok(Self { backend, writer, reader })
+            }
+        }
+    }
+
+    /// Connects and applies the kit's and the service's migrations.
+    pub async fn connect_and_migrate(cfg: &DbConfig, service: Migrations) -> anyhow::Result<Self> {
+        let db = Self::connect(cfg).await?;
+        db.migrate(service).await?;
+        Ok(db)
+    }
+
+    /// Applies the kit's tables (versions below 1000), then the service's (1000 and up).
+    pub async fn migrate(&self, service: Migrations) -> anyhow::Result<()> {
+        let (mut kit, mut own) = match self.backend {
+            Backend::Sqlite => (sqlx::migrate!("migrations/sqlite"), service.sqlite),
+            Backend::Postgres => (sqlx::migrate!("migrations/postgres"), service.postgres),
+        };
+        // Each migrator sees the other's versions as "missing": that is expected here.
+        kit.set_ignore_missing(true);
+        own.set_ignore_missing(true);
+        kit.run(&self.writer).await.context("applying kit migrations")?;
+        own.run(&self.writer).await.context("applying service migrations")?;
+        Ok(())
+    }
+
+    /// The backend kind.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Pool for transactions that write.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// Pool for reads.
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`) so that two processes can never deadlock upgrading a read lock.
+    pub async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
+        }
+    }
+
+    /// Whether the database answers a trivial query (for health checks).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.reader).await.is_ok()
+    }
+
+    /// Closes both pools, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+/// Adds `mode=rwc` so SQLite creates the file on first start.
+fn sqlite_url(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32, timeout: Duration) -> anyhow::Result<AnyPool> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(timeout)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
+                     PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .context("opening SQLite database")?;
+    Ok(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_backends_and_rejects_others() {
+        assert_eq!(Backend::from_url("sqlite:/tmp/x.db").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://u@h/db").ok(), Some(Backend::Postgres));
+        assert!(Backend::from_url("mysql://u@h/db").is_err());
+    }
+
+    #[test]
+    fn sqlite_url_gets_create_mode_once() {
+        assert_eq!(sqlite_url("sqlite:/d/p.db"), "sqlite:/d/p.db?mode=rwc");
+        assert_eq!(sqlite_url("sqlite:/d/p.db?mode=ro"), "sqlite:/d/p.db?mode=ro");
+    }
+}

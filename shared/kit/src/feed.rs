@@ -1,0 +1,188 @@
+//! The change feed: a transactional outbox whose sequence order is commit order.
+//!
+//! Each write appends its events inside its own transaction after bumping a single counter
+//! row. On PostgreSQL the row lock is held until commit, so a later sequence can never
+//! become visible before an earlier one: a consumer that reads `sequence > cursor` sees no
+//! gap and no repeat. SQLite has one writer, which gives the same order.
+
+use std::{collections::VecDeque, time::Duration};
+
+use futures::Stream;
+use sqlx::{Any, AnyPool, Row, Transaction};
+use tokio::sync::watch;
+
+use crate::{error::ApiResult, time::now_micros};
+
+/// One event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    /// Kind, e.g. "CREATED".
+    pub kind: &'a str,
+    /// Resource name that changed.
+    pub resource: &'a str,
+    /// The aggregate (e.g. the client) the resource belongs to.
+    pub aggregate: &'a str,
+    /// Request id of the write.
+    pub request_id: &'a str,
+    /// Encoded resource state after the change.
+    pub payload: Vec<u8>,
+}
+
+/// One committed event.
+#[derive(Debug, Clone)]
+pub struct FeedEvent {
+    /// Position in the feed.
+    pub sequence: i64,
+    /// Commit time, microseconds since the epoch.
+    pub commit_time: i64,
+    /// Kind, e.g. "CREATED".
+    pub kind: String,
+    /// Resource name that changed.
+    pub resource: String,
+    /// The aggregate the resource belongs to.
+    pub aggregate: String,
+    /// Request id of the write.
+    pub request_id: String,
+    /// W3C traceparent of the write.
+    pub traceparent: String,
+    /// Encoded resource state.
+    pub payload: Vec<u8>,
+}
+
+/// Appends events and wakes watchers in this process after commit.
+#[derive(Clone, Debug)]
+pub struct Feed {
+    committed: watch::Sender<i64>,
+    poll_interval: Duration,
+}
+
+impl Default for Feed {
+    fn default() -> Self {
+        Self::new(Duration::from_millis(500))
+    }
+}
+
+impl Feed {
+    /// A feed whose watchers also poll every `poll_interval` (for writes by other replicas).
+    pub fn new(poll_interval: Duration) -> Self {
+        let (committed, _) = watch::channel(0);
+        Self { committed, poll_interval }
+    }
+
+    /// Appends one event inside `tx`; returns its sequence.
+    pub async fn append(&self, tx: &mut Transaction<'_, Any>, event: NewEvent<'_>) -> ApiResult<i64> {
+        let sequence: i64 = sqlx::query_scalar(
+            "UPDATE feed_counter SET last_sequence = last_sequence + 1 WHERE id = 1 RETURNING last_sequence",
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO outbox (sequence, commit_time, kind, resource, aggregate, request_id, traceparent, payload) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(sequence)
+        .bind(now_micros())
+        .bind(event.kind)
+        .bind(event.resource)
+        .bind(event.aggregate)
+        .bind(event.request_id)
+        .bind(crate::telemetry::current_traceparent().unwrap_or_default())
+        .bind(event.payload)
+        .execute(&mut **tx)
+        .await?;
+        Ok(sequence)
+    }
+
+    /// Tells watchers in this process that a transaction with events has committed.
+    pub fn notify_committed(&self, sequence: i64) {
+        self.committed.send_if_modified(|last| {
+            let newer = sequence > *last;
+            if newer {
+                *last = sequence;
+            }
+            newer
+        });
+    }
+
+    /// Reads up to `limit` events after `after`, in order.
+    pub async fn read(pool: &AnyPool, after: i64, limit: i64) -> ApiResult<Vec<FeedEvent>> {
+        let rows = sqlx::query(
+            "SELECT sequence, commit_time, kind, resource, aggregate, request_id, traceparent, payload \
+             FROM outbox WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        rows.iter().map(row_to_event).collect()
+    }
+
+    /// Streams events after `after`: the backlog, then live events as they commit.
+    ///
+    /// Ends only when the receiver is dropped or a read fails (the error is yielded last).
+    pub fn watch(&self, pool: AnyPool, after: i64) -> impl Stream<Item = ApiResult<FeedEvent>> + Send + 'static {
+        let state = WatchState {
+            pool,
+            cursor: after,
+            buffer: VecDeque::new(),
+            committed: self.committed.subscribe(),
+            poll: self.poll_interval,
+            failed: false,
+        };
+        futures::stream::unfold(state, |mut s| async move {
+            if s.failed {
+                return None;
+            }
+            loop {
+                if let Some(event) = s.buffer.pop_front() {
+                    s.cursor = event.sequence;
+                    return Some((Ok(event), s));
+                }
+                // Mark the current value seen before reading, so a commit racing the read wakes us.
+                s.committed.borrow_and_update();
+                match Feed::read(&s.pool, s.cursor, WATCH_BATCH).await {
+                    Ok(events) if events.is_empty() => s.wait().await,
+                    Ok(events) => s.buffer.extend(events),
+                    Err(err) => {
+                        s.failed = true;
+                        return Some((Err(err), s));
+                    }
+                }
+            }
+        })
+    }
+}
+
+const WATCH_BATCH: i64 = 500;
+
+struct WatchState {
+    pool: AnyPool,
+    cursor: i64,
+    buffer: VecDeque<FeedEvent>,
+    committed: watch::Receiver<i64>,
+    poll: Duration,
+    failed: bool,
+}
+
+impl WatchState {
+    /// Waits for a local commit, or at most one poll interval (writes by other replicas).
+    async fn wait(&mut self) {
+        match tokio::time::timeout(self.poll, self.committed.changed()).await {
+            Ok(Ok(())) | Err(_) => {}
+            Ok(Err(_)) => tokio::time::sleep(self.poll).await,
+        }
+    }
+}
+
+fn row_to_event(row: &sqlx::any::AnyRow) -> ApiResult<FeedEvent> {
+    Ok(FeedEvent {
+        sequence: row.try_get("sequence")?,
+        commit_time: row.try_get("commit_time")?,
+        kind: row.try_get("kind")?,
+        resource: row.try_get("resource")?,
+        aggregate: row.try_get("aggregate")?,
+        request_id: row.try_get::<Option<String>, _>("request_id")?.unwrap_or_default(),
+        traceparent: row.try_get::<Option<String>, _>("traceparent")?.unwrap_or_default(),
+        payload: row.try_get("payload")?,
+    })
+}
