@@ -1,0 +1,282 @@
+//! CEL filters over a documented, flat view of a client (DESIGN §6).
+//!
+//! Filters are parsed and checked before use: only the variable `client`, only the fields
+//! listed in [`FILTER_FIELDS`], bounded length and size. They are evaluated in the service
+//! over rows read in key order, never turned into SQL.
+
+use cel::{
+    Context, Program, Value,
+    common::ast::{EntryExpr, Expr, IdedExpr},
+};
+use crm_kit::{ApiError, ApiResult};
+use crm_proto::crm::profile::v1::{Client, CustomerType, DecisionStyle, LifecycleStage};
+use serde::Serialize;
+
+/// Fields a filter may read, as `client.<field>`.
+pub const FILTER_FIELDS: [&str; 22] = [
+    "name",
+    "display_name",
+    "legal_name",
+    "registration_number",
+    "country_code",
+    "lei",
+    "customer_type",
+    "industry_code",
+    "region",
+    "city",
+    "annual_turnover_units",
+    "annual_turnover_currency",
+    "employee_count",
+    "branch_count",
+    "parent",
+    "relationship_manager",
+    "lifecycle_stage",
+    "credit_grade",
+    "decision_style",
+    "decision_cycle_days",
+    "labels",
+    "deleted",
+];
+
+/// Largest number of expression nodes accepted (bounds evaluation cost).
+const MAX_NODES: usize = 256;
+
+/// The flat view a filter sees. Enums are their names without prefix ("SME", "ACTIVE").
+#[derive(Serialize)]
+struct ClientView<'a> {
+    name: &'a str,
+    display_name: &'a str,
+    legal_name: &'a str,
+    registration_number: &'a str,
+    country_code: &'a str,
+    lei: &'a str,
+    customer_type: &'a str,
+    industry_code: &'a str,
+    region: &'a str,
+    city: &'a str,
+    annual_turnover_units: i64,
+    annual_turnover_currency: &'a str,
+    employee_count: i64,
+    branch_count: i64,
+    parent: &'a str,
+    relationship_manager: &'a str,
+    lifecycle_stage: &'a str,
+    credit_grade: &'a str,
+    decision_style: &'a str,
+    decision_cycle_days: i64,
+    labels: &'a std::collections::BTreeMap<String, String>,
+    deleted: bool,
+}
+
+fn enum_name(full: &str, prefix: &str) -> String {
+    full.strip_prefix(prefix).unwrap_or(full).to_owned()
+}
+
+/// A checked filter; the empty filter matches everything.
+pub struct ClientFilter {
+    program: Option<Program>,
+}
+
+impl std::fmt::Debug for ClientFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.program.is_some() { "ClientFilter(cel)" } else { "ClientFilter(all)" })
+    }
+}
+
+impl ClientFilter {
+    /// Parses and checks `source`; failures are INVALID_ARGUMENT on `filter` with the position.
+    pub fn parse(source: &str, max_len: usize) -> ApiResult<Self> {
+        let source = source.trim();
+        if source.is_empty() {
+            return Ok(Self { program: None });
+        }
+        if source.chars().count() > max_len {
+            return Err(ApiError::invalid("filter", format!("must be at most {max_len} characters")));
+        }
+        let program = Program::compile(source).map_err(|errs| {
+            let detail = errs
+                .errors
+                .iter()
+                .map(|e| format!("line {}, column {}: {}", e.pos.0, e.pos.1 + 1, e.msg))
+                .collect::<Vec<_>>()
+                .join("; ");
+            ApiError::invalid("filter", format!("not a valid CEL expression: {detail}"))
+        })?;
+        let mut check = Check { nodes: 0, problems: Vec::new() };
+        check.walk(program.expression(), &[]);
+        if check.nodes > MAX_NODES {
+            return Err(ApiError::invalid("filter", format!("is too complex (more than {MAX_NODES} nodes)")));
+        }
+        if let Some(problem) = check.problems.into_iter().next() {
+            return Err(ApiError::invalid("filter", problem));
+        }
+        Ok(Self { program: Some(program) })
+    }
+
+    /// Whether the filter accepts everything.
+    pub fn is_empty(&self) -> bool {
+        self.program.is_none()
+    }
+
+    /// Evaluates the filter on a client. A result that is not a boolean, or a runtime
+    /// error such as comparing a string with a number, is INVALID_ARGUMENT.
+    pub fn matches(&self, client: &Client) -> ApiResult<bool> {
+        let Some(program) = &self.program else { return Ok(true) };
+        let turnover = client.annual_turnover.as_ref();
+        let purchasing = client.purchasing.as_ref();
+        let customer_type = CustomerType::try_from(client.customer_type).map(|t| t.as_str_name()).unwrap_or_default();
+        let stage = LifecycleStage::try_from(client.lifecycle_stage).map(|t| t.as_str_name()).unwrap_or_default();
+        let style = purchasing
+            .and_then(|p| DecisionStyle::try_from(p.decision_style).ok())
+            .map(|s| s.as_str_name())
+            .unwrap_or_default();
+        let customer_type = enum_name(customer_type, "CUSTOMER_TYPE_");
+        let stage = enum_name(stage, "LIFECYCLE_STAGE_");
+        let style = enum_name(style, "DECISION_STYLE_");
+        let view = ClientView {
+            name: &client.name,
+            display_name: &client.display_name,
+            legal_name: &client.legal_name,
+            registration_number: &client.registration_number,
+            country_code: &client.country_code,
+            lei: &client.lei,
+            customer_type: &customer_type,
+            industry_code: &client.industry_code,
+            region: &client.region,
+            city: &client.city,
+            annual_turnover_units: turnover.map_or(0, |m| m.units),
+            annual_turnover_currency: turnover.map_or("", |m| m.currency_code.as_str()),
+            employee_count: client.employee_count,
+            branch_count: i64::from(client.branch_count),
+            parent: &client.parent,
+            relationship_manager: &client.relationship_manager,
+            lifecycle_stage: &stage,
+            credit_grade: &client.credit_grade,
+            decision_style: &style,
+            decision_cycle_days: purchasing.map_or(0, |p| i64::from(p.decision_cycle_days)),
+            labels: &client.labels,
+            deleted: client.delete_time.is_some(),
+        };
+        let mut context = Context::default();
+        context.add_variable("client", view).map_err(ApiError::internal)?;
+        match program.execute(&context) {
+            Ok(Value::Bool(b)) => Ok(b),
+            Ok(other) => {
+                Err(ApiError::invalid("filter", format!("must evaluate to a boolean, got {:?}", other.type_of())))
+            }
+            Err(err) => Err(ApiError::invalid("filter", format!("cannot be evaluated: {err}"))),
+        }
+    }
+}
+
+struct Check {
+    nodes: usize,
+    problems: Vec<String>,
+}
+
+impl Check {
+    /// Walks the expression; `locals` are comprehension variables in scope.
+    fn walk(&mut self, e: &IdedExpr, locals: &[&str]) {
+        self.nodes += 1;
+        match &e.expr {
+            Expr::Ident(name) if name != "client" && !locals.contains(&name.as_str()) => {
+                self.problems.push(format!("unknown variable '{name}': filters read fields of 'client'"));
+            }
+            Expr::Select(select) => {
+                if let Expr::Ident(root) = &select.operand.expr
+                    && root == "client"
+                    && !FILTER_FIELDS.contains(&select.field.as_str())
+                {
+                    self.problems.push(format!(
+                        "'client.{}' is not a filter field; use one of: {}",
+                        select.field,
+                        FILTER_FIELDS.join(", ")
+                    ));
+                }
+                self.walk(&select.operand, locals);
+            }
+            Expr::Call(call) => {
+                if let Some(target) = &call.target {
+                    self.walk(target, locals);
+                }
+                for arg in &call.args {
+                    self.walk(arg, locals);
+                }
+            }
+            Expr::List(list) => list.elements.iter().for_each(|x| self.walk(x, locals)),
+            Expr::Map(map) => {
+                for entry in &map.entries {
+                    if let EntryExpr::MapEntry(m) = &entry.expr {
+                        self.walk(&m.key, locals);
+                        self.walk(&m.value, locals);
+                    }
+                }
+            }
+            Expr::Comprehension(c) => {
+                let mut inner: Vec<&str> = locals.to_vec();
+                inner.push(&c.iter_var);
+                inner.push(&c.accu_var);
+                if let Some(v2) = &c.iter_var2 {
+                    inner.push(v2);
+                }
+                self.walk(&c.iter_range, locals);
+                for part in [&c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
+                    self.walk(part, &inner);
+                }
+            }
+            Expr::Struct(_) => self.problems.push("message construction is not allowed in filters".to_owned()),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crm_proto::google::r#type::Money;
+
+    fn client() -> Client {
+        Client {
+            display_name: "华信精密".into(),
+            country_code: "CN".into(),
+            industry_code: "6419".into(),
+            customer_type: CustomerType::Sme as i32,
+            annual_turnover: Some(Money { currency_code: "CNY".into(), units: 80_000_000, nanos: 0 }),
+            labels: [("segment".to_owned(), "niche".to_owned())].into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn evaluates_documented_fields() {
+        let c = client();
+        for (src, expected) in [
+            (r#"client.industry_code.startsWith("64") && client.annual_turnover_units > 50000000"#, true),
+            (r#"client.customer_type == "SME""#, true),
+            (r#"client.country_code in ["GB", "DE"]"#, false),
+            (r#"client.labels["segment"] == "niche""#, true),
+            (r#"!client.deleted"#, true),
+        ] {
+            let f = ClientFilter::parse(src, 2048).expect(src);
+            assert_eq!(f.matches(&c).expect(src), expected, "{src}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_filters_with_position_or_field() {
+        let err = ClientFilter::parse("client.country_code == ", 2048).expect_err("syntax");
+        assert!(err.violations()[0].description.contains("line 1"), "{:?}", err.violations());
+        let err = ClientFilter::parse("client.tax_id == 'x'", 2048).expect_err("unknown field");
+        assert_eq!(err.violations()[0].field, "filter");
+        assert!(ClientFilter::parse("other.x == 1", 2048).is_err());
+        assert!(ClientFilter::parse(&"a".repeat(3000), 2048).is_err());
+        assert!(ClientFilter::parse("client.labels.exists(k, k == 'segment')", 2048).is_ok());
+    }
+
+    #[test]
+    fn non_boolean_or_type_errors_are_invalid_argument() {
+        let c = client();
+        assert!(ClientFilter::parse("client.employee_count", 2048).expect("parse").matches(&c).is_err());
+        assert!(ClientFilter::parse("client.city > 3", 2048).expect("parse").matches(&c).is_err());
+    }
+}

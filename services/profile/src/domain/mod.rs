@@ -1,0 +1,11 @@
+//! Domain rules of the client record, independent of transport and storage.
+
+pub mod children;
+pub mod client;
+pub mod codes;
+pub mod filter;
+pub mod lei;
+pub mod lookup;
+pub mod mask;
+pub mod names;
+pub mod policy;

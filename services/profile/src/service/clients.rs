@@ -1,0 +1,284 @@
+//! Client calls: create, read, list, update, delete, undelete, lookup.
+
+use crm_kit::{ApiError, ApiResult, Violations, paging};
+use crm_proto::crm::profile::v1::{
+    BatchGetClientsRequest, BatchGetClientsResponse, Client, CreateClientRequest, DeleteClientRequest,
+    GetClientRequest, ListClientsRequest, ListClientsResponse, LookupClientRequest, UndeleteClientRequest,
+    UpdateClientRequest,
+};
+
+use super::{Caller, MAX_SCAN_PER_PAGE, ProfileApp, idempotency_of};
+use crate::{
+    domain::{client as rules, filter::ClientFilter, lookup, mask, names, policy},
+    store::{ChangeKind, ClientOrder, ClientScan, Cursor, ProfileStore, SortKey},
+};
+
+/// Parses `order_by`: one of the supported fields, optionally followed by `desc`/`asc`.
+fn parse_order(order_by: &str) -> ApiResult<(ClientOrder, bool)> {
+    let mut words = order_by.split_whitespace();
+    let field = words.next().unwrap_or("name");
+    let descending = match words.next() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(ApiError::invalid("order_by", "direction must be asc or desc")),
+    };
+    if words.next().is_some() {
+        return Err(ApiError::invalid("order_by", "order by one field only"));
+    }
+    let order = match field {
+        "name" => ClientOrder::Name,
+        "display_name" => ClientOrder::DisplayName,
+        "create_time" => ClientOrder::CreateTime,
+        "annual_turnover" => ClientOrder::AnnualTurnover,
+        other => {
+            return Err(ApiError::invalid(
+                "order_by",
+                format!("cannot order by {other}; use name, display_name, create_time or annual_turnover"),
+            ));
+        }
+    };
+    Ok((order, descending))
+}
+
+fn cursor_of(client: &Client, order: ClientOrder) -> Cursor {
+    let key = match order {
+        ClientOrder::Name => SortKey::None,
+        ClientOrder::DisplayName => SortKey::Text(client.display_name.to_lowercase()),
+        ClientOrder::CreateTime => SortKey::Int(client.create_time.as_ref().map_or(0, crm_kit::time::from_timestamp)),
+        ClientOrder::AnnualTurnover => SortKey::Int(client.annual_turnover.as_ref().map_or(0, |m| m.units)),
+    };
+    Cursor { key, id: client.name.trim_start_matches("clients/").to_owned() }
+}
+
+impl<S: ProfileStore> ProfileApp<S> {
+    /// Masks what the caller may not see and audits what it sees unmasked.
+    pub(super) async fn present(
+        &self,
+        caller: &Caller,
+        action: &'static str,
+        mut clients: Vec<Client>,
+    ) -> ApiResult<Vec<Client>> {
+        if policy::sees_sensitive(&caller.principal) {
+            let sensitive: Vec<&str> =
+                clients.iter().filter(|c| !c.tax_id.is_empty()).map(|c| c.name.as_str()).collect();
+            self.audit_sensitive_read(caller, action, &sensitive).await?;
+        } else {
+            clients.iter_mut().for_each(mask::client);
+        }
+        Ok(clients)
+    }
+
+    async fn present_one(&self, caller: &Caller, action: &'static str, client: Client) -> ApiResult<Client> {
+        let mut shown = self.present(caller, action, vec![client]).await?;
+        shown.pop().ok_or_else(|| ApiError::internal(anyhow::anyhow!("presented no client")))
+    }
+
+    /// CreateClient.
+    pub async fn create_client(&self, caller: &Caller, req: CreateClientRequest) -> ApiResult<Client> {
+        let Some(original) = req.client else { return Err(ApiError::invalid("client", "is required")) };
+        let idempotency = idempotency_of(&req.request_id, &original)?;
+        let mut client = original;
+        rules::normalize(&mut client);
+        let stated = std::mem::take(&mut client.provenance);
+        let written = rules::written_on_create(&client);
+        rules::check_stated_provenance(&stated, &written)?;
+        rules::stamp_provenance(&mut client, &written, &stated, &caller.source());
+        if client.lifecycle_stage == 0 {
+            client.lifecycle_stage = crm_proto::crm::profile::v1::LifecycleStage::Prospect as i32;
+        }
+        rules::validate(&client)?;
+        if let Err(err) = policy::check_assignment(&caller.principal, &mut client) {
+            return Err(self.audit_denial(caller, "CreateClient", "clients", err).await);
+        }
+        let created = self.store.create_client(caller.ctx("CreateClient"), client, idempotency).await?;
+        self.present_one(caller, "CreateClient", created).await
+    }
+
+    /// GetClient.
+    pub async fn get_client(&self, caller: &Caller, req: GetClientRequest) -> ApiResult<Client> {
+        let id = names::client_id("name", &req.name)?;
+        let client = self.store.get_client(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
+        self.present_one(caller, "GetClient", client).await
+    }
+
+    /// BatchGetClients: all or nothing, in request order.
+    pub async fn batch_get_clients(
+        &self,
+        caller: &Caller,
+        req: BatchGetClientsRequest,
+    ) -> ApiResult<BatchGetClientsResponse> {
+        if req.names.len() > paging::MAX_PAGE_SIZE {
+            return Err(ApiError::invalid("names", format!("at most {} names", paging::MAX_PAGE_SIZE)));
+        }
+        let mut v = Violations::default();
+        let mut ids = Vec::with_capacity(req.names.len());
+        for (i, name) in req.names.iter().enumerate() {
+            match names::client_id(&format!("names[{i}]"), name) {
+                Ok(id) => ids.push(id.to_owned()),
+                Err(_) => v.add(format!("names[{i}]"), "must be of the form clients/{client}"),
+            }
+        }
+        v.check()?;
+        let found = self.store.get_clients(&ids).await?;
+        let mut by_name: std::collections::HashMap<&str, &Client> =
+            found.iter().map(|c| (c.name.as_str(), c)).collect();
+        let mut ordered = Vec::with_capacity(req.names.len());
+        for name in &req.names {
+            let client = by_name.remove(name.as_str()).or_else(|| found.iter().find(|c| &c.name == name));
+            ordered.push(client.cloned().ok_or_else(|| ApiError::not_found(name))?);
+        }
+        Ok(BatchGetClientsResponse { clients: self.present(caller, "BatchGetClients", ordered).await? })
+    }
+
+    /// ListClients: keyset pages, CEL filter evaluated on rows read in order.
+    pub async fn list_clients(&self, caller: &Caller, req: ListClientsRequest) -> ApiResult<ListClientsResponse> {
+        let size = paging::page_size(req.page_size)?;
+        let filter = ClientFilter::parse(&req.filter, self.limits.max_filter_length)?;
+        let (order, descending) = parse_order(&req.order_by)?;
+        let query = format!("{:?}|{descending}|{}|{}", order, req.show_deleted, req.filter.trim());
+        let mut after: Option<Cursor> =
+            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let batch = if filter.is_empty() { size + 1 } else { (size * 4).clamp(200, paging::MAX_PAGE_SIZE) };
+        let (mut page, mut scanned, mut more) = (Vec::with_capacity(size), 0, false);
+        'scan: loop {
+            let scan =
+                ClientScan { order, descending, after: after.clone(), show_deleted: req.show_deleted, limit: batch };
+            let rows = self.store.scan_clients(&scan).await?;
+            let exhausted = rows.len() < batch;
+            for client in rows {
+                if page.len() == size || scanned == MAX_SCAN_PER_PAGE {
+                    more = true;
+                    break 'scan;
+                }
+                scanned += 1;
+                after = Some(cursor_of(&client, order));
+                if filter.matches(&client)? {
+                    page.push(client);
+                }
+            }
+            if exhausted {
+                break;
+            }
+        }
+        let next_page_token = match (&after, more) {
+            (Some(cursor), true) => self.tokens.encode(&query, cursor),
+            _ => String::new(),
+        };
+        Ok(ListClientsResponse { clients: self.present(caller, "ListClients", page).await?, next_page_token })
+    }
+
+    /// UpdateClient: masked fields only, etag-checked, in the caller's portfolio.
+    pub async fn update_client(&self, caller: &Caller, req: UpdateClientRequest) -> ApiResult<Client> {
+        let Some(mut patch) = req.client else { return Err(ApiError::invalid("client", "is required")) };
+        let id = names::client_id("client.name", &patch.name)?.to_owned();
+        let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
+        let fields = rules::mask_fields(&paths)?;
+        rules::normalize(&mut patch);
+        let stated = std::mem::take(&mut patch.provenance);
+        rules::check_stated_provenance(&stated, &fields)?;
+        let (principal, source) = (caller.principal.clone(), caller.source());
+        let resource = names::client_name(&id);
+        let result = self
+            .store
+            .update_client(caller.ctx("UpdateClient"), &id, ChangeKind::Updated, move |current| {
+                policy::check_write(&principal, &resource, current)?;
+                let current = current.ok_or_else(|| ApiError::not_found(&resource))?;
+                if current.delete_time.is_some() {
+                    return Err(ApiError::failed_precondition(
+                        "CLIENT_DELETED",
+                        format!("{resource} is deleted; undelete it first"),
+                    ));
+                }
+                if !patch.etag.is_empty() && patch.etag != current.etag {
+                    return Err(ApiError::etag_mismatch(&resource));
+                }
+                let mut next = current.clone();
+                rules::apply_mask(&mut next, &patch, &fields);
+                policy::check_assignment(&principal, &mut next)?;
+                rules::stamp_provenance(&mut next, &fields, &stated, &source);
+                rules::validate(&next)?;
+                Ok(next)
+            })
+            .await;
+        match result {
+            Ok(client) => self.present_one(caller, "UpdateClient", client).await,
+            Err(err) => Err(self.audit_denial(caller, "UpdateClient", &names::client_name(&id), err).await),
+        }
+    }
+
+    /// DeleteClient (soft) and UndeleteClient.
+    async fn set_deleted(&self, caller: &Caller, name: &str, etag: String, delete: bool) -> ApiResult<Client> {
+        let id = names::client_id("name", name)?.to_owned();
+        let (action, kind) =
+            if delete { ("DeleteClient", ChangeKind::Deleted) } else { ("UndeleteClient", ChangeKind::Undeleted) };
+        let (principal, resource) = (caller.principal.clone(), names::client_name(&id));
+        let result = self
+            .store
+            .update_client(caller.ctx(action), &id, kind, move |current| {
+                policy::check_write(&principal, &resource, current)?;
+                let current = current.ok_or_else(|| ApiError::not_found(&resource))?;
+                if !etag.is_empty() && etag != current.etag {
+                    return Err(ApiError::etag_mismatch(&resource));
+                }
+                match (delete, current.delete_time.is_some()) {
+                    (true, true) => {
+                        Err(ApiError::failed_precondition("ALREADY_DELETED", format!("{resource} is already deleted")))
+                    }
+                    (false, false) => {
+                        Err(ApiError::failed_precondition("NOT_DELETED", format!("{resource} is not deleted")))
+                    }
+                    _ => {
+                        let mut next = current.clone();
+                        next.delete_time = delete.then(|| crm_kit::time::to_timestamp(crm_kit::time::now_micros()));
+                        Ok(next)
+                    }
+                }
+            })
+            .await;
+        match result {
+            Ok(client) => self.present_one(caller, action, client).await,
+            Err(err) => Err(self.audit_denial(caller, action, name, err).await),
+        }
+    }
+
+    /// DeleteClient.
+    pub async fn delete_client(&self, caller: &Caller, req: DeleteClientRequest) -> ApiResult<Client> {
+        self.set_deleted(caller, &req.name, req.etag, true).await
+    }
+
+    /// UndeleteClient.
+    pub async fn undelete_client(&self, caller: &Caller, req: UndeleteClientRequest) -> ApiResult<Client> {
+        self.set_deleted(caller, &req.name, String::new(), false).await
+    }
+
+    /// LookupClient: exactly one identifier, one indexed query.
+    pub async fn lookup_client(&self, caller: &Caller, req: LookupClientRequest) -> ApiResult<Client> {
+        let key = lookup::from_request(&req)?;
+        let mut found = self.store.lookup(&key).await?;
+        match found.len() {
+            0 => Err(ApiError::not_found(format!("client with that {}", key.kind))),
+            1 => self.present_one(caller, "LookupClient", found.remove(0)).await,
+            _ => {
+                let names: Vec<&str> = found.iter().map(|c| c.name.as_str()).collect();
+                Err(ApiError::failed_precondition(
+                    "AMBIGUOUS_LOOKUP",
+                    format!("{} clients share that identifier; use a more specific key", found.len()),
+                )
+                .with_metadata("candidates", names.join(",")))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_by_accepts_supported_fields_only() {
+        assert_eq!(parse_order("").ok(), Some((ClientOrder::Name, false)));
+        assert_eq!(parse_order("display_name desc").ok(), Some((ClientOrder::DisplayName, true)));
+        assert!(parse_order("tax_id").is_err());
+        assert!(parse_order("name sideways").is_err());
+    }
+}
