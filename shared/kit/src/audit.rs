@@ -3,12 +3,19 @@
 //! Records are hash-chained: each stores the SHA-256 of its own content and the previous
 //! record's hash, so removing or editing a record breaks the chain ([`verify_chain`]).
 //! Mutations append their record inside the mutation's transaction; reads of unmasked
-//! sensitive data and denied attempts use [`record`], which commits on its own.
+//! sensitive data and denied attempts go through an [`AuditSink`] (group commit).
 
 use sha2::{Digest, Sha256};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use crate::{auth::Principal, error::ApiResult, time::now_micros};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    auth::Principal,
+    db::Db,
+    error::{ApiError, ApiResult},
+    time::now_micros,
+};
 
 /// How an audited action ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,12 +122,88 @@ pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent<'_>) -> Ap
     Ok(record.sequence)
 }
 
-/// Appends `event` in its own transaction (reads of sensitive data, denied attempts).
-pub async fn record(pool: &AnyPool, event: &AuditEvent<'_>) -> ApiResult<i64> {
-    let mut tx = pool.begin().await?;
-    let sequence = append(&mut tx, event).await?;
+/// Appends audit records that are not part of a mutation (reads of sensitive data, denied
+/// attempts) with group commit: concurrent callers share one transaction, and each call
+/// returns once its record is durable.
+#[derive(Clone, Debug)]
+pub struct AuditSink {
+    queue: mpsc::Sender<(OwnedEvent, oneshot::Sender<bool>)>,
+}
+
+#[derive(Debug)]
+struct OwnedEvent {
+    principal: Principal,
+    action: String,
+    resource: String,
+    request_id: String,
+    outcome: Outcome,
+    detail: String,
+}
+
+/// Most records committed in one transaction.
+const SINK_BATCH: usize = 256;
+
+impl AuditSink {
+    /// Starts the writer task on the service database.
+    pub fn spawn(db: Db) -> Self {
+        let (queue, mut rx) = mpsc::channel::<(OwnedEvent, oneshot::Sender<bool>)>(4 * SINK_BATCH);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < SINK_BATCH {
+                    match rx.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let written = write_batch(&db, &batch).await;
+                if let Err(err) = &written {
+                    tracing::error!(error = %err, records = batch.len(), "could not write audit records");
+                }
+                for (_, ack) in batch {
+                    let _ = ack.send(written.is_ok());
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    /// Appends `event`; returns once it is committed.
+    pub async fn record(&self, event: &AuditEvent<'_>) -> ApiResult<()> {
+        let owned = OwnedEvent {
+            principal: event.principal.clone(),
+            action: event.action.to_owned(),
+            resource: event.resource.to_owned(),
+            request_id: event.request_id.to_owned(),
+            outcome: event.outcome,
+            detail: event.detail.clone(),
+        };
+        let (ack, done) = oneshot::channel();
+        let unavailable =
+            || ApiError::unavailable("AUDIT_UNAVAILABLE", "the audit trail cannot be written; retry later");
+        self.queue.send((owned, ack)).await.map_err(|_| unavailable())?;
+        match done.await {
+            Ok(true) => Ok(()),
+            _ => Err(unavailable()),
+        }
+    }
+}
+
+async fn write_batch(db: &Db, batch: &[(OwnedEvent, oneshot::Sender<bool>)]) -> ApiResult<()> {
+    let mut tx = db.begin_write().await?;
+    for (e, _) in batch {
+        let event = AuditEvent {
+            principal: &e.principal,
+            action: &e.action,
+            resource: &e.resource,
+            request_id: &e.request_id,
+            outcome: e.outcome,
+            detail: e.detail.clone(),
+        };
+        append(&mut tx, &event).await?;
+    }
     tx.commit().await?;
-    Ok(sequence)
+    Ok(())
 }
 
 /// Records after `after`, oldest first, optionally only for one resource.

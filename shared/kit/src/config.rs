@@ -121,6 +121,8 @@ pub struct Limits {
     pub request_timeout_ms: u64,
     /// Longest CEL filter accepted, characters.
     pub max_filter_length: usize,
+    /// After a shutdown signal, how long in-flight calls may finish before connections close.
+    pub drain_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -130,6 +132,7 @@ impl Default for Limits {
             max_concurrent_requests: 512,
             request_timeout_ms: 30_000,
             max_filter_length: 2_048,
+            drain_timeout_ms: 10_000,
         }
     }
 }

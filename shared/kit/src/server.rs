@@ -79,15 +79,28 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
             tracing::info!(%addr, "shutting down: draining in-flight calls");
         }
     };
-    let result = Server::builder()
+    let server = Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .layer(layers)
         .add_routes(spec.routes)
         .add_service(health_service)
         .add_service(reflection)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
-        .await;
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+    // Long-lived streams (health watches, feeds of other servers' clients) would hold the
+    // drain open for ever: after the drain timeout the remaining connections are closed.
+    let drain_timeout = Duration::from_millis(spec.limits.drain_timeout_ms);
+    let deadline = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(drain_timeout).await;
+    };
+    let result = tokio::select! {
+        result = server => result,
+        () = deadline => {
+            tracing::warn!(%addr, ?drain_timeout, "drain timed out; closing the remaining connections");
+            Ok(())
+        }
+    };
     readiness.abort();
     result.context("gRPC server failed")?;
     tracing::info!(%addr, "stopped");

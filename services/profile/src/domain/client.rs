@@ -37,27 +37,10 @@ pub const WRITABLE_FIELDS: [&str; 20] = [
 /// Fields the service owns.
 const OUTPUT_ONLY_FIELDS: [&str; 6] = ["name", "etag", "create_time", "update_time", "delete_time", "merged_into"];
 
-/// Fields that are facts about the client and so carry provenance.
-const FACT_FIELDS: [&str; 18] = [
-    "display_name",
-    "legal_name",
-    "registration_number",
-    "country_code",
-    "lei",
-    "tax_id",
-    "customer_type",
-    "industry_code",
-    "region",
-    "city",
-    "annual_turnover",
-    "employee_count",
-    "branch_count",
-    "parent",
-    "relationship_manager",
-    "lifecycle_stage",
-    "purchasing",
-    "credit_grade",
-];
+/// Whether a writable field is a fact about the client, and so carries provenance.
+fn is_fact(field: &str) -> bool {
+    WRITABLE_FIELDS.contains(&field) && !matches!(field, "provenance" | "labels")
+}
 
 fn too_long(v: &mut Violations, field: &str, value: &str, max: usize) {
     if value.chars().count() > max {
@@ -153,7 +136,7 @@ pub fn validate(client: &Client) -> ApiResult<()> {
         v.add("client.credit_grade", format!("must be one of {}", codes::CREDIT_GRADES.join(", ")));
     }
     for (field, p) in &client.provenance {
-        if !FACT_FIELDS.contains(&field.as_str()) {
+        if !is_fact(field) {
             v.add(format!("client.provenance[{field}]"), "names no fact field of a client");
         }
         validate_provenance(&mut v, &format!("client.provenance[{field}]"), p);
@@ -289,7 +272,7 @@ pub fn stamp_provenance(
     default_source: &str,
 ) {
     let now = time::to_timestamp(time::now_micros());
-    for field in written.iter().copied().filter(|f| FACT_FIELDS.contains(f)) {
+    for field in written.iter().copied().filter(|f| is_fact(f)) {
         if !is_set(client, field) {
             client.provenance.remove(field);
             continue;
@@ -313,7 +296,7 @@ pub fn stamp_provenance(
 
 /// The fact fields a new record sets (all of them carry provenance from creation on).
 pub fn written_on_create(client: &Client) -> Vec<&'static str> {
-    FACT_FIELDS.iter().copied().filter(|f| is_set(client, f)).collect()
+    WRITABLE_FIELDS.iter().copied().filter(|f| is_fact(f) && is_set(client, f)).collect()
 }
 
 /// A stated provenance for a field not being written is an error (it would be a false claim).

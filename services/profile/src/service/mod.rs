@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crm_kit::{
     ApiError, ApiResult,
-    audit::{self, AuditEvent, Outcome},
+    audit::{AuditEvent, AuditSink, Outcome},
     auth::Principal,
     config::Limits,
     idempotency,
@@ -55,6 +55,7 @@ impl Caller {
 /// The client profile application over a store.
 pub struct ProfileApp<S> {
     store: Arc<S>,
+    audit: AuditSink,
     tokens: PageTokens,
     limits: Limits,
     shutdown: Shutdown,
@@ -67,9 +68,10 @@ impl<S> std::fmt::Debug for ProfileApp<S> {
 }
 
 impl<S: ProfileStore> ProfileApp<S> {
-    /// Builds the application.
+    /// Builds the application (inside a Tokio runtime: it starts the audit writer).
     pub fn new(store: Arc<S>, tokens: PageTokens, limits: Limits, shutdown: Shutdown) -> Self {
-        Self { store, tokens, limits, shutdown }
+        let audit = AuditSink::spawn(store.db().clone());
+        Self { store, audit, tokens, limits, shutdown }
     }
 
     /// The store.
@@ -88,7 +90,7 @@ impl<S: ProfileStore> ProfileApp<S> {
                 outcome: Outcome::Denied,
                 detail: err.reason().to_owned(),
             };
-            if let Err(audit_err) = audit::record(self.store.db().writer(), &event).await {
+            if let Err(audit_err) = self.audit.record(&event).await {
                 tracing::error!(error = %audit_err, "could not audit a denied call");
             }
         }
@@ -111,7 +113,7 @@ impl<S: ProfileStore> ProfileApp<S> {
             outcome: Outcome::Ok,
             detail,
         };
-        audit::record(self.store.db().writer(), &event).await.map(|_| ())
+        self.audit.record(&event).await
     }
 }
 
