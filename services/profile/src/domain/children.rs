@@ -41,6 +41,44 @@ pub fn contact(c: &mut Contact) -> ApiResult<()> {
     v.check()
 }
 
+/// Contact fields an update mask may name.
+const CONTACT_FIELDS: [&str; 6] = ["display_name", "job_title", "role", "phone", "email", "preferred_channel"];
+
+/// Expands and checks a contact update mask.
+pub fn contact_mask(paths: &[String]) -> ApiResult<Vec<&'static str>> {
+    let mut v = Violations::default();
+    if paths.is_empty() {
+        v.add("update_mask", "is required: name the fields to change, or * for all");
+    }
+    let mut fields = Vec::new();
+    for path in paths {
+        match CONTACT_FIELDS.iter().find(|f| **f == path.as_str()) {
+            Some(field) => fields.push(*field),
+            None if path == "*" => fields.extend(CONTACT_FIELDS),
+            None => v.add("update_mask", format!("{path} is not a writable field of Contact")),
+        }
+    }
+    v.check()?;
+    fields.sort_unstable();
+    fields.dedup();
+    Ok(fields)
+}
+
+/// Moves the masked fields of `patch` into `target`.
+pub fn apply_contact_mask(target: &mut Contact, patch: &mut Contact, fields: &[&str]) {
+    for field in fields {
+        match *field {
+            "display_name" => target.display_name = std::mem::take(&mut patch.display_name),
+            "job_title" => target.job_title = std::mem::take(&mut patch.job_title),
+            "role" => target.role = patch.role,
+            "phone" => target.phone = std::mem::take(&mut patch.phone),
+            "email" => target.email = std::mem::take(&mut patch.email),
+            "preferred_channel" => target.preferred_channel = patch.preferred_channel,
+            _ => {}
+        }
+    }
+}
+
 fn is_email(s: &str) -> bool {
     s.len() <= 254
         && s.split_once('@').is_some_and(|(local, domain)| {

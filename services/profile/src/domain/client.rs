@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crm_kit::{ApiError, ApiResult, Violations, time};
+use crm_kit::{ApiResult, Violations, time};
 use crm_proto::{
     crm::profile::v1::{Client, CustomerType, DecisionStyle, LifecycleStage, Provenance, SourceType},
     google::r#type::Money,
@@ -310,14 +310,35 @@ pub fn check_stated_provenance(stated: &BTreeMap<String, Provenance>, written: &
     v.check()
 }
 
+/// The fields whose values differ between two states of a record.
+pub fn changed_fields(old: &Client, new: &Client) -> Vec<&'static str> {
+    let mut changed: Vec<&'static str> = WRITABLE_FIELDS
+        .iter()
+        .copied()
+        .filter(|field| {
+            let (mut a, mut b) = (Client::default(), Client::default());
+            apply_mask(&mut a, old, &[field]);
+            apply_mask(&mut b, new, &[field]);
+            a != b || (*field == "provenance" && old.provenance != new.provenance)
+        })
+        .collect();
+    if old.delete_time.is_some() != new.delete_time.is_some() {
+        changed.push("delete_time");
+    }
+    if old.merged_into != new.merged_into {
+        changed.push("merged_into");
+    }
+    changed
+}
+
 /// Opaque etag for a revision.
 pub fn etag(revision: i64) -> String {
     format!("\"r{revision}\"")
 }
 
-/// Checks a caller's etag against the current revision; empty means "don't check".
-pub fn check_etag(resource: &str, given: &str, revision: i64) -> ApiResult<()> {
-    if given.is_empty() || given == etag(revision) { Ok(()) } else { Err(ApiError::etag_mismatch(resource)) }
+/// The revision an etag made by [`etag`] stands for (0 if it is not one).
+pub fn revision_of(etag: &str) -> i64 {
+    etag.trim_matches('"').strip_prefix('r').and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -337,7 +358,7 @@ mod tests {
         }
     }
 
-    fn fields_of(err: ApiError) -> Vec<String> {
+    fn fields_of(err: crm_kit::ApiError) -> Vec<String> {
         err.violations().iter().map(|v| v.field.clone()).collect()
     }
 

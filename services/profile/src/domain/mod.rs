@@ -9,3 +9,4 @@ pub mod lookup;
 pub mod mask;
 pub mod names;
 pub mod policy;
+pub mod quality;

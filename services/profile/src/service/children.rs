@@ -2,9 +2,9 @@
 
 use crm_kit::{ApiError, ApiResult, paging};
 use crm_proto::crm::profile::v1::{
-    Contact, CreateContactRequest, CreateFinancialStatementRequest, FinancialStatement, Holding, ListContactsRequest,
-    ListContactsResponse, ListFinancialStatementsRequest, ListFinancialStatementsResponse, ListHoldingsRequest,
-    ListHoldingsResponse, UpsertHoldingRequest,
+    Contact, CreateContactRequest, CreateFinancialStatementRequest, DeleteContactRequest, FinancialStatement, Holding,
+    ListContactsRequest, ListContactsResponse, ListFinancialStatementsRequest, ListFinancialStatementsResponse,
+    ListHoldingsRequest, ListHoldingsResponse, UpdateContactRequest, UpsertHoldingRequest,
 };
 
 use super::{Caller, ProfileApp, idempotency_of};
@@ -54,6 +54,70 @@ impl<S: ProfileStore> ProfileApp<S> {
         match self.store.create_contact(caller.ctx("CreateContact"), &client_id, guard, contact, idempotency).await {
             Ok(contact) => Ok(contact),
             Err(err) => Err(self.audit_denial(caller, "CreateContact", &req.parent, err).await),
+        }
+    }
+
+    /// UpdateContact: masked fields, etag-checked, in the caller's portfolio.
+    pub async fn update_contact(&self, caller: &Caller, req: UpdateContactRequest) -> ApiResult<Contact> {
+        let Some(mut patch) = req.contact else { return Err(ApiError::invalid("contact", "is required")) };
+        let (client_id, contact_id) = names::child_id("contact.name", &patch.name, "contacts")?;
+        let (client_id, contact_id) = (client_id.to_owned(), contact_id.to_owned());
+        let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
+        let fields = rules::contact_mask(&paths)?;
+        policy::can_write(&caller.principal)?;
+        let guard = Self::child_guard(caller, &client_id);
+        let name = patch.name.clone();
+        let result = self
+            .store
+            .change_contact(caller.ctx("UpdateContact"), &client_id, &contact_id, guard, move |current| {
+                if !patch.etag.is_empty() && patch.etag != current.etag {
+                    return Err(ApiError::etag_mismatch(&current.name));
+                }
+                let mut next = current.clone();
+                rules::apply_contact_mask(&mut next, &mut patch, &fields);
+                rules::contact(&mut next)?;
+                Ok(next)
+            })
+            .await;
+        self.contact_result(caller, "UpdateContact", &name, result).await
+    }
+
+    /// DeleteContact: removes it from the live record (history and feed keep it).
+    pub async fn delete_contact(&self, caller: &Caller, req: DeleteContactRequest) -> ApiResult<Contact> {
+        let (client_id, contact_id) = names::child_id("name", &req.name, "contacts")?;
+        policy::can_write(&caller.principal)?;
+        let guard = Self::child_guard(caller, client_id);
+        let etag = req.etag.clone();
+        let result = self
+            .store
+            .change_contact(caller.ctx("DeleteContact"), client_id, contact_id, guard, move |current| {
+                if !etag.is_empty() && etag != current.etag {
+                    return Err(ApiError::etag_mismatch(&current.name));
+                }
+                let mut next = current.clone();
+                next.delete_time = Some(crm_kit::time::to_timestamp(crm_kit::time::now_micros()));
+                Ok(next)
+            })
+            .await;
+        self.contact_result(caller, "DeleteContact", &req.name, result).await
+    }
+
+    /// Masks a written contact for the caller, or audits a refusal.
+    async fn contact_result(
+        &self,
+        caller: &Caller,
+        action: &'static str,
+        resource: &str,
+        result: ApiResult<Contact>,
+    ) -> ApiResult<Contact> {
+        match result {
+            Ok(mut contact) => {
+                if !policy::sees_contact_details(&caller.principal) {
+                    mask::contact(&mut contact);
+                }
+                Ok(contact)
+            }
+            Err(err) => Err(self.audit_denial(caller, action, resource, err).await),
         }
     }
 

@@ -9,7 +9,7 @@ use crm_proto::crm::profile::v1::{
 
 use super::{Caller, MAX_SCAN_PER_PAGE, ProfileApp, idempotency_of};
 use crate::{
-    domain::{client as rules, filter::ClientFilter, lookup, mask, names, policy},
+    domain::{client as rules, filter::ClientFilter, lookup, mask, names, policy, quality},
     store::{ChangeKind, ClientOrder, ClientScan, Cursor, ProfileStore, SortKey},
 };
 
@@ -40,6 +40,14 @@ fn parse_order(order_by: &str) -> ApiResult<(ClientOrder, bool)> {
     Ok((order, descending))
 }
 
+/// Attaches the data-quality summary a read returns.
+pub(super) fn with_quality(client: &mut Client) {
+    client.data_quality = Some(quality::summarize(client, crm_kit::time::now_micros()));
+}
+
+/// How many `merged_into` links a read follows.
+const MAX_MERGE_HOPS: usize = 8;
+
 fn cursor_of(client: &Client, order: ClientOrder) -> Cursor {
     let key = match order {
         ClientOrder::Name => SortKey::None,
@@ -51,7 +59,7 @@ fn cursor_of(client: &Client, order: ClientOrder) -> Cursor {
 }
 
 impl<S: ProfileStore> ProfileApp<S> {
-    /// Masks what the caller may not see and audits what it sees unmasked.
+    /// Masks what the caller may not see and audits the sensitive values it reads unmasked.
     pub(super) async fn present(
         &self,
         caller: &Caller,
@@ -65,12 +73,22 @@ impl<S: ProfileStore> ProfileApp<S> {
         } else {
             clients.iter_mut().for_each(mask::client);
         }
+        clients.iter_mut().for_each(with_quality);
         Ok(clients)
     }
 
     async fn present_one(&self, caller: &Caller, action: &'static str, client: Client) -> ApiResult<Client> {
         let mut shown = self.present(caller, action, vec![client]).await?;
         shown.pop().ok_or_else(|| ApiError::internal(anyhow::anyhow!("presented no client")))
+    }
+
+    /// The result of a write: masked as for a read, but not audited again (the write is).
+    fn written(caller: &Caller, mut client: Client) -> Client {
+        if !policy::sees_sensitive(&caller.principal) {
+            mask::client(&mut client);
+        }
+        with_quality(&mut client);
+        client
     }
 
     /// CreateClient.
@@ -91,13 +109,29 @@ impl<S: ProfileStore> ProfileApp<S> {
             return Err(self.audit_denial(caller, "CreateClient", "clients", err).await);
         }
         let created = self.store.create_client(caller.ctx("CreateClient"), client, idempotency).await?;
-        self.present_one(caller, "CreateClient", created).await
+        Ok(Self::written(caller, created))
     }
 
     /// GetClient.
     pub async fn get_client(&self, caller: &Caller, req: GetClientRequest) -> ApiResult<Client> {
         let id = names::client_id("name", &req.name)?;
-        let client = self.store.get_client(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
+        if let Some(read_time) = &req.read_time {
+            let at = crm_kit::time::from_timestamp(read_time);
+            let client = self.store.get_client_at(id, at).await?.ok_or_else(|| {
+                ApiError::not_found(format!("{} as of {}", req.name, read_time))
+                    .with_metadata("read_time", read_time.to_string())
+            })?;
+            return self.present_one(caller, "GetClient", client).await;
+        }
+        let mut client = self.store.get_client(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
+        // A merged record resolves to its survivor (old names keep working).
+        for _ in 0..MAX_MERGE_HOPS {
+            if client.merged_into.is_empty() {
+                break;
+            }
+            let survivor = names::client_id("merged_into", &client.merged_into)?;
+            client = self.store.get_client(survivor).await?.ok_or_else(|| ApiError::not_found(&client.merged_into))?;
+        }
         self.present_one(caller, "GetClient", client).await
     }
 
@@ -131,7 +165,7 @@ impl<S: ProfileStore> ProfileApp<S> {
     }
 
     /// ListClients: keyset pages, CEL filter evaluated on rows read in order.
-    pub async fn list_clients(&self, caller: &Caller, req: ListClientsRequest) -> ApiResult<ListClientsResponse> {
+    pub async fn list_clients(&self, _caller: &Caller, req: ListClientsRequest) -> ApiResult<ListClientsResponse> {
         let size = paging::page_size(req.page_size)?;
         let filter = ClientFilter::parse(&req.filter, self.limits.max_filter_length)?;
         let (order, descending) = parse_order(&req.order_by)?;
@@ -164,7 +198,9 @@ impl<S: ProfileStore> ProfileApp<S> {
             (Some(cursor), true) => self.tokens.encode(&query, cursor),
             _ => String::new(),
         };
-        Ok(ListClientsResponse { clients: self.present(caller, "ListClients", page).await?, next_page_token })
+        // List views never carry tax ids in clear: the full record is one audited Get away.
+        page.iter_mut().for_each(mask::client);
+        Ok(ListClientsResponse { clients: page, next_page_token })
     }
 
     /// UpdateClient: masked fields only, etag-checked, in the caller's portfolio.
@@ -201,7 +237,7 @@ impl<S: ProfileStore> ProfileApp<S> {
             })
             .await;
         match result {
-            Ok(client) => self.present_one(caller, "UpdateClient", client).await,
+            Ok(client) => Ok(Self::written(caller, client)),
             Err(err) => Err(self.audit_denial(caller, "UpdateClient", &names::client_name(&id), err).await),
         }
     }
@@ -236,7 +272,7 @@ impl<S: ProfileStore> ProfileApp<S> {
             })
             .await;
         match result {
-            Ok(client) => self.present_one(caller, action, client).await,
+            Ok(client) => Ok(Self::written(caller, client)),
             Err(err) => Err(self.audit_denial(caller, action, name, err).await),
         }
     }

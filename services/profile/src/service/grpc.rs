@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use crm_kit::{ApiResult, auth, server::request_id};
 use crm_proto::crm::profile::v1::{
-    BatchGetClientsRequest, BatchGetClientsResponse, Client, Contact, CreateClientRequest, CreateContactRequest,
-    CreateFinancialStatementRequest, DeleteClientRequest, FinancialStatement, GetClientRequest, Holding,
-    ListClientsRequest, ListClientsResponse, ListContactsRequest, ListContactsResponse, ListFinancialStatementsRequest,
-    ListFinancialStatementsResponse, ListHoldingsRequest, ListHoldingsResponse, LookupClientRequest,
-    UndeleteClientRequest, UpdateClientRequest, UpsertHoldingRequest, WatchChangesRequest,
-    client_profile_service_server::ClientProfileService,
+    BatchGetClientsRequest, BatchGetClientsResponse, Client, ClientGroup, Contact, CreateClientRequest,
+    CreateContactRequest, CreateFinancialStatementRequest, DeleteClientRequest, DeleteContactRequest,
+    FinancialStatement, GetClientGroupRequest, GetClientRequest, Holding, ListClientRevisionsRequest,
+    ListClientRevisionsResponse, ListClientsRequest, ListClientsResponse, ListContactsRequest, ListContactsResponse,
+    ListFinancialStatementsRequest, ListFinancialStatementsResponse, ListHoldingsRequest, ListHoldingsResponse,
+    LookupClientRequest, UndeleteClientRequest, UpdateClientRequest, UpdateContactRequest, UpsertHoldingRequest,
+    WatchChangesRequest, client_profile_service_server::ClientProfileService,
 };
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
@@ -84,6 +85,29 @@ impl<S: ProfileStore> ClientProfileService for ProfileGrpc<S> {
     async fn lookup_client(&self, req: Request<LookupClientRequest>) -> Result<Response<Client>, Status> {
         let caller = caller(&req)?;
         reply(self.app.lookup_client(&caller, req.into_inner()).await)
+    }
+
+    async fn list_client_revisions(
+        &self,
+        req: Request<ListClientRevisionsRequest>,
+    ) -> Result<Response<ListClientRevisionsResponse>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.list_client_revisions(&caller, req.into_inner()).await)
+    }
+
+    async fn get_client_group(&self, req: Request<GetClientGroupRequest>) -> Result<Response<ClientGroup>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.get_client_group(&caller, req.into_inner()).await)
+    }
+
+    async fn update_contact(&self, req: Request<UpdateContactRequest>) -> Result<Response<Contact>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.update_contact(&caller, req.into_inner()).await)
+    }
+
+    async fn delete_contact(&self, req: Request<DeleteContactRequest>) -> Result<Response<Contact>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.delete_contact(&caller, req.into_inner()).await)
     }
 
     async fn create_contact(&self, req: Request<CreateContactRequest>) -> Result<Response<Contact>, Status> {

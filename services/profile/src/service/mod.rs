@@ -4,6 +4,7 @@
 mod children;
 mod clients;
 mod grpc;
+mod history;
 mod watch;
 
 use std::sync::Arc;

@@ -28,7 +28,7 @@ pub struct ClientBundle {
     pub statements: Vec<FinancialStatement>,
 }
 
-fn contact_keys(c: &Contact) -> Vec<(LookupKey, &'static str)> {
+pub(super) fn contact_keys(c: &Contact) -> Vec<(LookupKey, &'static str)> {
     let mut keys = Vec::new();
     if !c.phone.is_empty() {
         keys.push((LookupKey::phone(&c.phone), "contact.phone"));
@@ -41,7 +41,7 @@ fn contact_keys(c: &Contact) -> Vec<(LookupKey, &'static str)> {
 
 impl SqlProfileStore {
     /// Reads the client a child write belongs to, runs the guard and requires it live.
-    async fn guarded_parent<G: Guard>(
+    pub(super) async fn guarded_parent<G: Guard>(
         &self,
         tx: &mut Transaction<'_, Any>,
         client_id: &str,

@@ -13,10 +13,15 @@ use futures::Stream;
 use prost::Message;
 use sqlx::{Any, AssertSqlSafe, Transaction};
 
+use super::history::Revision;
 use super::{
     ChangeKind, ClientOrder, ClientScan, Guard, Idempotency, Mutation, ProfileStore, SortKey, WriteCtx, keys, rows,
 };
-use crate::domain::{client::etag, lookup::LookupKey, names};
+use crate::domain::{
+    client::{changed_fields, etag, revision_of, written_on_create},
+    lookup::LookupKey,
+    names,
+};
 
 /// Deepest group hierarchy walked when checking for cycles.
 const MAX_GROUP_DEPTH: usize = 64;
@@ -32,6 +37,13 @@ impl SqlProfileStore {
     /// A store over a migrated database.
     pub fn new(db: Db) -> Self {
         Self { db, feed: Feed::default() }
+    }
+
+    /// Reads the current row of a client.
+    pub(super) async fn get_client_row(&self, id: &str) -> ApiResult<Option<Client>> {
+        let row =
+            sqlx::query("SELECT doc FROM clients WHERE id = $1").bind(id).fetch_optional(self.db.reader()).await?;
+        row.as_ref().map(rows::doc).transpose()
     }
 
     /// Reads a client inside a write transaction; on PostgreSQL the row stays locked.
@@ -193,6 +205,7 @@ impl ProfileStore for SqlProfileStore {
             }
         }
         self.insert_client(&mut tx, &client).await?;
+        Self::append_revision(&mut tx, Some(ctx), "CREATED", &written_on_create(&client), &client).await?;
         let payload = client.encode_to_vec();
         let seq = self.record(&mut tx, ctx, "client.CREATED", &client.name, &client.name, payload).await?;
         self.commit(tx, seq).await?;
@@ -200,9 +213,15 @@ impl ProfileStore for SqlProfileStore {
     }
 
     async fn get_client(&self, id: &str) -> ApiResult<Option<Client>> {
-        let row =
-            sqlx::query("SELECT doc FROM clients WHERE id = $1").bind(id).fetch_optional(self.db.reader()).await?;
-        row.as_ref().map(rows::doc).transpose()
+        self.get_client_row(id).await
+    }
+
+    async fn get_client_at(&self, id: &str, at: i64) -> ApiResult<Option<Client>> {
+        self.client_at(id, at).await
+    }
+
+    async fn list_revisions(&self, id: &str, before: i64, limit: usize) -> ApiResult<Vec<Revision>> {
+        self.revisions(id, before, limit).await
     }
 
     async fn get_clients(&self, ids: &[String]) -> ApiResult<Vec<Client>> {
@@ -269,7 +288,7 @@ impl ProfileStore for SqlProfileStore {
         let current = self.load_for_write(&mut tx, id).await?;
         let mut next = mutation(current.as_ref())?;
         let current = current.ok_or_else(|| ApiError::not_found(names::client_name(id)))?;
-        let revision = current.etag.trim_matches('"').trim_start_matches('r').parse::<i64>().unwrap_or(0) + 1;
+        let revision = revision_of(&current.etag) + 1;
         next.name.clone_from(&current.name);
         next.create_time = current.create_time;
         next.merged_into.clone_from(&current.merged_into);
@@ -280,11 +299,15 @@ impl ProfileStore for SqlProfileStore {
         }
         keys::replace(&mut tx, id, &next.name, &keys::client_keys(&current), &keys::client_keys(&next)).await?;
         Self::write_row(&mut tx, &next, revision, false).await?;
-        let kind = match kind {
-            ChangeKind::Updated => "client.UPDATED",
-            ChangeKind::Deleted => "client.DELETED",
-            ChangeKind::Undeleted => "client.UNDELETED",
+        // History: the previous state (backfilled if it was loaded in bulk), then the new one.
+        let previous_kind = if revision == 2 { "CREATED" } else { "UPDATED" };
+        Self::append_revision(&mut tx, None, previous_kind, &[], &current).await?;
+        let (kind, revision_kind) = match kind {
+            ChangeKind::Updated => ("client.UPDATED", "UPDATED"),
+            ChangeKind::Deleted => ("client.DELETED", "DELETED"),
+            ChangeKind::Undeleted => ("client.UNDELETED", "UNDELETED"),
         };
+        Self::append_revision(&mut tx, Some(ctx), revision_kind, &changed_fields(&current, &next), &next).await?;
         let payload = next.encode_to_vec();
         let seq = self.record(&mut tx, ctx, kind, &next.name, &next.name, payload).await?;
         self.commit(tx, seq).await?;
@@ -312,6 +335,21 @@ impl ProfileStore for SqlProfileStore {
         idem: Option<Idempotency>,
     ) -> ApiResult<Contact> {
         self.insert_contact(ctx, client_id, guard, contact, idem).await
+    }
+
+    async fn change_contact<G: Guard, M: FnOnce(&Contact) -> ApiResult<Contact> + Send>(
+        &self,
+        ctx: WriteCtx<'_>,
+        client_id: &str,
+        contact_id: &str,
+        guard: G,
+        mutation: M,
+    ) -> ApiResult<Contact> {
+        self.update_contact_row(ctx, client_id, contact_id, guard, mutation).await
+    }
+
+    async fn group_of(&self, id: &str) -> ApiResult<Option<(String, Vec<(Client, i64)>)>> {
+        self.load_group(id).await
     }
 
     async fn list_contacts(&self, client_id: &str, after: &str, limit: usize) -> ApiResult<Vec<Contact>> {

@@ -3,6 +3,9 @@
 
 mod children;
 mod clients;
+mod contacts;
+mod group;
+mod history;
 mod keys;
 mod rows;
 
@@ -20,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::lookup::LookupKey;
 
-pub use self::{children::ClientBundle, clients::SqlProfileStore};
+pub use self::{children::ClientBundle, clients::SqlProfileStore, history::Revision};
 
 /// Migrations of the profile database for each backend.
 pub fn migrations() -> crm_kit::db::Migrations {
@@ -134,6 +137,17 @@ pub trait ProfileStore: Send + Sync + 'static {
     /// Reads one client.
     fn get_client(&self, id: &str) -> impl Future<Output = ApiResult<Option<Client>>> + Send;
 
+    /// Reads a client as it was at `at` (microseconds since the epoch).
+    fn get_client_at(&self, id: &str, at: i64) -> impl Future<Output = ApiResult<Option<Client>>> + Send;
+
+    /// Revisions of a client older than `before` (0: from the newest), newest first.
+    fn list_revisions(
+        &self,
+        id: &str,
+        before: i64,
+        limit: usize,
+    ) -> impl Future<Output = ApiResult<Vec<Revision>>> + Send;
+
     /// Reads several clients; missing ones are absent from the result.
     fn get_clients(&self, ids: &[String]) -> impl Future<Output = ApiResult<Vec<Client>>> + Send;
 
@@ -161,6 +175,19 @@ pub trait ProfileStore: Send + Sync + 'static {
         contact: Contact,
         idempotency: Option<Idempotency>,
     ) -> impl Future<Output = ApiResult<Contact>> + Send;
+
+    /// Changes a live contact (a result with `delete_time` removes it).
+    fn change_contact<G: Guard, M: FnOnce(&Contact) -> ApiResult<Contact> + Send>(
+        &self,
+        ctx: WriteCtx<'_>,
+        client_id: &str,
+        contact_id: &str,
+        guard: G,
+        mutation: M,
+    ) -> impl Future<Output = ApiResult<Contact>> + Send;
+
+    /// The ultimate parent of a client and every live member of its group with its depth.
+    fn group_of(&self, id: &str) -> impl Future<Output = ApiResult<Option<(String, Vec<(Client, i64)>)>>> + Send;
 
     /// A page of a client's contacts after `after` (contact id).
     fn list_contacts(

@@ -1,6 +1,7 @@
 //! Storage and service conformance: every scenario runs against SQLite and PostgreSQL
 //! through the real gRPC server, as a client would use it.
 
+mod history;
 mod support;
 
 use std::collections::HashSet;
@@ -171,7 +172,12 @@ conformance!(chinese_legal_name_round_trips_byte_for_byte, async |app: &TestApp|
     client.country_code = "CN".into();
     client.legal_name = "中国银行股份有限公司（香港）— 𠀀 test".into();
     let created = app.admin().create_client(create(client.clone())).await.expect("create").into_inner();
-    let fetched = app.admin().get_client(GetClientRequest { name: created.name }).await.expect("get").into_inner();
+    let fetched = app
+        .admin()
+        .get_client(GetClientRequest { name: created.name, read_time: None })
+        .await
+        .expect("get")
+        .into_inner();
     assert_eq!(fetched.legal_name.as_bytes(), client.legal_name.as_bytes());
     assert_eq!(fetched.display_name, "中国银行");
 });
@@ -316,8 +322,21 @@ conformance!(every_mutation_is_audited_and_sensitive_fields_masked, async |app: 
         })
         .await
         .expect("contact");
+    let listed = app.admin().list_clients(ListClientsRequest::default()).await.expect("list").into_inner();
+    assert_eq!(listed.clients[0].tax_id, "**************XX12", "list views never show tax ids in clear");
+    let full = app
+        .admin()
+        .get_client(GetClientRequest { name: created.name.clone(), read_time: None })
+        .await
+        .expect("get")
+        .into_inner();
+    assert_eq!(full.tax_id, "91310000MA1FL0XX12");
     let mut agent = app.client_as(Role::ContactCentreAgent, "cc-7", None);
-    let seen = agent.get_client(GetClientRequest { name: created.name.clone() }).await.expect("get").into_inner();
+    let seen = agent
+        .get_client(GetClientRequest { name: created.name.clone(), read_time: None })
+        .await
+        .expect("get")
+        .into_inner();
     assert_eq!(seen.tax_id, "**************XX12");
     let contacts = agent
         .list_contacts(ListContactsRequest { parent: created.name.clone(), ..Default::default() })
@@ -330,6 +349,10 @@ conformance!(every_mutation_is_audited_and_sensitive_fields_masked, async |app: 
     let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
     assert!(actions.contains(&"CreateClient") && actions.contains(&"CreateContact"), "{actions:?}");
     assert!(records.iter().all(|r| r.subject != "cc-7"), "masked reads are not sensitive reads");
+    assert!(
+        records.iter().any(|r| r.action == "GetClient" && r.resource == created.name && r.detail == "tax_id"),
+        "the unmasked read is audited"
+    );
 });
 
 conformance!(group_hierarchy_rejects_cycles_and_missing_parents, async |app: &TestApp| {

@@ -1,0 +1,51 @@
+//! SQL implementation of the store: the group hierarchy (recursive queries, both backends).
+
+use crm_kit::ApiResult;
+use crm_proto::crm::profile::v1::Client;
+use sqlx::Row;
+
+use super::{SqlProfileStore, rows};
+
+/// Deepest level walked up or down a group.
+const MAX_DEPTH: i64 = 64;
+/// Most members returned for one group.
+pub const MAX_GROUP_MEMBERS: i64 = 10_000;
+
+impl SqlProfileStore {
+    /// The ultimate parent of `id` and every live member below it with its depth, parents
+    /// first; `None` when `id` does not exist.
+    pub(super) async fn load_group(&self, id: &str) -> ApiResult<Option<(String, Vec<(Client, i64)>)>> {
+        let top: Option<String> = sqlx::query_scalar(
+            "WITH RECURSIVE up(id, parent_id, depth) AS ( \
+               SELECT id, parent_id, CAST(0 AS BIGINT) FROM clients WHERE id = $1 \
+               UNION ALL \
+               SELECT c.id, c.parent_id, up.depth + 1 FROM clients c JOIN up ON c.id = up.parent_id \
+               WHERE up.depth < $2) \
+             SELECT id FROM up ORDER BY depth DESC LIMIT 1",
+        )
+        .bind(id)
+        .bind(MAX_DEPTH)
+        .fetch_optional(self.db.reader())
+        .await?;
+        let Some(top) = top else { return Ok(None) };
+        let members = sqlx::query(
+            "WITH RECURSIVE down(id, depth) AS ( \
+               SELECT id, CAST(0 AS BIGINT) FROM clients WHERE id = $1 \
+               UNION ALL \
+               SELECT c.id, down.depth + 1 FROM clients c JOIN down ON c.parent_id = down.id \
+               WHERE down.depth < $2) \
+             SELECT c.doc, down.depth FROM down JOIN clients c ON c.id = down.id \
+             WHERE c.delete_time IS NULL ORDER BY down.depth, c.id LIMIT $3",
+        )
+        .bind(&top)
+        .bind(MAX_DEPTH)
+        .bind(MAX_GROUP_MEMBERS)
+        .fetch_all(self.db.reader())
+        .await?;
+        let members = members
+            .iter()
+            .map(|row| Ok((rows::doc::<Client>(row)?, row.try_get::<i64, _>("depth")?)))
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(Some((top, members)))
+    }
+}
