@@ -57,8 +57,9 @@ impl<S: ProfileStore> ProfileApp<S> {
     /// GetClientGroup: the ultimate parent and every live member below it.
     pub async fn get_client_group(&self, _caller: &Caller, req: GetClientGroupRequest) -> ApiResult<ClientGroup> {
         let id = names::client_id("name", &req.name)?;
-        let (top, members) = self.store.group_of(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
-        let members = members
+        let group = self.store.group_of(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
+        let members = group
+            .members
             .into_iter()
             .map(|(c, depth)| GroupMember {
                 client: c.name,
@@ -69,6 +70,6 @@ impl<S: ProfileStore> ProfileApp<S> {
                 country_code: c.country_code,
             })
             .collect();
-        Ok(ClientGroup { ultimate_parent: names::client_name(&top), members })
+        Ok(ClientGroup { ultimate_parent: names::client_name(&group.ultimate_parent), members })
     }
 }

@@ -348,7 +348,7 @@ impl ProfileStore for SqlProfileStore {
         self.update_contact_row(ctx, client_id, contact_id, guard, mutation).await
     }
 
-    async fn group_of(&self, id: &str) -> ApiResult<Option<(String, Vec<(Client, i64)>)>> {
+    async fn group_of(&self, id: &str) -> ApiResult<Option<super::Group>> {
         self.load_group(id).await
     }
 

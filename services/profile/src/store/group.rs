@@ -11,10 +11,19 @@ const MAX_DEPTH: i64 = 64;
 /// Most members returned for one group.
 pub const MAX_GROUP_MEMBERS: i64 = 10_000;
 
+/// A group of companies as stored.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// Id of the ultimate parent.
+    pub ultimate_parent: String,
+    /// Live members with their depth below the ultimate parent, parents first.
+    pub members: Vec<(Client, i64)>,
+}
+
 impl SqlProfileStore {
     /// The ultimate parent of `id` and every live member below it with its depth, parents
     /// first; `None` when `id` does not exist.
-    pub(super) async fn load_group(&self, id: &str) -> ApiResult<Option<(String, Vec<(Client, i64)>)>> {
+    pub(super) async fn load_group(&self, id: &str) -> ApiResult<Option<Group>> {
         let top: Option<String> = sqlx::query_scalar(
             "WITH RECURSIVE up(id, parent_id, depth) AS ( \
                SELECT id, parent_id, CAST(0 AS BIGINT) FROM clients WHERE id = $1 \
@@ -46,6 +55,6 @@ impl SqlProfileStore {
             .iter()
             .map(|row| Ok((rows::doc::<Client>(row)?, row.try_get::<i64, _>("depth")?)))
             .collect::<ApiResult<Vec<_>>>()?;
-        Ok(Some((top, members)))
+        Ok(Some(Group { ultimate_parent: top, members }))
     }
 }

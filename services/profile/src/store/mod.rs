@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::lookup::LookupKey;
 
-pub use self::{children::ClientBundle, clients::SqlProfileStore, history::Revision};
+pub use self::{children::ClientBundle, clients::SqlProfileStore, group::Group, history::Revision};
 
 /// Migrations of the profile database for each backend.
 pub fn migrations() -> crm_kit::db::Migrations {
@@ -187,7 +187,7 @@ pub trait ProfileStore: Send + Sync + 'static {
     ) -> impl Future<Output = ApiResult<Contact>> + Send;
 
     /// The ultimate parent of a client and every live member of its group with its depth.
-    fn group_of(&self, id: &str) -> impl Future<Output = ApiResult<Option<(String, Vec<(Client, i64)>)>>> + Send;
+    fn group_of(&self, id: &str) -> impl Future<Output = ApiResult<Option<Group>>> + Send;
 
     /// A page of a client's contacts after `after` (contact id).
     fn list_contacts(
