@@ -82,9 +82,25 @@ pub struct SeedClient {
 }
 
 /// Streams the portfolio described by `cfg`, client by client, in key order.
+///
+/// Two re-entries of one company may draw the same mistyped registration number (a number
+/// has only so many one-digit typos); the stream leaves the later one empty so that every
+/// record stays insertable. Random access through [`Generator::client`] does not.
 pub fn generate(cfg: &SeedConfig) -> impl Iterator<Item = SeedClient> + use<> {
     let generator = Generator::new(cfg);
-    (0..cfg.clients).map(move |key| generator.client(key))
+    let mut typos = std::collections::HashSet::new();
+    (0..cfg.clients).map(move |key| {
+        let mut seeded = generator.client(key);
+        let client = &mut seeded.client;
+        if seeded.duplicate_of.is_some()
+            && !client.registration_number.is_empty()
+            && !typos.insert((client.country_code.clone(), client.registration_number.clone()))
+        {
+            client.registration_number.clear();
+            client.provenance.remove("registration_number");
+        }
+        seeded
+    })
 }
 
 /// Picks an item with probability proportional to `weight` (the table must not be empty).

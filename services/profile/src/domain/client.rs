@@ -310,6 +310,27 @@ pub fn check_stated_provenance(stated: &BTreeMap<String, Provenance>, written: &
     v.check()
 }
 
+/// The survivor of a merge: its own facts, plus every fact it lacks taken from the
+/// duplicate with the duplicate's provenance, plus the duplicate's labels it lacks.
+/// Returns the record and the fields it filled.
+pub fn merged(survivor: &Client, duplicate: &Client) -> (Client, Vec<&'static str>) {
+    let mut next = survivor.clone();
+    let mut filled = Vec::new();
+    for field in WRITABLE_FIELDS.iter().copied().filter(|f| is_fact(f)) {
+        if !is_set(survivor, field) && is_set(duplicate, field) && field != "parent" {
+            apply_mask(&mut next, duplicate, &[field]);
+            if let Some(p) = duplicate.provenance.get(field) {
+                next.provenance.insert(field.to_owned(), p.clone());
+            }
+            filled.push(field);
+        }
+    }
+    for (key, value) in &duplicate.labels {
+        next.labels.entry(key.clone()).or_insert_with(|| value.clone());
+    }
+    (next, filled)
+}
+
 /// The fields whose values differ between two states of a record.
 pub fn changed_fields(old: &Client, new: &Client) -> Vec<&'static str> {
     let mut changed: Vec<&'static str> = WRITABLE_FIELDS

@@ -3,6 +3,7 @@
 pub mod children;
 pub mod client;
 pub mod codes;
+pub mod duplicates;
 pub mod filter;
 pub mod lei;
 pub mod lookup;
@@ -10,3 +11,4 @@ pub mod mask;
 pub mod names;
 pub mod policy;
 pub mod quality;
+pub mod text;

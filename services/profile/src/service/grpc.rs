@@ -7,11 +7,13 @@ use crm_kit::{ApiResult, auth, server::request_id};
 use crm_proto::crm::profile::v1::{
     BatchGetClientsRequest, BatchGetClientsResponse, Client, ClientGroup, Contact, CreateClientRequest,
     CreateContactRequest, CreateFinancialStatementRequest, DeleteClientRequest, DeleteContactRequest,
-    FinancialStatement, GetClientGroupRequest, GetClientRequest, Holding, ListClientRevisionsRequest,
-    ListClientRevisionsResponse, ListClientsRequest, ListClientsResponse, ListContactsRequest, ListContactsResponse,
-    ListFinancialStatementsRequest, ListFinancialStatementsResponse, ListHoldingsRequest, ListHoldingsResponse,
-    LookupClientRequest, UndeleteClientRequest, UpdateClientRequest, UpdateContactRequest, UpsertHoldingRequest,
-    WatchChangesRequest, client_profile_service_server::ClientProfileService,
+    FinancialStatement, FindDuplicateClientsRequest, FindDuplicateClientsResponse, GetClientGroupRequest,
+    GetClientRequest, Holding, ListClientRevisionsRequest, ListClientRevisionsResponse, ListClientsRequest,
+    ListClientsResponse, ListContactsRequest, ListContactsResponse, ListFinancialStatementsRequest,
+    ListFinancialStatementsResponse, ListHoldingsRequest, ListHoldingsResponse, LookupClientRequest,
+    MergeClientsRequest, MergeClientsResponse, SearchClientsRequest, SearchClientsResponse, UndeleteClientRequest,
+    UpdateClientRequest, UpdateContactRequest, UpsertHoldingRequest, WatchChangesRequest,
+    client_profile_service_server::ClientProfileService,
 };
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
@@ -85,6 +87,27 @@ impl<S: ProfileStore> ClientProfileService for ProfileGrpc<S> {
     async fn lookup_client(&self, req: Request<LookupClientRequest>) -> Result<Response<Client>, Status> {
         let caller = caller(&req)?;
         reply(self.app.lookup_client(&caller, req.into_inner()).await)
+    }
+
+    async fn search_clients(
+        &self,
+        req: Request<SearchClientsRequest>,
+    ) -> Result<Response<SearchClientsResponse>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.search_clients(&caller, req.into_inner()).await)
+    }
+
+    async fn find_duplicate_clients(
+        &self,
+        req: Request<FindDuplicateClientsRequest>,
+    ) -> Result<Response<FindDuplicateClientsResponse>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.find_duplicate_clients(&caller, req.into_inner()).await)
+    }
+
+    async fn merge_clients(&self, req: Request<MergeClientsRequest>) -> Result<Response<MergeClientsResponse>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.merge_clients(&caller, req.into_inner()).await)
     }
 
     async fn list_client_revisions(

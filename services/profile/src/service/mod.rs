@@ -5,6 +5,7 @@ mod children;
 mod clients;
 mod grpc;
 mod history;
+mod search;
 mod watch;
 
 use std::sync::Arc;

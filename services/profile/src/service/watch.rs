@@ -28,6 +28,7 @@ pub fn to_change_event(event: FeedEvent) -> ApiResult<ChangeEvent> {
         "UPDATED" => ChangeKind::Updated,
         "DELETED" => ChangeKind::Deleted,
         "UNDELETED" => ChangeKind::Undeleted,
+        "MERGED" => ChangeKind::Merged,
         _ => ChangeKind::Unspecified,
     };
     let state = if event.payload.is_empty() {

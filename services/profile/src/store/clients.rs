@@ -16,6 +16,7 @@ use sqlx::{Any, AssertSqlSafe, Transaction};
 use super::history::Revision;
 use super::{
     ChangeKind, ClientOrder, ClientScan, Guard, Idempotency, Mutation, ProfileStore, SortKey, WriteCtx, keys, rows,
+    search,
 };
 use crate::domain::{
     client::{changed_fields, etag, revision_of, written_on_create},
@@ -116,16 +117,21 @@ impl SqlProfileStore {
     }
 
     /// Inserts or updates the row of `client` (whose doc fields are final).
-    async fn write_row(tx: &mut Transaction<'_, Any>, client: &Client, revision: i64, insert: bool) -> ApiResult<()> {
+    pub(super) async fn write_row(
+        tx: &mut Transaction<'_, Any>,
+        client: &Client,
+        revision: i64,
+        insert: bool,
+    ) -> ApiResult<()> {
         let id = client.name.trim_start_matches("clients/");
         let parent = (!client.parent.is_empty()).then(|| client.parent.trim_start_matches("clients/"));
         let sql = if insert {
             "INSERT INTO clients (display_key, create_time, update_time, delete_time, turnover_units, parent_id, \
-             portfolio, revision, merged_into, doc, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+             portfolio, revision, merged_into, doc, name_key, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         } else {
             "UPDATE clients SET display_key = $1, create_time = $2, update_time = $3, delete_time = $4, \
-             turnover_units = $5, parent_id = $6, portfolio = $7, revision = $8, merged_into = $9, doc = $10 \
-             WHERE id = $11"
+             turnover_units = $5, parent_id = $6, portfolio = $7, revision = $8, merged_into = $9, doc = $10, \
+             name_key = $11 WHERE id = $12"
         };
         sqlx::query(sql)
             .bind(client.display_name.to_lowercase())
@@ -138,6 +144,7 @@ impl SqlProfileStore {
             .bind(revision)
             .bind((!client.merged_into.is_empty()).then_some(client.merged_into.as_str()))
             .bind(client.encode_to_vec())
+            .bind(search::record_key(client))
             .bind(id)
             .execute(&mut **tx)
             .await?;
@@ -161,6 +168,7 @@ impl SqlProfileStore {
             self.check_parent(tx, id, &client.parent).await?;
         }
         keys::replace(tx, id, &client.name, &[], &keys::client_keys(client)).await?;
+        Self::index_names(tx, id, None, client).await?;
         Self::write_row(tx, client, 1, true).await
     }
 
@@ -299,6 +307,7 @@ impl ProfileStore for SqlProfileStore {
         }
         keys::replace(&mut tx, id, &next.name, &keys::client_keys(&current), &keys::client_keys(&next)).await?;
         Self::write_row(&mut tx, &next, revision, false).await?;
+        Self::index_names(&mut tx, id, Some(&current), &next).await?;
         // History: the previous state (backfilled if it was loaded in bulk), then the new one.
         let previous_kind = if revision == 2 { "CREATED" } else { "UPDATED" };
         Self::append_revision(&mut tx, None, previous_kind, &[], &current).await?;
@@ -350,6 +359,34 @@ impl ProfileStore for SqlProfileStore {
 
     async fn group_of(&self, id: &str) -> ApiResult<Option<super::Group>> {
         self.load_group(id).await
+    }
+
+    async fn merge_clients<C: Fn(&str, Option<&Client>) -> ApiResult<()> + Send>(
+        &self,
+        ctx: WriteCtx<'_>,
+        survivor_id: &str,
+        duplicate_id: &str,
+        expected_etag: &str,
+        check: C,
+    ) -> ApiResult<super::MergeOutcome> {
+        self.merge_rows(ctx, survivor_id, duplicate_id, expected_etag, check).await
+    }
+
+    async fn gram_candidates(
+        &self,
+        grams: &std::collections::BTreeSet<String>,
+        per_gram: usize,
+        limit: usize,
+    ) -> ApiResult<Vec<(String, usize)>> {
+        self.gram_candidates_sql(grams, per_gram, limit).await
+    }
+
+    async fn shared_name_keys(&self, after: &str, limit: usize) -> ApiResult<Vec<String>> {
+        self.shared_name_keys_sql(after, limit).await
+    }
+
+    async fn clients_with_key(&self, key: &str) -> ApiResult<Vec<Client>> {
+        self.clients_with_key_sql(key).await
     }
 
     async fn list_contacts(&self, client_id: &str, after: &str, limit: usize) -> ApiResult<Vec<Contact>> {

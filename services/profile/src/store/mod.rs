@@ -7,7 +7,9 @@ mod contacts;
 mod group;
 mod history;
 mod keys;
+mod merge;
 mod rows;
+mod search;
 
 use std::future::Future;
 
@@ -23,7 +25,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::lookup::LookupKey;
 
-pub use self::{children::ClientBundle, clients::SqlProfileStore, group::Group, history::Revision};
+pub use self::{
+    children::ClientBundle,
+    clients::SqlProfileStore,
+    group::Group,
+    history::Revision,
+    merge::MergeOutcome,
+    search::{record_grams, record_key},
+};
 
 /// Migrations of the profile database for each backend.
 pub fn migrations() -> crm_kit::db::Migrations {
@@ -185,6 +194,30 @@ pub trait ProfileStore: Send + Sync + 'static {
         guard: G,
         mutation: M,
     ) -> impl Future<Output = ApiResult<Contact>> + Send;
+
+    /// Merges `duplicate_id` into `survivor_id` (see `merge`); `check` authorises each record.
+    fn merge_clients<C: Fn(&str, Option<&Client>) -> ApiResult<()> + Send>(
+        &self,
+        ctx: WriteCtx<'_>,
+        survivor_id: &str,
+        duplicate_id: &str,
+        expected_etag: &str,
+        check: C,
+    ) -> impl Future<Output = ApiResult<MergeOutcome>> + Send;
+
+    /// Clients sharing search grams with a query, with the number shared (see `search`).
+    fn gram_candidates(
+        &self,
+        grams: &std::collections::BTreeSet<String>,
+        per_gram: usize,
+        limit: usize,
+    ) -> impl Future<Output = ApiResult<Vec<(String, usize)>>> + Send;
+
+    /// Duplicate-blocking keys shared by several live records, after `after`.
+    fn shared_name_keys(&self, after: &str, limit: usize) -> impl Future<Output = ApiResult<Vec<String>>> + Send;
+
+    /// Live records with a duplicate-blocking key.
+    fn clients_with_key(&self, key: &str) -> impl Future<Output = ApiResult<Vec<Client>>> + Send;
 
     /// The ultimate parent of a client and every live member of its group with its depth.
     fn group_of(&self, id: &str) -> impl Future<Output = ApiResult<Option<Group>>> + Send;

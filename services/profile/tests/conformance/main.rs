@@ -2,6 +2,7 @@
 //! through the real gRPC server, as a client would use it.
 
 mod history;
+mod matching;
 mod support;
 
 use std::collections::HashSet;

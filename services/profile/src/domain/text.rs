@@ -1,0 +1,188 @@
+//! Company-name matching in Latin and CJK scripts: normalisation, the core name without
+//! legal form, search grams and similarity.
+//!
+//! "中国银行股份有限公司", "中国银行" and "中國銀行 股份有限公司" share the core name 中国银行
+//! (after NFKC, case folding, punctuation and legal-form removal; traditional characters
+//! are not folded). "Harbour Logistics Co., Ltd." and "HARBOUR LOGISTICS LIMITED" share
+//! "harbour logistics".
+
+use std::collections::BTreeSet;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Chinese legal forms and generic words, longest first.
+const CJK_FORMS: [&str; 9] =
+    ["股份有限公司", "有限责任公司", "有限公司", "集团公司", "股份公司", "总公司", "分公司", "公司", "集团"];
+
+/// Latin legal forms (whole words after normalisation).
+const LATIN_FORMS: [&str; 27] = [
+    "limited",
+    "ltd",
+    "co",
+    "company",
+    "corp",
+    "corporation",
+    "inc",
+    "incorporated",
+    "plc",
+    "llc",
+    "llp",
+    "gmbh",
+    "ag",
+    "kg",
+    "kk",
+    "sa",
+    "sas",
+    "sarl",
+    "bv",
+    "nv",
+    "pte",
+    "pty",
+    "spa",
+    "srl",
+    "ab",
+    "oy",
+    "the",
+];
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF | 0x3040..=0x30FF | 0xAC00..=0xD7AF)
+}
+
+/// NFKC, lower case, punctuation to spaces, CJK runs kept apart from Latin words.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut last_space = true;
+    for c in name.nfkc().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+            last_space = false;
+        } else if !last_space {
+            out.push(' ');
+            last_space = true;
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+/// The name without legal forms: the part that identifies the company.
+pub fn core(name: &str) -> String {
+    let normalized = normalize(name);
+    let words: Vec<String> = normalized
+        .split(' ')
+        .filter(|w| !LATIN_FORMS.contains(w) && !CJK_FORMS.contains(w))
+        .map(strip_cjk_forms)
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() { normalized } else { words.join(" ") }
+}
+
+/// Removes trailing Chinese legal forms ("…股份有限公司", "…集团有限公司") from a word.
+fn strip_cjk_forms(word: &str) -> String {
+    let mut word = word.to_owned();
+    while let Some(form) = CJK_FORMS.iter().find(|f| word.chars().count() > f.chars().count() && word.ends_with(*f)) {
+        word.truncate(word.len() - form.len());
+    }
+    word
+}
+
+/// Blocking key for duplicate detection: the core name without spaces.
+pub fn name_key(name: &str) -> String {
+    core(name).replace(' ', "")
+}
+
+/// Search grams of a name: CJK character bigrams, Latin words and their trigrams.
+pub fn grams(name: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for word in core(name).split(' ').filter(|w| !w.is_empty()) {
+        let chars: Vec<char> = word.chars().collect();
+        if chars.iter().any(|c| is_cjk(*c)) {
+            if chars.len() == 1 {
+                out.insert(word.to_owned());
+            }
+            out.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
+        } else {
+            out.insert(word.to_owned());
+            if chars.len() > 3 {
+                out.extend(chars.windows(3).map(|w| format!("~{}", w.iter().collect::<String>())));
+            }
+        }
+    }
+    out
+}
+
+/// Similarity of two names, 0..1: 1 for the same core name; otherwise the Dice coefficient
+/// of their grams, raised when one core name starts with the other.
+pub fn similarity(a: &str, b: &str) -> f64 {
+    let (ca, cb) = (name_key(a), name_key(b));
+    if ca.is_empty() || cb.is_empty() {
+        return 0.0;
+    }
+    if ca == cb {
+        return 1.0;
+    }
+    let (ga, gb) = (grams(a), grams(b));
+    let shared = ga.intersection(&gb).count();
+    let dice = if ga.is_empty() && gb.is_empty() { 0.0 } else { 2.0 * shared as f64 / (ga.len() + gb.len()) as f64 };
+    let prefix = ca.starts_with(&cb) || cb.starts_with(&ca);
+    if prefix { (0.5 + dice / 2.0).min(0.95) } else { dice.min(0.95) }
+}
+
+/// Levenshtein distance, bounded: returns `max + 1` as soon as it is exceeded.
+pub fn edit_distance(a: &str, b: &str, max: usize) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > max {
+        return max + 1;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut row = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            row[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(row[j] + 1);
+        }
+        if row.iter().min().is_some_and(|m| *m > max) {
+            return max + 1;
+        }
+        prev = row;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_names_drop_legal_forms_case_and_punctuation() {
+        assert_eq!(core("中国银行股份有限公司"), "中国银行");
+        assert_eq!(name_key("中国银行"), name_key("中国银行 股份有限公司"));
+        assert_eq!(core("Harbour Logistics Co., Ltd."), "harbour logistics");
+        assert_eq!(name_key("HARBOUR  LOGISTICS LIMITED"), "harbourlogistics");
+        assert_eq!(core("ＡＢＣ（香港）有限公司"), "abc 香港");
+        assert_eq!(core("Ltd"), "ltd", "a name that is only a legal form keeps it");
+    }
+
+    #[test]
+    fn the_full_legal_name_ranks_above_other_banks() {
+        let q = "中国银行";
+        let same = similarity(q, "中国银行股份有限公司");
+        let branch = similarity(q, "中国银行（香港）有限公司");
+        let other = similarity(q, "中国建设银行股份有限公司");
+        let unrelated = similarity(q, "招商银行股份有限公司");
+        assert!(same > branch && branch > other && other > unrelated, "{same} {branch} {other} {unrelated}");
+    }
+
+    #[test]
+    fn grams_mix_cjk_bigrams_and_latin_trigrams() {
+        let g = grams("华信精密 Precision Ltd");
+        assert!(g.contains("华信") && g.contains("精密") && g.contains("precision") && g.contains("~pre"));
+        assert!(!g.contains("ltd"));
+    }
+
+    #[test]
+    fn bounded_edit_distance() {
+        assert_eq!(edit_distance("91310000MA1FL0XX12", "91310000MA1FL0XX13", 2), 1);
+        assert_eq!(edit_distance("abc", "xyz", 1), 2);
+        assert_eq!(edit_distance("", "", 1), 0);
+    }
+}

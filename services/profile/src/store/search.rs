@@ -1,0 +1,140 @@
+//! SQL implementation of the store: the name-search index and duplicate blocking.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crm_kit::ApiResult;
+use crm_proto::crm::profile::v1::Client;
+use sqlx::{Any, Transaction};
+
+use super::{SqlProfileStore, rows};
+use crate::domain::text;
+
+/// Grams of a record: from its legal and display names.
+pub fn record_grams(client: &Client) -> BTreeSet<String> {
+    let mut grams = text::grams(&client.legal_name);
+    grams.extend(text::grams(&client.display_name));
+    grams
+}
+
+/// Blocking key of a record: the core of its legal name, else of its display name.
+pub fn record_key(client: &Client) -> String {
+    let name = if client.legal_name.is_empty() { &client.display_name } else { &client.legal_name };
+    text::name_key(name)
+}
+
+impl SqlProfileStore {
+    /// Moves the search grams of client `id` from `old` to `new` inside a write.
+    pub(super) async fn index_names(
+        tx: &mut Transaction<'_, Any>,
+        id: &str,
+        old: Option<&Client>,
+        new: &Client,
+    ) -> ApiResult<()> {
+        let before = old.map(record_grams).unwrap_or_default();
+        let after = if new.delete_time.is_some() { BTreeSet::new() } else { record_grams(new) };
+        for gram in before.difference(&after) {
+            sqlx::query("DELETE FROM search_grams WHERE gram = $1 AND client_id = $2")
+                .bind(gram)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for gram in after.difference(&before) {
+            sqlx::query("INSERT INTO search_grams (gram, client_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(gram)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Clients sharing grams with a query: id and number of shared grams, most first.
+    ///
+    /// A gram with more than `per_gram` postings is too common to select on; it only
+    /// counts when every gram is that common.
+    pub(super) async fn gram_candidates_sql(
+        &self,
+        grams: &BTreeSet<String>,
+        per_gram: usize,
+        limit: usize,
+    ) -> ApiResult<Vec<(String, usize)>> {
+        let cap = i64::try_from(per_gram + 1).unwrap_or(i64::MAX);
+        let mut postings = Vec::with_capacity(grams.len());
+        for gram in grams {
+            let ids: Vec<String> = sqlx::query_scalar("SELECT client_id FROM search_grams WHERE gram = $1 LIMIT $2")
+                .bind(gram)
+                .bind(cap)
+                .fetch_all(self.db.reader())
+                .await?;
+            postings.push(ids);
+        }
+        let rare: Vec<&Vec<String>> = postings.iter().filter(|p| p.len() <= per_gram).collect();
+        let selective: Vec<&Vec<String>> = if rare.is_empty() { postings.iter().collect() } else { rare };
+        let mut hits: HashMap<&str, usize> = HashMap::new();
+        for list in &selective {
+            for id in *list {
+                *hits.entry(id.as_str()).or_default() += 1;
+            }
+        }
+        // Common grams still add to the count of candidates already found.
+        for list in postings.iter().filter(|p| p.len() > per_gram) {
+            for id in list {
+                if let Some(n) = hits.get_mut(id.as_str()) {
+                    *n += 1;
+                }
+            }
+        }
+        let mut ranked: Vec<(String, usize)> = hits.into_iter().map(|(id, n)| (id.to_owned(), n)).collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.truncate(limit);
+        Ok(ranked)
+    }
+
+    /// Blocking keys shared by more than one live record, after `after`, in key order.
+    pub(super) async fn shared_name_keys_sql(&self, after: &str, limit: usize) -> ApiResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT name_key FROM clients WHERE name_key > $1 AND delete_time IS NULL \
+             GROUP BY name_key HAVING COUNT(*) > 1 ORDER BY name_key LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.db.reader())
+        .await?)
+    }
+
+    /// Live records with a blocking key (at most 50).
+    pub(super) async fn clients_with_key_sql(&self, key: &str) -> ApiResult<Vec<Client>> {
+        let rows =
+            sqlx::query("SELECT doc FROM clients WHERE name_key = $1 AND delete_time IS NULL ORDER BY id LIMIT 50")
+                .bind(key)
+                .fetch_all(self.db.reader())
+                .await?;
+        rows::docs(&rows)
+    }
+
+    /// Indexes up to `limit` records after id `after` (for `crm reindex`); returns the last id.
+    pub async fn reindex_batch(&self, after: &str, limit: usize) -> ApiResult<Option<String>> {
+        let rows = sqlx::query("SELECT doc FROM clients WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(self.db.reader())
+            .await?;
+        let clients: Vec<Client> = rows::docs(&rows)?;
+        let Some(last) = clients.last().map(|c| c.name.trim_start_matches("clients/").to_owned()) else {
+            return Ok(None);
+        };
+        let mut tx = self.db.begin_write().await?;
+        for client in &clients {
+            let id = client.name.trim_start_matches("clients/");
+            Self::index_names(&mut tx, id, None, client).await?;
+            sqlx::query("UPDATE clients SET name_key = $1 WHERE id = $2")
+                .bind(record_key(client))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(last))
+    }
+}
