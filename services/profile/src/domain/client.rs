@@ -237,7 +237,7 @@ pub fn apply_mask(target: &mut Client, patch: &Client, fields: &[&str]) {
 }
 
 /// Whether a fact field holds a value.
-fn is_set(client: &Client, field: &str) -> bool {
+pub fn is_set(client: &Client, field: &str) -> bool {
     match field {
         "display_name" => !client.display_name.is_empty(),
         "legal_name" => !client.legal_name.is_empty(),

@@ -3,6 +3,8 @@
 //! reliable and timely).
 
 use crm_kit::time;
+
+use super::client::is_set;
 use crm_proto::crm::profile::v1::{Client, DataQuality};
 
 /// Fields every corporate record should have.
@@ -21,27 +23,9 @@ const KEY_FIELDS: [&str; 12] = [
     "credit_grade",
 ];
 
-fn filled(c: &Client, field: &str) -> bool {
-    match field {
-        "legal_name" => !c.legal_name.is_empty(),
-        "registration_number" => !c.registration_number.is_empty(),
-        "country_code" => !c.country_code.is_empty(),
-        "lei" => !c.lei.is_empty(),
-        "tax_id" => !c.tax_id.is_empty(),
-        "customer_type" => c.customer_type != 0,
-        "industry_code" => !c.industry_code.is_empty(),
-        "city" => !c.city.is_empty(),
-        "annual_turnover" => c.annual_turnover.is_some(),
-        "employee_count" => c.employee_count > 0,
-        "relationship_manager" => !c.relationship_manager.is_empty(),
-        "credit_grade" => !c.credit_grade.is_empty(),
-        _ => false,
-    }
-}
-
 /// Computes the summary at `now` (microseconds since the epoch).
 pub fn summarize(c: &Client, now: i64) -> DataQuality {
-    let missing: Vec<String> = KEY_FIELDS.iter().filter(|f| !filled(c, f)).map(|f| (*f).to_owned()).collect();
+    let missing: Vec<String> = KEY_FIELDS.iter().filter(|f| !is_set(c, f)).map(|f| (*f).to_owned()).collect();
     let completeness = (KEY_FIELDS.len() - missing.len()) as f64 / KEY_FIELDS.len() as f64;
     let verified = c.provenance.values().filter(|p| p.verified).count();
     let verified_share = if c.provenance.is_empty() { 0.0 } else { verified as f64 / c.provenance.len() as f64 };

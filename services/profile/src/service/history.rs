@@ -2,23 +2,12 @@
 
 use crm_kit::{ApiError, ApiResult, paging, time};
 use crm_proto::crm::profile::v1::{
-    ChangeKind, ClientGroup, ClientRevision, GetClientGroupRequest, GroupMember, ListClientRevisionsRequest,
+    ClientGroup, ClientRevision, GetClientGroupRequest, GroupMember, ListClientRevisionsRequest,
     ListClientRevisionsResponse,
 };
 
-use super::{Caller, ProfileApp};
+use super::{Caller, ProfileApp, watch::change_kind};
 use crate::{domain::names, store::ProfileStore};
-
-fn change_kind(kind: &str) -> ChangeKind {
-    match kind {
-        "CREATED" => ChangeKind::Created,
-        "UPDATED" => ChangeKind::Updated,
-        "DELETED" => ChangeKind::Deleted,
-        "UNDELETED" => ChangeKind::Undeleted,
-        "MERGED" => ChangeKind::Merged,
-        _ => ChangeKind::Unspecified,
-    }
-}
 
 impl<S: ProfileStore> ProfileApp<S> {
     /// ListClientRevisions, newest first.

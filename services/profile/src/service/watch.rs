@@ -20,17 +20,22 @@ fn decode<M: Message + Default>(bytes: &[u8]) -> ApiResult<M> {
     M::decode(bytes).map_err(|err| ApiError::internal(anyhow::anyhow!("corrupt feed payload: {err}")))
 }
 
-/// Converts a stored feed event (kind `entity.CHANGE`) to the contract's `ChangeEvent`.
-pub fn to_change_event(event: FeedEvent) -> ApiResult<ChangeEvent> {
-    let (entity, change) = event.kind.split_once('.').unwrap_or((event.kind.as_str(), ""));
-    let kind = match change {
+/// The contract's change kind for a stored one ("CREATED", "MERGED", ...).
+pub fn change_kind(kind: &str) -> ChangeKind {
+    match kind {
         "CREATED" => ChangeKind::Created,
         "UPDATED" => ChangeKind::Updated,
         "DELETED" => ChangeKind::Deleted,
         "UNDELETED" => ChangeKind::Undeleted,
         "MERGED" => ChangeKind::Merged,
         _ => ChangeKind::Unspecified,
-    };
+    }
+}
+
+/// Converts a stored feed event (kind `entity.CHANGE`) to the contract's `ChangeEvent`.
+pub fn to_change_event(event: FeedEvent) -> ApiResult<ChangeEvent> {
+    let (entity, change) = event.kind.split_once('.').unwrap_or((event.kind.as_str(), ""));
+    let kind = change_kind(change);
     let state = if event.payload.is_empty() {
         None // a thin event (bulk load): read the resource for its state
     } else {

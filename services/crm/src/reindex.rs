@@ -1,0 +1,40 @@
+//! `crm reindex`: rebuilds the profile search index and duplicate-blocking keys of every
+//! record, for databases created before they existed (or after the matching rules
+//! change). Idempotent; runs beside a live service.
+
+use std::time::Instant;
+
+use crm_kit::config::Config;
+use crm_profile::SqlProfileStore;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::runtime;
+
+/// Records per transaction.
+const BATCH: usize = 2_000;
+
+/// `crm reindex`.
+pub async fn run(config: &Config) -> anyhow::Result<()> {
+    let db = runtime::profile_db(config).await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients").fetch_one(db.reader()).await?;
+    let store = SqlProfileStore::new(db.clone());
+    let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} reindexing [{elapsed_precise}] {bar:40} {pos}/{len} {per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let mut after = String::new();
+    let mut done = 0u64;
+    while let Some(last) = store.reindex_batch(&after, BATCH).await.map_err(|e| anyhow::anyhow!("reindexing: {e}"))? {
+        after = last;
+        done += BATCH as u64;
+        bar.set_position(done.min(bar.length().unwrap_or(done)));
+    }
+    bar.finish();
+    db.close().await;
+    println!("reindexed {total} clients in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
