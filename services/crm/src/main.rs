@@ -1,6 +1,8 @@
 //! `crm`: run, seed, migrate and administer the corporate client management suite.
 
 mod bench;
+mod eval;
+mod reindex;
 mod runtime;
 mod seed;
 mod seeding;
@@ -35,6 +37,10 @@ enum Command {
     Token(token::TokenArgs),
     /// Create or upgrade every service database.
     Migrate,
+    /// Rebuild the profile search index and duplicate keys of every record.
+    Reindex,
+    /// Measure duplicate finding (precision, recall) or search against a seeded suite.
+    Eval(eval::EvalArgs),
     /// Load a deterministic synthetic portfolio.
     Seed(seeding::SeedArgs),
     /// Measure read latency and throughput against a running suite.
@@ -57,6 +63,8 @@ fn main() -> anyhow::Result<()> {
                     Command::Up(args) => up::up(config, args).await,
                     Command::Serve(args) => up::serve(config, args).await,
                     Command::Migrate => runtime::migrate(&config).await,
+                    Command::Reindex => reindex::run(&config).await,
+                    Command::Eval(args) => eval::run(&config, args).await,
                     Command::Seed(args) => seeding::run(&config, args).await,
                     Command::Bench(args) => bench::run(&config, args).await,
                     Command::Token(_) => Ok(()),
