@@ -9,8 +9,10 @@ use std::{future::Future, time::Duration};
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{service::Routes, transport::Server};
+use tonic::{
+    service::Routes,
+    transport::{Server, server::TcpIncoming},
+};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::ServiceBuilder;
 use tower_http::{
@@ -18,7 +20,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-pub use deadline::DeadlineLayer;
+pub use deadline::{DeadlineLayer, parse_grpc_timeout};
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_signal};
 
 use crate::{config::Limits, db::Db};
@@ -86,7 +88,7 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
         .add_routes(spec.routes)
         .add_service(health_service)
         .add_service(reflection)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+        .serve_with_incoming_shutdown(incoming(listener), drain);
     // Long-lived streams (health watches, feeds of other servers' clients) would hold the
     // drain open for ever: after the drain timeout the remaining connections are closed.
     let drain_timeout = Duration::from_millis(spec.limits.drain_timeout_ms);
@@ -105,6 +107,12 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
     result.context("gRPC server failed")?;
     tracing::info!(%addr, "stopped");
     Ok(())
+}
+
+/// Accepted connections with TCP_NODELAY (small gRPC frames must not wait for delayed
+/// ACKs) and TCP keepalive.
+pub fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true)).with_keepalive(Some(Duration::from_secs(60)))
 }
 
 fn make_span<B>(request: &http::Request<B>) -> tracing::Span {
