@@ -9,7 +9,7 @@ use std::{env, fs, path::PathBuf};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let out = PathBuf::from(env::var("OUT_DIR")?);
-    let files = ["crm/profile/v1/profile_service.proto"];
+    let files = ["crm/profile/v1/profile_service.proto", "crm/gateway/v1/client_view.proto"];
 
     let mut compiler = protox::Compiler::new([&root])?;
     compiler.include_imports(true).include_source_info(true);

@@ -6,6 +6,12 @@
 //! `GetClient` as a contact-centre agent (masked, no audit write), `GetClient` as a
 //! relationship manager (unmasked tax id: every read appends an audit record), and
 //! `LookupClient` by registration number as a contact-centre agent.
+//!
+//! `--via` picks the path: `direct` (gRPC to the profile service), `gateway` (the same gRPC
+//! calls through the gateway's proxy) or `rest` (the same reads as REST/JSON through the
+//! gateway's transcoder, HTTP/1.1 keep-alive). Run the gateway with
+//! `CRM__GATEWAY__RATE_LIMIT_PER_SECOND=0` when benchmarking it: one bench principal would
+//! otherwise be rate limited like any other.
 
 use std::{
     sync::Arc,
@@ -22,15 +28,31 @@ use crm_proto::crm::profile::v1::{
     client_profile_service_client::ClientProfileServiceClient,
 };
 use hdrhistogram::Histogram;
+use http_body_util::{BodyExt as _, Empty};
+use hyper_util::client::legacy::{Client as HttpClient, connect::HttpConnector};
 use rand::{Rng, SeedableRng};
 use tonic::{metadata::MetadataValue, transport::Channel};
+
+/// Which path the calls take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Via {
+    /// gRPC straight to the profile service.
+    Direct,
+    /// gRPC through the gateway.
+    Gateway,
+    /// REST/JSON through the gateway.
+    Rest,
+}
 
 /// Arguments of `crm bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Profile service address (default: the configured listen address).
+    /// Address to call (default: the configured profile or gateway listen address).
     #[arg(long)]
     target: Option<String>,
+    /// Path of the calls.
+    #[arg(long, value_enum, default_value_t = Via::Direct)]
+    via: Via,
     /// Seconds per operation.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
@@ -78,20 +100,27 @@ impl Op {
 
 /// `crm bench`.
 pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<()> {
-    let target = args.target.clone().unwrap_or_else(|| config.profile.listen.to_string());
+    let target = args.target.clone().unwrap_or_else(|| match args.via {
+        Via::Direct => config.profile.listen.to_string(),
+        Via::Gateway | Via::Rest => loopback(config.gateway.listen).to_string(),
+    });
     let channel = Channel::from_shared(format!("http://{target}"))?.connect().await?;
     let issuer = TokenIssuer::new(&auth::load_or_create_secret(&config.data_dir)?)?;
     let sample = Arc::new(sample_clients(client_for(&channel, &issuer, Role::MarketingAnalyst)?, args.sample).await?);
     anyhow::ensure!(!sample.is_empty(), "no clients to read: seed first (crm seed --clients N)");
     println!(
-        "target {target}; {} sampled clients; {} callers; {} s per operation",
+        "target {target} via {:?}; {} sampled clients; {} callers; {} s per operation",
+        args.via,
         sample.len(),
         args.concurrency,
         args.seconds
     );
     for op in [Op::GetMasked, Op::GetAudited, Op::Lookup] {
         let role = if matches!(op, Op::GetAudited) { Role::RelationshipManager } else { Role::ContactCentreAgent };
-        let client = client_for(&channel, &issuer, role)?;
+        let client = match args.via {
+            Via::Direct | Via::Gateway => Caller::Grpc(client_for(&channel, &issuer, role)?),
+            Via::Rest => Caller::Rest(RestCaller::new(&target, &issuer, role, args.concurrency)?),
+        };
         let (hist, errors, elapsed) =
             measure(op, client, sample.clone(), args.concurrency, Duration::from_secs(args.seconds)).await?;
         report(op, &hist, errors, elapsed);
@@ -124,7 +153,7 @@ async fn sample_clients(mut client: Profiles, want: usize) -> anyhow::Result<Vec
 
 async fn measure(
     op: Op,
-    client: Profiles,
+    client: Caller,
     sample: Arc<Vec<Client>>,
     concurrency: usize,
     duration: Duration,
@@ -141,19 +170,7 @@ async fn measure(
                 while Instant::now() < deadline {
                     let target = &sample[rng.random_range(0..sample.len())];
                     let t0 = Instant::now();
-                    let ok = match op {
-                        Op::GetMasked | Op::GetAudited => {
-                            client.get_client(GetClientRequest { name: target.name.clone() }).await.is_ok()
-                        }
-                        Op::Lookup => client
-                            .lookup_client(LookupClientRequest {
-                                registration_number: target.registration_number.clone(),
-                                country_code: target.country_code.clone(),
-                                ..Default::default()
-                            })
-                            .await
-                            .is_ok(),
-                    };
+                    let ok = client.call(op, target).await;
                     if ok {
                         hist.record(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX).max(1))?;
                     } else {
@@ -187,4 +204,96 @@ fn report(op: Op, hist: &Histogram<u64>, errors: u64, elapsed: Duration) {
         hist.len(),
         errors
     );
+}
+
+/// A wildcard listen address is reachable on loopback.
+fn loopback(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    if addr.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr }
+}
+
+/// One caller: gRPC (direct or through the gateway) or REST through the gateway.
+#[derive(Clone)]
+enum Caller {
+    Grpc(Profiles),
+    Rest(RestCaller),
+}
+
+impl Caller {
+    /// Makes one call of `op` about `target`; whether it succeeded.
+    async fn call(&mut self, op: Op, target: &Client) -> bool {
+        match self {
+            Caller::Grpc(client) => match op {
+                Op::GetMasked | Op::GetAudited => client
+                    .get_client(GetClientRequest { name: target.name.clone(), ..Default::default() })
+                    .await
+                    .is_ok(),
+                Op::Lookup => client
+                    .lookup_client(LookupClientRequest {
+                        registration_number: target.registration_number.clone(),
+                        country_code: target.country_code.clone(),
+                        ..Default::default()
+                    })
+                    .await
+                    .is_ok(),
+            },
+            Caller::Rest(rest) => {
+                let path = match op {
+                    Op::GetMasked | Op::GetAudited => format!("/v1/{}", target.name),
+                    Op::Lookup => format!(
+                        "/v1/clients:lookup?registration_number={}&country_code={}",
+                        encode(&target.registration_number),
+                        encode(&target.country_code)
+                    ),
+                };
+                rest.get(&path).await
+            }
+        }
+    }
+}
+
+/// REST over pooled HTTP/1.1 keep-alive connections.
+#[derive(Clone)]
+struct RestCaller {
+    http: HttpClient<HttpConnector, Empty<bytes::Bytes>>,
+    base: String,
+    bearer: http::HeaderValue,
+}
+
+impl RestCaller {
+    fn new(target: &str, issuer: &TokenIssuer, role: Role, connections: usize) -> anyhow::Result<Self> {
+        let token = issuer.mint("bench", role, None, Duration::from_secs(3600))?;
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let http = HttpClient::builder(hyper_util::rt::TokioExecutor::new())
+            .pool_max_idle_per_host(connections.max(1))
+            .build(connector);
+        Ok(Self { http, base: format!("http://{target}"), bearer: format!("Bearer {token}").parse()? })
+    }
+
+    async fn get(&self, path: &str) -> bool {
+        let Ok(request) = http::Request::get(format!("{}{path}", self.base))
+            .header(http::header::AUTHORIZATION, self.bearer.clone())
+            .body(Empty::new())
+        else {
+            return false;
+        };
+        match self.http.request(request).await {
+            Ok(response) => {
+                let ok = response.status().is_success();
+                ok && response.into_body().collect().await.is_ok()
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

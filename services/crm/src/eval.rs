@@ -41,12 +41,9 @@ pub struct EvalArgs {
     queries: usize,
 }
 
-type Profiles = ClientProfileServiceClient<
-    tonic::service::interceptor::InterceptedService<
-        Channel,
-        Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>,
-    >,
->;
+/// Adds the bearer token to every call.
+type Bearer = Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>;
+type Profiles = ClientProfileServiceClient<tonic::service::interceptor::InterceptedService<Channel, Bearer>>;
 
 async fn connect(config: &Config, addr: Option<&str>) -> anyhow::Result<Profiles> {
     let addr = addr.map_or_else(|| config.profile.listen.to_string(), str::to_owned);
@@ -54,11 +51,10 @@ async fn connect(config: &Config, addr: Option<&str>) -> anyhow::Result<Profiles
     let issuer = TokenIssuer::new(&auth::load_or_create_secret(&config.data_dir)?)?;
     let token: MetadataValue<_> =
         format!("Bearer {}", issuer.mint("eval", Role::MarketingAnalyst, None, Duration::from_secs(3600))?).parse()?;
-    let bearer: Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send> =
-        Box::new(move |mut req: tonic::Request<()>| {
-            req.metadata_mut().insert("authorization", token.clone());
-            Ok(req)
-        });
+    let bearer: Bearer = Box::new(move |mut req: tonic::Request<()>| {
+        req.metadata_mut().insert("authorization", token.clone());
+        Ok(req)
+    });
     Ok(ClientProfileServiceClient::with_interceptor(channel, bearer).max_decoding_message_size(64 << 20))
 }
 

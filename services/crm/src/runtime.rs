@@ -1,6 +1,7 @@
 //! What every command that touches the suite's state needs: keys and databases.
 
 use anyhow::Context as _;
+use crm_gateway::GatewayDeps;
 use crm_kit::{
     auth::{self, TokenVerifier},
     config::{Config, load_or_create_secret},
@@ -44,6 +45,22 @@ pub async fn profile_deps(config: &Config) -> anyhow::Result<ProfileDeps> {
         page_tokens: page_tokens(config)?,
         limits: config.limits.clone(),
     })
+}
+
+/// Everything the gateway needs; with `profile_addr`, its profile backend is pointed at the
+/// address the profile service actually bound (`crm up`).
+pub fn gateway_deps(config: &Config, profile_addr: Option<std::net::SocketAddr>) -> anyhow::Result<GatewayDeps> {
+    let mut gateway = config.gateway.clone();
+    if let Some(addr) = profile_addr {
+        let host =
+            if addr.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
+        for backend in gateway.backends.values_mut() {
+            if backend.services.iter().any(|s| s == crm_profile::SERVICE_NAME) {
+                backend.url = format!("http://{host}");
+            }
+        }
+    }
+    Ok(GatewayDeps { config: gateway, verifier: verifier(config)?, limits: config.limits.clone() })
 }
 
 /// `crm migrate`: creates or upgrades every service database.

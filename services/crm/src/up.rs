@@ -24,6 +24,8 @@ pub struct UpArgs {
 pub enum Service {
     /// crm.profile.v1.ClientProfileService
     Profile,
+    /// The gateway (gRPC, gRPC-Web, REST, client 360) in front of the configured backends.
+    Gateway,
 }
 
 /// Arguments of `crm serve`.
@@ -41,8 +43,16 @@ pub async fn up(config: Config, args: UpArgs) -> anyhow::Result<()> {
     }
     let listener = server::bind(config.profile.listen).await?;
     let addr = listener.local_addr()?;
-    print_banner(&config, addr);
-    run_until_signal(|shutdown| crm_profile::serve(listener, deps, shutdown)).await
+    let gateway_deps = runtime::gateway_deps(&config, Some(addr))?;
+    let gateway_listener = server::bind(config.gateway.listen).await?;
+    let gateway_addr = gateway_listener.local_addr()?;
+    print_banner(&config, addr, gateway_addr);
+    run_until_signal(|shutdown| async move {
+        let profile = crm_profile::serve(listener, deps, shutdown.clone());
+        let gateway = crm_gateway::serve(gateway_listener, gateway_deps, shutdown);
+        tokio::try_join!(profile, gateway).map(|_| ())
+    })
+    .await
 }
 
 /// `crm serve <service>`.
@@ -52,6 +62,11 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             let deps = runtime::profile_deps(&config).await?;
             let listener = server::bind(config.profile.listen).await?;
             run_until_signal(|shutdown| crm_profile::serve(listener, deps, shutdown)).await
+        }
+        Service::Gateway => {
+            let deps = runtime::gateway_deps(&config, None)?;
+            let listener = server::bind(config.gateway.listen).await?;
+            run_until_signal(|shutdown| crm_gateway::serve(listener, deps, shutdown)).await
         }
     }
 }
@@ -72,17 +87,44 @@ where
     }
 }
 
-fn print_banner(config: &Config, addr: std::net::SocketAddr) {
+fn print_banner(config: &Config, addr: std::net::SocketAddr, gateway: std::net::SocketAddr) {
     let data_dir = config.data_dir.display();
+    // Paste-ready addresses: a wildcard listen address is reachable on loopback.
+    let local = |a: std::net::SocketAddr| {
+        if a.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], a.port())) } else { a }
+    };
+    let gw = local(gateway);
     println!("crm suite is up");
+    println!("  gateway  http://{gateway}  (gRPC, gRPC-Web and REST on one port; /openapi.json)");
     println!("  profile  grpc://{addr}  (crm.profile.v1.ClientProfileService, health, reflection)");
     println!("  data     {data_dir}");
     println!();
-    println!("try it:");
-    println!(
-        "  TOKEN=$(cargo run --release -q -p crm -- token --data-dir {data_dir} --role ADMIN --subject demo-admin)"
-    );
+    println!("try it (a demo ADMIN token, valid 8 hours):");
+    match demo_token(config) {
+        Some(token) => println!("  TOKEN={token}"),
+        None => println!(
+            "  TOKEN=$(cargo run --release -q -p crm -- token --data-dir {data_dir} --role ADMIN --subject demo-admin)"
+        ),
+    }
+    println!("  grpcurl -plaintext {gw} list");
     println!("  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"page_size\": 3}}' \\");
-    println!("      {addr} crm.profile.v1.ClientProfileService/ListClients");
+    println!("      {gw} crm.profile.v1.ClientProfileService/ListClients");
+    println!("  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients?page_size=3'");
+    println!(
+        "  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients:lookup?registration_number=...&country_code=CN'"
+    );
+    println!("  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients/<id>:view360'");
+    println!("  curl -s http://{gw}/openapi.json");
     println!("  grpcurl -plaintext {addr} grpc.health.v1.Health/Check");
+}
+
+/// An ADMIN token for the banner, when tokens are signed with the embedded key.
+fn demo_token(config: &Config) -> Option<String> {
+    if config.auth.key_file.is_some() || !config.auth.algorithm.eq_ignore_ascii_case("HS256") {
+        return None;
+    }
+    let secret = crm_kit::auth::load_or_create_secret(&config.data_dir).ok()?;
+    let issuer = crm_kit::auth::TokenIssuer::new(&secret).ok()?.with_audience(config.auth.audience.clone());
+    let ttl = std::time::Duration::from_secs(8 * 3600);
+    issuer.mint("demo-admin", crm_kit::auth::Role::Admin, None, ttl).ok()
 }

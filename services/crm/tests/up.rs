@@ -18,6 +18,7 @@ struct Suite {
     child: Child,
     data_dir: std::path::PathBuf,
     addr: String,
+    gateway: String,
 }
 
 impl Drop for Suite {
@@ -34,6 +35,7 @@ fn start() -> Suite {
         .args(["up", "--demo", "--demo-clients", "300", "--data-dir"])
         .arg(&data_dir)
         .env("CRM__PROFILE__LISTEN", "127.0.0.1:0")
+        .env("CRM__GATEWAY__LISTEN", "127.0.0.1:0")
         .env("CRM__LIMITS__DRAIN_TIMEOUT_MS", "2000")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -42,14 +44,23 @@ fn start() -> Suite {
         .expect("crm up starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut addr = None;
+    let mut gateway = None;
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("banner line");
+        if let Some(rest) = line.trim().strip_prefix("gateway  http://") {
+            gateway = rest.split_whitespace().next().map(str::to_owned);
+        }
         if let Some(rest) = line.trim().strip_prefix("profile  grpc://") {
             addr = rest.split_whitespace().next().map(str::to_owned);
             break;
         }
     }
-    Suite { child, data_dir, addr: addr.expect("crm up printed the profile address") }
+    Suite {
+        child,
+        data_dir,
+        addr: addr.expect("crm up printed the profile address"),
+        gateway: gateway.expect("crm up printed the gateway address"),
+    }
 }
 
 fn token(data_dir: &std::path::Path, role: &str) -> String {
@@ -116,6 +127,20 @@ async fn up_demo_serves_health_reflection_and_data_then_drains_on_sigterm() {
         .expect("list")
         .into_inner();
     assert_eq!(page.clients.len(), 300, "the demo portfolio is served");
+    // The same data through the gateway of the same process.
+    let gateway = Channel::from_shared(format!("http://{}", suite.gateway)).expect("uri").connect().await.expect("gw");
+    let bearer: tonic::metadata::MetadataValue<_> =
+        format!("Bearer {}", token(&suite.data_dir, "ADMIN")).parse().expect("header");
+    let mut via_gateway = ClientProfileServiceClient::with_interceptor(gateway, move |mut req: tonic::Request<()>| {
+        req.metadata_mut().insert("authorization", bearer.clone());
+        Ok(req)
+    });
+    let page = via_gateway
+        .list_clients(ListClientsRequest { page_size: 5, ..Default::default() })
+        .await
+        .expect("list via gateway")
+        .into_inner();
+    assert_eq!(page.clients.len(), 5, "the gateway routes to the profile service");
     let unauthenticated = ClientProfileServiceClient::new(channel).list_clients(ListClientsRequest::default()).await;
     assert_eq!(unauthenticated.expect_err("no token").code(), tonic::Code::Unauthenticated);
 

@@ -5,6 +5,7 @@
 //! Database URLs may hold passwords: `Debug` output redacts them.
 
 use std::{
+    collections::BTreeMap,
     net::SocketAddr,
     path::{Path, PathBuf},
 };
@@ -32,6 +33,8 @@ pub struct Config {
     pub limits: Limits,
     /// The client profile service.
     pub profile: ServiceConfig,
+    /// The gateway (gRPC, gRPC-Web and REST front door).
+    pub gateway: GatewayConfig,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             limits: Limits::default(),
             profile: ServiceConfig::on("127.0.0.1:50051"),
+            gateway: GatewayConfig::default(),
         }
     }
 }
@@ -107,6 +111,62 @@ impl std::fmt::Debug for ServiceConfig {
             .field("database_max_connections", &self.database_max_connections)
             .finish()
     }
+}
+
+/// The gateway: where it listens, which backend serves which gRPC service, edge limits.
+///
+/// A new backend service is one entry, e.g. in `crm.toml`:
+/// `[gateway.backends.scoring]` with `url = "http://127.0.0.1:50053"` and
+/// `services = ["crm.scoring.v1.ValueScoringService"]`, or in the environment
+/// `CRM__GATEWAY__BACKENDS__PROFILE__URL=http://profile:50051`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct GatewayConfig {
+    /// Listen address (gRPC, gRPC-Web and REST on one port).
+    pub listen: SocketAddr,
+    /// Backends by short name.
+    pub backends: BTreeMap<String, BackendConfig>,
+    /// Sustained requests per second per principal (token subject); 0 disables the limit.
+    pub rate_limit_per_second: u32,
+    /// Burst a principal may spend at once above the sustained rate.
+    pub rate_limit_burst: u32,
+    /// Requests handled at once by the gateway; more are shed (RESOURCE_EXHAUSTED / 429).
+    pub max_concurrent_requests: usize,
+    /// Largest request body accepted, bytes (REST JSON bodies and gRPC streams alike).
+    pub max_request_bytes: usize,
+    /// Deadline of each part of a client 360 view, milliseconds (the caller's wins if shorter).
+    pub part_timeout_ms: u64,
+    /// Origins allowed by CORS (browsers, gRPC-Web); empty allows any origin.
+    pub cors_allowed_origins: Vec<String>,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        let profile = BackendConfig {
+            url: "http://127.0.0.1:50051".to_owned(),
+            services: vec!["crm.profile.v1.ClientProfileService".to_owned()],
+        };
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            backends: BTreeMap::from([("profile".to_owned(), profile)]),
+            rate_limit_per_second: 200,
+            rate_limit_burst: 400,
+            max_concurrent_requests: 1024,
+            max_request_bytes: 4 * 1024 * 1024,
+            part_timeout_ms: 2_000,
+            cors_allowed_origins: Vec::new(),
+        }
+    }
+}
+
+/// One backend of the gateway: its address and the gRPC services it serves.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct BackendConfig {
+    /// `http://host:port` of the backend.
+    pub url: String,
+    /// Fully qualified gRPC service names routed to it.
+    pub services: Vec<String>,
 }
 
 /// Request limits every service enforces.
@@ -196,6 +256,21 @@ mod tests {
             assert_eq!(cfg.profile.database_url, "postgres://u@h/db");
             assert_eq!(cfg.limits.max_concurrent_requests, 7);
             assert_eq!(cfg.profile.listen.port(), 50051);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn gateway_backends_come_from_config() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CRM__GATEWAY__BACKENDS__PROFILE__URL", "http://profile:50051");
+            jail.set_env("CRM__GATEWAY__RATE_LIMIT_PER_SECOND", "5");
+            let cfg = Config::load(None).map_err(|e| e.to_string())?;
+            let profile = &cfg.gateway.backends["profile"];
+            assert_eq!(profile.url, "http://profile:50051");
+            assert_eq!(profile.services, ["crm.profile.v1.ClientProfileService"]);
+            assert_eq!(cfg.gateway.rate_limit_per_second, 5);
+            assert_eq!(cfg.gateway.listen.port(), 8080);
             Ok(())
         });
     }

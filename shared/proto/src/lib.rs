@@ -27,4 +27,11 @@ pub mod crm {
             include!(concat!(env!("OUT_DIR"), "/crm.profile.v1.rs"));
         }
     }
+    /// Gateway-served contracts (client 360 view).
+    pub mod gateway {
+        /// Version 1.
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/crm.gateway.v1.rs"));
+        }
+    }
 }

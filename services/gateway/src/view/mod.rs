@@ -1,0 +1,237 @@
+//! `crm.gateway.v1.ClientViewService`: the client 360 view, composed from the services.
+//!
+//! The client is resolved first (by name, or by a LookupClient key), then every part is
+//! fetched concurrently under its own deadline within the caller's. The caller's token is
+//! forwarded, so each service applies its own role, portfolio and masking rules unchanged.
+//! A part whose service is down, slow or not configured is left out with a warning; a
+//! refusal about the client itself (not found, permission denied) fails the whole call.
+
+mod parts;
+
+use std::time::{Duration, Instant};
+
+use crm_kit::ApiError;
+use crm_proto::crm::{
+    gateway::v1::{Client360, GetClient360Request, Part, client_view_service_server::ClientViewService},
+    profile::v1::{
+        Client, Contact, FinancialStatement, GetClientRequest, Holding, ListContactsRequest,
+        ListFinancialStatementsRequest, ListHoldingsRequest, LookupClientRequest,
+        client_profile_service_client::ClientProfileServiceClient,
+    },
+};
+use tonic::{Code, Request, Response, Status, metadata::MetadataMap, transport::Channel};
+
+pub use parts::{PartFuture, gather, warning};
+
+use crate::{backends::Backends, upstream::forwarded_metadata};
+
+/// The profile service's name in the route table.
+const PROFILE_SERVICE: &str = "crm.profile.v1.ClientProfileService";
+/// Page size for contacts and holdings.
+const LIST_PAGE: i32 = 100;
+/// Financial statements returned when the request does not say.
+const DEFAULT_STATEMENTS: i32 = 4;
+
+/// The client 360 service.
+#[derive(Clone, Debug)]
+pub struct ClientView {
+    backends: Backends,
+    part_timeout: Duration,
+}
+
+impl ClientView {
+    /// Parts are fetched from `backends`, each within `part_timeout` (or the caller's
+    /// remaining time, if shorter).
+    pub fn new(backends: Backends, part_timeout: Duration) -> Self {
+        Self { backends, part_timeout }
+    }
+}
+
+enum PartValue {
+    Profile(Client),
+    Contacts(Vec<Contact>),
+    Holdings(Vec<Holding>),
+    Statements(Vec<FinancialStatement>),
+}
+
+/// Deadline bookkeeping for one call.
+struct Budget {
+    deadline: Option<Instant>,
+    per_part: Duration,
+}
+
+impl Budget {
+    fn new(metadata: &MetadataMap, per_part: Duration) -> Self {
+        let caller =
+            metadata.get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(crm_kit::server::parse_grpc_timeout);
+        // Keep a little back so the answer reaches the caller before its deadline.
+        let deadline = caller.map(|t| Instant::now() + t.saturating_sub((t / 10).min(Duration::from_millis(20))));
+        Self { deadline, per_part }
+    }
+
+    fn next(&self) -> Duration {
+        match self.deadline {
+            Some(deadline) => self.per_part.min(deadline.saturating_duration_since(Instant::now())),
+            None => self.per_part,
+        }
+        .max(Duration::from_millis(1))
+    }
+}
+
+#[tonic::async_trait]
+impl ClientViewService for ClientView {
+    async fn get_client360(&self, request: Request<GetClient360Request>) -> Result<Response<Client360>, Status> {
+        let budget = Budget::new(request.metadata(), self.part_timeout);
+        let metadata = forwarded_metadata(&request.metadata().clone().into_headers());
+        let req = request.into_inner();
+        let lookup = lookup_key(&req).map_err(|err| err.into_status(crate::DOMAIN))?;
+        let Some(backend) = self.backends.for_service(PROFILE_SERVICE) else {
+            let status = ApiError::unavailable("BACKEND_NOT_CONFIGURED", "the profile service is not configured")
+                .into_status(crate::DOMAIN);
+            if lookup.is_some() {
+                return Err(status);
+            }
+            let warnings = ALL_PARTS.iter().map(|part| warning(*part, &status)).collect();
+            return Ok(Response::new(Client360 { warnings, ..Default::default() }));
+        };
+        let profiles =
+            ClientProfileServiceClient::new(backend.channel()).max_decoding_message_size(backend.max_message_bytes());
+
+        let (mut view, name) = match lookup {
+            None => (Client360::default(), req.name.clone()),
+            Some(key) => {
+                let mut client = profiles.clone();
+                let timeout = budget.next();
+                let found = tokio::time::timeout(timeout, client.lookup_client(call(&metadata, key, timeout)))
+                    .await
+                    .map_err(|_| Status::deadline_exceeded("the client lookup did not answer in time"))??
+                    .into_inner();
+                let name = found.name.clone();
+                (Client360 { client: Some(found), ..Default::default() }, name)
+            }
+        };
+        let statements =
+            if req.max_financial_statements > 0 { req.max_financial_statements.min(50) } else { DEFAULT_STATEMENTS };
+        let timeout = budget.next();
+        let fetches = part_fetches(&profiles, &metadata, &name, view.client.is_none(), statements, timeout);
+        for (part, outcome) in gather(fetches, timeout).await {
+            match outcome {
+                Ok(PartValue::Profile(client)) => view.client = Some(client),
+                Ok(PartValue::Contacts(contacts)) => view.contacts = contacts,
+                Ok(PartValue::Holdings(holdings)) => view.holdings = holdings,
+                Ok(PartValue::Statements(statements)) => view.financial_statements = statements,
+                // A refusal about the client itself answers the whole call.
+                Err(status) if part == Part::Profile && is_about_the_client(status.code()) => return Err(status),
+                Err(status) => view.warnings.push(warning(part, &status)),
+            }
+        }
+        Ok(Response::new(view))
+    }
+}
+
+const ALL_PARTS: [Part; 4] = [Part::Profile, Part::Contacts, Part::Holdings, Part::FinancialStatements];
+
+fn is_about_the_client(code: Code) -> bool {
+    matches!(code, Code::NotFound | Code::PermissionDenied | Code::Unauthenticated | Code::InvalidArgument)
+}
+
+fn part_fetches(
+    profiles: &ClientProfileServiceClient<Channel>,
+    metadata: &MetadataMap,
+    name: &str,
+    with_profile: bool,
+    statements: i32,
+    timeout: Duration,
+) -> Vec<(Part, PartFuture<'static, PartValue>)> {
+    let mut fetches: Vec<(Part, PartFuture<'static, PartValue>)> = Vec::with_capacity(4);
+    if with_profile {
+        let (mut c, r) = (
+            profiles.clone(),
+            call(metadata, GetClientRequest { name: name.to_owned(), ..Default::default() }, timeout),
+        );
+        fetches.push((
+            Part::Profile,
+            Box::pin(async move { Ok(PartValue::Profile(c.get_client(r).await?.into_inner())) }),
+        ));
+    }
+    let parent = name.to_owned();
+    let r = call(
+        metadata,
+        ListContactsRequest { parent: parent.clone(), page_size: LIST_PAGE, ..Default::default() },
+        timeout,
+    );
+    let mut c = profiles.clone();
+    fetches.push((
+        Part::Contacts,
+        Box::pin(async move { Ok(PartValue::Contacts(c.list_contacts(r).await?.into_inner().contacts)) }),
+    ));
+    let r = call(
+        metadata,
+        ListHoldingsRequest { parent: parent.clone(), page_size: LIST_PAGE, ..Default::default() },
+        timeout,
+    );
+    let mut c = profiles.clone();
+    fetches.push((
+        Part::Holdings,
+        Box::pin(async move { Ok(PartValue::Holdings(c.list_holdings(r).await?.into_inner().holdings)) }),
+    ));
+    let r =
+        call(metadata, ListFinancialStatementsRequest { parent, page_size: statements, ..Default::default() }, timeout);
+    let mut c = profiles.clone();
+    fetches.push((
+        Part::FinancialStatements,
+        Box::pin(async move {
+            Ok(PartValue::Statements(c.list_financial_statements(r).await?.into_inner().financial_statements))
+        }),
+    ));
+    fetches
+}
+
+fn call<T>(metadata: &MetadataMap, message: T, timeout: Duration) -> Request<T> {
+    let mut request = Request::from_parts(metadata.clone(), tonic::Extensions::default(), message);
+    request.set_timeout(timeout);
+    request
+}
+
+/// `None` to fetch by name, or the LookupClient request; INVALID_ARGUMENT when the request
+/// names neither or both.
+fn lookup_key(req: &GetClient360Request) -> Result<Option<LookupClientRequest>, ApiError> {
+    let key = LookupClientRequest {
+        lei: req.lei.clone(),
+        registration_number: req.registration_number.clone(),
+        country_code: req.country_code.clone(),
+        tax_id: req.tax_id.clone(),
+        account_number: req.account_number.clone(),
+        contact_phone: req.contact_phone.clone(),
+        contact_email: req.contact_email.clone(),
+    };
+    let has_key = key != LookupClientRequest::default();
+    match (req.name.is_empty(), has_key) {
+        (false, true) => Err(ApiError::invalid("name", "give either name or a lookup key, not both")),
+        (true, false) => {
+            Err(ApiError::invalid("name", "name or one lookup key (lei, registration_number, ...) is required"))
+        }
+        (false, false) if !req.name.starts_with("clients/") || req.name.len() <= "clients/".len() => {
+            Err(ApiError::invalid("name", "must be clients/{client}"))
+        }
+        (false, false) => Ok(None),
+        (true, true) => Ok(Some(key)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_or_exactly_one_kind_of_key() {
+        let by_name = GetClient360Request { name: "clients/c1".into(), ..Default::default() };
+        assert!(matches!(lookup_key(&by_name), Ok(None)));
+        let by_lei = GetClient360Request { lei: "5493001KJTIIGC8Y1R12".into(), ..Default::default() };
+        assert!(matches!(lookup_key(&by_lei), Ok(Some(_))));
+        let both = GetClient360Request { lei: "x".into(), ..by_name.clone() };
+        assert_eq!(lookup_key(&both).expect_err("both").violations()[0].field, "name");
+        assert!(lookup_key(&GetClient360Request::default()).is_err());
+        assert!(lookup_key(&GetClient360Request { name: "c1".into(), ..Default::default() }).is_err());
+    }
+}

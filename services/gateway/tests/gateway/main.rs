@@ -1,0 +1,348 @@
+//! End-to-end tests of the gateway in front of a real profile service, all in process.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use crm_kit::auth::Role;
+use crm_proto::crm::{
+    gateway::v1::{GetClient360Request, Part, client_view_service_client::ClientViewServiceClient},
+    profile::v1::{
+        Client, Contact, CreateClientRequest, CreateContactRequest, GetClientRequest, Holding, LookupClientRequest,
+        ProductLine, UpsertHoldingRequest, WatchChangesRequest,
+    },
+};
+use http::{Method, StatusCode};
+use http_body_util::Full;
+use prost::Message as _;
+use support::{Bearer, Suite, gateway_config, grpc_web_frame, grpc_web_parts};
+
+const REG: &str = "91310000MA1FL0XX12";
+
+async fn seed_client(suite: &Suite) -> Client {
+    let mut admin = suite.direct(Role::Admin, "admin-1");
+    let client = Client {
+        display_name: "华信精密".into(),
+        legal_name: "上海华信精密机械股份有限公司".into(),
+        registration_number: REG.into(),
+        country_code: "CN".into(),
+        industry_code: "2822".into(),
+        tax_id: "91310000123456789X".into(),
+        relationship_manager: "rm-1".into(),
+        ..Default::default()
+    };
+    let created = admin
+        .create_client(CreateClientRequest { client: Some(client), request_id: String::new() })
+        .await
+        .expect("create")
+        .into_inner();
+    admin
+        .create_contact(CreateContactRequest {
+            parent: created.name.clone(),
+            contact: Some(Contact {
+                display_name: "Wang Li".into(),
+                email: "wang@example.cn".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("contact");
+    admin
+        .upsert_holding(UpsertHoldingRequest {
+            parent: created.name.clone(),
+            holding: Some(Holding {
+                product_code: "DEP-CURRENT".into(),
+                product_line: ProductLine::Deposits as i32,
+                account_number: "CN0012-3456".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("holding");
+    created
+}
+
+fn lookup() -> LookupClientRequest {
+    LookupClientRequest { registration_number: REG.into(), country_code: "CN".into(), ..Default::default() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_lookup_through_grpc_grpc_web_and_rest_returns_the_same_client() {
+    let suite = Suite::start(gateway_config()).await;
+    let created = seed_client(&suite).await;
+    // A contact-centre agent: the profile service masks the tax id, on every protocol.
+    let (role, who) = (Role::ContactCentreAgent, "cc-1");
+
+    let direct = suite.direct(role, who).lookup_client(lookup()).await.expect("direct").into_inner();
+    assert_eq!(direct.name, created.name);
+    assert_ne!(direct.tax_id, created.tax_id, "masked for an agent");
+
+    let via_gateway = suite.via_gateway(role, who).lookup_client(lookup()).await.expect("gateway gRPC").into_inner();
+    assert_eq!(via_gateway, direct);
+
+    let request = http::Request::post("/crm.profile.v1.ClientProfileService/LookupClient")
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .header("origin", "https://branch.example")
+        .header("authorization", suite.bearer(role, who).to_str().expect("ascii"))
+        .body(Full::new(grpc_web_frame(&lookup())))
+        .expect("request");
+    let (status, headers, body) = suite.http(request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.contains_key("x-request-id"));
+    assert!(
+        headers
+            .get("access-control-expose-headers")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("grpc-status")),
+        "{headers:?}"
+    );
+    let (message, trailers) = grpc_web_parts(&body);
+    assert!(trailers.contains("grpc-status:0"), "{trailers}");
+    let via_web = Client::decode(message.expect("a message")).expect("decodes");
+    assert_eq!(via_web, direct);
+
+    let path = format!("/v1/clients:lookup?registration_number={REG}&country_code=CN");
+    let (status, json) = suite.rest(Method::GET, &path, role, who, None).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["name"], direct.name);
+    assert_eq!(json["displayName"], direct.display_name);
+    assert_eq!(json["legalName"], "上海华信精密机械股份有限公司");
+    assert_eq!(json["taxId"], direct.tax_id);
+    assert_eq!(json["etag"], direct.etag);
+
+    let (status, json) = suite.rest(Method::GET, &format!("/v1/{}", created.name), role, who, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["name"], direct.name);
+    suite.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_errors_are_aip_193_json() {
+    let suite = Suite::start(gateway_config()).await;
+    let created = seed_client(&suite).await;
+
+    let (status, json) = suite.rest(Method::GET, "/v1/nothing/here", Role::Admin, "a", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json["error"]["code"], 404);
+    assert_eq!(json["error"]["status"], "NOT_FOUND");
+    assert_eq!(json["error"]["details"][0]["@type"], "type.googleapis.com/google.rpc.ErrorInfo");
+    assert_eq!(json["error"]["details"][0]["domain"], "crm.gateway");
+
+    let (status, json) =
+        suite.rest(Method::POST, "/v1/clients", Role::Admin, "a", Some(r#"{"displayName": "Broken"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    assert_eq!(json["error"]["status"], "INVALID_ARGUMENT");
+    let violation = &json["error"]["details"][1];
+    assert_eq!(violation["@type"], "type.googleapis.com/google.rpc.BadRequest");
+    assert_eq!(violation["fieldViolations"][0]["field"], "client");
+
+    let (status, json) =
+        suite.rest(Method::POST, "/v1/clients", Role::Admin, "a", Some(r#"{"displayName": 12, "colour": 1}"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    assert_eq!(json["error"]["details"][1]["fieldViolations"][0]["field"], "client");
+
+    let (status, json) = suite.rest(Method::GET, "/v1/clients?page_size=ten", Role::Admin, "a", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["error"]["details"][1]["fieldViolations"][0]["field"], "page_size");
+
+    // Errors of the service come back with its own details, as JSON.
+    let (status, json) = suite.rest(Method::GET, "/v1/clients/does-not-exist", Role::Admin, "a", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{json}");
+    assert_eq!(json["error"]["details"][0]["domain"], "crm.profile");
+
+    // A write through REST: body mapping, then custom verb + body "*".
+    let body = r#"{"displayName": "Nordic Paper AB", "registrationNumber": "556000-1234", "countryCode": "SE"}"#;
+    let (status, json) = suite.rest(Method::POST, "/v1/clients", Role::Admin, "a", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let name = json["name"].as_str().expect("name").to_owned();
+    let path = format!("/v1/{name}?update_mask=city");
+    let (status, json) = suite.rest(Method::PATCH, &path, Role::Admin, "a", Some(r#"{"city": "Umeå"}"#)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["city"], "Umeå");
+    let (status, _) = suite.rest(Method::DELETE, &format!("/v1/{name}"), Role::Admin, "a", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, json) = suite.rest(Method::POST, &format!("/v1/{name}:undelete"), Role::Admin, "a", Some("{}")).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert!(json.get("deleteTime").is_none());
+
+    // Unauthenticated on REST is 401 with the auth domain.
+    let request = http::Request::get(format!("/v1/{}", created.name)).body(Full::new(Bytes::new())).expect("req");
+    let (status, headers, body) = suite.http(request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(headers.contains_key("x-request-id"));
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(json["error"]["details"][0]["domain"], "crm.auth");
+
+    let request = http::Request::get("/openapi.json").body(Full::new(Bytes::new())).expect("req");
+    let (status, _, body) = suite.http(request).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(doc["openapi"], "3.0.3");
+    assert!(doc["paths"]["/v1/clients:lookup"]["get"].is_object());
+    suite.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_preflight_is_accepted() {
+    let suite = Suite::start(gateway_config()).await;
+    let request = http::Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/crm.profile.v1.ClientProfileService/LookupClient")
+        .header("origin", "https://branch.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "x-grpc-web,x-user-agent,grpc-timeout,content-type,authorization")
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let (status, headers, _) = suite.http(request).await;
+    assert!(status.is_success(), "{status}");
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_lowercase();
+    assert_eq!(header("access-control-allow-origin"), "*");
+    assert!(header("access-control-allow-methods").contains("post"));
+    for wanted in ["x-grpc-web", "x-user-agent", "grpc-timeout", "content-type", "authorization"] {
+        assert!(header("access-control-allow-headers").contains(wanted), "{wanted} in {headers:?}");
+    }
+    assert!(headers.contains_key("x-request-id"));
+    suite.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_streams_and_errors_pass_through_grpc() {
+    let suite = Suite::start(gateway_config()).await;
+    let created = seed_client(&suite).await;
+    let mut feed = suite
+        .via_gateway(Role::Admin, "admin-1")
+        .watch_changes(WatchChangesRequest { after_sequence: 0 })
+        .await
+        .expect("watch")
+        .into_inner();
+    let first = tokio::time::timeout(Duration::from_secs(10), feed.message()).await.expect("in time");
+    assert_eq!(first.expect("ok").expect("an event").client, created.name);
+    drop(feed);
+
+    let missing = suite
+        .via_gateway(Role::Admin, "admin-1")
+        .get_client(GetClientRequest { name: "clients/nope".into(), ..Default::default() })
+        .await
+        .expect_err("not found");
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+
+    let mut anonymous = crm_proto::crm::profile::v1::client_profile_service_client::ClientProfileServiceClient::new(
+        suite.gateway_channel(),
+    );
+    let err = anonymous.lookup_client(lookup()).await.expect_err("no token");
+    assert_eq!(err.code(), tonic::Code::Unauthenticated);
+    suite.finish().await;
+}
+
+fn view_client(suite: &Suite, role: Role) -> ClientViewServiceClient<support::InterceptedChannel> {
+    ClientViewServiceClient::with_interceptor(suite.gateway_channel(), Bearer(suite.bearer(role, "view-1")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_360_returns_every_part_and_degrades_when_the_backend_stops() {
+    let mut suite = Suite::start(gateway_config()).await;
+    let created = seed_client(&suite).await;
+
+    let view = view_client(&suite, Role::ContactCentreAgent)
+        .get_client360(GetClient360Request { name: created.name.clone(), ..Default::default() })
+        .await
+        .expect("360")
+        .into_inner();
+    assert_eq!(view.client.as_ref().map(|c| c.name.as_str()), Some(created.name.as_str()));
+    assert_ne!(view.client.as_ref().map(|c| c.tax_id.as_str()), Some(created.tax_id.as_str()), "masked");
+    assert_eq!(view.contacts.len(), 1);
+    assert_eq!(view.holdings.len(), 1);
+    assert!(view.warnings.is_empty(), "{:?}", view.warnings);
+
+    let by_key = view_client(&suite, Role::ContactCentreAgent)
+        .get_client360(GetClient360Request { contact_email: "wang@example.cn".into(), ..Default::default() })
+        .await
+        .expect("360 by e-mail")
+        .into_inner();
+    assert_eq!(by_key.client.map(|c| c.name), Some(created.name.clone()));
+
+    let path = format!("/v1/{}:view360", created.name);
+    let (status, json) = suite.rest(Method::GET, &path, Role::ContactCentreAgent, "cc-1", None).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["client"]["name"], created.name);
+    let path = format!("/v1/clients:view360?registration_number={REG}&country_code=CN");
+    let (status, json) = suite.rest(Method::GET, &path, Role::ContactCentreAgent, "cc-1", None).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["contacts"].as_array().map(Vec::len), Some(1));
+
+    suite.profile.take().expect("profile").stop().await;
+    let mut request = tonic::Request::new(GetClient360Request { name: created.name.clone(), ..Default::default() });
+    request.set_timeout(Duration::from_secs(3));
+    let started = Instant::now();
+    let view = view_client(&suite, Role::Admin).get_client360(request).await.expect("answers").into_inner();
+    assert!(started.elapsed() < Duration::from_secs(3), "within the deadline: {:?}", started.elapsed());
+    let missing: Vec<_> = view.warnings.iter().map(|w| (w.part(), w.reason.as_str())).collect();
+    assert_eq!(
+        missing,
+        [
+            (Part::Profile, "BACKEND_UNAVAILABLE"),
+            (Part::Contacts, "BACKEND_UNAVAILABLE"),
+            (Part::Holdings, "BACKEND_UNAVAILABLE"),
+            (Part::FinancialStatements, "BACKEND_UNAVAILABLE"),
+        ]
+    );
+    suite.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_360_with_a_hanging_backend_answers_within_the_callers_deadline() {
+    // A backend that accepts connections and never answers.
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let hole_addr = hole.local_addr().expect("addr");
+    let _hole = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hole.accept().await {
+            held.push(socket);
+        }
+    });
+    let suite = Suite::start(gateway_config()).await;
+    let mut config = gateway_config();
+    config.part_timeout_ms = 5_000;
+    config.backends.get_mut("profile").expect("profile").url = format!("http://{hole_addr}");
+    let verifier_suite = support::hanging_gateway(&suite, config).await;
+    let mut view = ClientViewServiceClient::with_interceptor(
+        support::channel(&verifier_suite.addr),
+        Bearer(suite.bearer(Role::Admin, "a")),
+    );
+    let mut request = tonic::Request::new(GetClient360Request { name: "clients/x".into(), ..Default::default() });
+    request.set_timeout(Duration::from_millis(800));
+    let started = Instant::now();
+    let view = view.get_client360(request).await.expect("answers before the deadline").into_inner();
+    assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
+    assert_eq!(view.warnings.len(), 4);
+    assert!(view.warnings.iter().all(|w| w.reason == "DEADLINE_EXCEEDED"), "{:?}", view.warnings);
+    verifier_suite.stop().await;
+    suite.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_principal_over_its_rate_limit_is_refused_while_others_are_served() {
+    let config = crm_kit::config::GatewayConfig { rate_limit_per_second: 1, rate_limit_burst: 3, ..gateway_config() };
+    let suite = Suite::start(config).await;
+    seed_client(&suite).await;
+    let mut greedy = suite.via_gateway(Role::ContactCentreAgent, "greedy");
+    for _ in 0..3 {
+        greedy.lookup_client(lookup()).await.expect("within the burst");
+    }
+    let refused = greedy.lookup_client(lookup()).await.expect_err("over the limit");
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+
+    let path = format!("/v1/clients:lookup?registration_number={REG}&country_code=CN");
+    let (status, json) = suite.rest(Method::GET, &path, Role::ContactCentreAgent, "greedy", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(json["error"]["details"][0]["reason"], "RATE_LIMITED");
+
+    let mut other = suite.via_gateway(Role::ContactCentreAgent, "patient");
+    other.lookup_client(lookup()).await.expect("another principal is unaffected");
+    let (status, _) = suite.rest(Method::GET, &path, Role::ContactCentreAgent, "patient", None).await;
+    assert_eq!(status, StatusCode::OK);
+    suite.finish().await;
+}
