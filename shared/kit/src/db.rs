@@ -97,10 +97,10 @@ impl Db {
             }
             Backend::Sqlite => {
                 let url = sqlite_url(&cfg.url);
-                let writer = sqlite_pool(&url, 1, timeout).await?;
+                let writer = sqlite_pool(&url, 1, timeout, WRITER_PRAGMAS).await?;
                 // WAL is a property of the file: set once by the writer, seen by readers.
                 writer.execute("PRAGMA journal_mode = WAL").await?;
-                let reader = sqlite_pool(&url, cfg.max_connections.max(1), timeout).await?;
+                let reader = sqlite_pool(&url, cfg.max_connections.max(1), timeout, "").await?;
                 Ok(Self { backend, writer, reader })
             }
         }
@@ -174,12 +174,16 @@ fn sqlite_url(url: &str) -> String {
     }
 }
 
-async fn sqlite_pool(url: &str, max: u32, timeout: Duration) -> anyhow::Result<AnyPool> {
+/// The single writer keeps more pages cached (index inserts into large tables) and
+/// checkpoints the WAL every 64 MiB instead of every 4 MiB.
+const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -524288; PRAGMA wal_autocheckpoint = 16384;";
+
+async fn sqlite_pool(url: &str, max: u32, timeout: Duration, extra: &'static str) -> anyhow::Result<AnyPool> {
     let pool = AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(timeout)
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 conn.execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; \
@@ -187,6 +191,9 @@ async fn sqlite_pool(url: &str, max: u32, timeout: Duration) -> anyhow::Result<A
                      PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456;",
                 )
                 .await?;
+                if !extra.is_empty() {
+                    conn.execute(extra).await?;
+                }
                 Ok(())
             })
         })
