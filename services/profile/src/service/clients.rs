@@ -199,7 +199,10 @@ impl<S: ProfileStore> ProfileApp<S> {
             _ => String::new(),
         };
         // List views never carry tax ids in clear: the full record is one audited Get away.
-        page.iter_mut().for_each(mask::client);
+        for client in &mut page {
+            mask::client(client);
+            with_quality(client);
+        }
         Ok(ListClientsResponse { clients: page, next_page_token })
     }
 

@@ -325,6 +325,7 @@ conformance!(every_mutation_is_audited_and_sensitive_fields_masked, async |app: 
         .expect("contact");
     let listed = app.admin().list_clients(ListClientsRequest::default()).await.expect("list").into_inner();
     assert_eq!(listed.clients[0].tax_id, "**************XX12", "list views never show tax ids in clear");
+    assert!(listed.clients[0].data_quality.is_some(), "list views carry the data-quality summary");
     let full = app
         .admin()
         .get_client(GetClientRequest { name: created.name.clone(), read_time: None })
