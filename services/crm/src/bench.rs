@@ -20,7 +20,7 @@ use std::{
 
 use clap::Args;
 use crm_kit::{
-    auth::{self, Role, TokenIssuer},
+    auth::{self, Bearer, Role, TokenIssuer},
     config::Config,
 };
 use crm_proto::crm::profile::v1::{
@@ -31,7 +31,7 @@ use hdrhistogram::Histogram;
 use http_body_util::{BodyExt as _, Empty};
 use hyper_util::client::legacy::{Client as HttpClient, connect::HttpConnector};
 use rand::{Rng, SeedableRng};
-use tonic::{metadata::MetadataValue, transport::Channel};
+use tonic::transport::Channel;
 
 /// Which path the calls take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -66,19 +66,9 @@ pub struct BenchArgs {
 
 type Profiles = ClientProfileServiceClient<tonic::service::interceptor::InterceptedService<Channel, Bearer>>;
 
-#[derive(Clone)]
-struct Bearer(MetadataValue<tonic::metadata::Ascii>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        req.metadata_mut().insert("authorization", self.0.clone());
-        Ok(req)
-    }
-}
-
 fn client_for(channel: &Channel, issuer: &TokenIssuer, role: Role) -> anyhow::Result<Profiles> {
     let token = issuer.mint("bench", role, None, Duration::from_secs(3600))?;
-    Ok(ClientProfileServiceClient::with_interceptor(channel.clone(), Bearer(format!("Bearer {token}").parse()?)))
+    Ok(ClientProfileServiceClient::with_interceptor(channel.clone(), Bearer::new(&token)?))
 }
 
 #[derive(Clone, Copy, Debug)]

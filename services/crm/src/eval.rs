@@ -9,7 +9,7 @@ use std::{
 
 use clap::{Args, ValueEnum};
 use crm_kit::{
-    auth::{self, Role, TokenIssuer},
+    auth::{self, Bearer, Role, TokenIssuer},
     config::Config,
 };
 use crm_proto::crm::profile::v1::{
@@ -17,7 +17,7 @@ use crm_proto::crm::profile::v1::{
     client_profile_service_client::ClientProfileServiceClient,
 };
 use hdrhistogram::Histogram;
-use tonic::{metadata::MetadataValue, transport::Channel};
+use tonic::transport::Channel;
 
 /// What to evaluate.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -41,20 +41,14 @@ pub struct EvalArgs {
     queries: usize,
 }
 
-/// Adds the bearer token to every call.
-type Bearer = Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>;
 type Profiles = ClientProfileServiceClient<tonic::service::interceptor::InterceptedService<Channel, Bearer>>;
 
 async fn connect(config: &Config, addr: Option<&str>) -> anyhow::Result<Profiles> {
     let addr = addr.map_or_else(|| config.profile.listen.to_string(), str::to_owned);
     let channel = Channel::from_shared(format!("http://{addr}"))?.connect().await?;
     let issuer = TokenIssuer::new(&auth::load_or_create_secret(&config.data_dir)?)?;
-    let token: MetadataValue<_> =
-        format!("Bearer {}", issuer.mint("eval", Role::MarketingAnalyst, None, Duration::from_secs(3600))?).parse()?;
-    let bearer: Bearer = Box::new(move |mut req: tonic::Request<()>| {
-        req.metadata_mut().insert("authorization", token.clone());
-        Ok(req)
-    });
+    let token = issuer.mint("eval", Role::MarketingAnalyst, None, Duration::from_secs(3600))?;
+    let bearer = Bearer::new(&token)?;
     Ok(ClientProfileServiceClient::with_interceptor(channel, bearer).max_decoding_message_size(64 << 20))
 }
 

@@ -21,7 +21,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::ApiError;
 
-pub use grpc::{AuthInterceptor, interceptor, principal, principal_from_headers};
+pub use grpc::{AuthInterceptor, Bearer, interceptor, principal, principal_from_headers};
 pub use secret::{SECRET_FILE_NAME, SecretKey, load_or_create_secret};
 pub use token::{AuthConfig, Claims, DEFAULT_AUDIENCE, ISSUER, TokenIssuer, TokenVerifier};
 

@@ -16,7 +16,7 @@ use crm_proto::crm::{
 use http::{Method, StatusCode};
 use http_body_util::Full;
 use prost::Message as _;
-use support::{Bearer, Suite, gateway_config, grpc_web_frame, grpc_web_parts};
+use support::{Suite, gateway_config, grpc_web_frame, grpc_web_parts};
 
 const REG: &str = "91310000MA1FL0XX12";
 
@@ -238,7 +238,7 @@ async fn server_streams_and_errors_pass_through_grpc() {
 }
 
 fn view_client(suite: &Suite, role: Role) -> ClientViewServiceClient<support::InterceptedChannel> {
-    ClientViewServiceClient::with_interceptor(suite.gateway_channel(), Bearer(suite.bearer(role, "view-1")))
+    ClientViewServiceClient::with_interceptor(suite.gateway_channel(), suite.interceptor(role, "view-1"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -310,7 +310,7 @@ async fn client_360_with_a_hanging_backend_answers_within_the_callers_deadline()
     let verifier_suite = support::hanging_gateway(&suite, config).await;
     let mut view = ClientViewServiceClient::with_interceptor(
         support::channel(&verifier_suite.addr),
-        Bearer(suite.bearer(Role::Admin, "a")),
+        suite.interceptor(Role::Admin, "a"),
     );
     let mut request = tonic::Request::new(GetClient360Request { name: "clients/x".into(), ..Default::default() });
     request.set_timeout(Duration::from_millis(800));

@@ -6,7 +6,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use bytes::Bytes;
 use crm_kit::{
-    auth::{Role, SecretKey, TokenIssuer, TokenVerifier},
+    auth::{Bearer, Role, SecretKey, TokenIssuer, TokenVerifier},
     config::{BackendConfig, GatewayConfig, Limits},
     db::{Db, DbConfig},
     paging::PageTokens,
@@ -16,23 +16,7 @@ use crm_profile::ProfileDeps;
 use crm_proto::crm::profile::v1::client_profile_service_client::ClientProfileServiceClient;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::{client::legacy::Client as HttpClient, rt::TokioExecutor};
-use tonic::{
-    Request, Status,
-    metadata::MetadataValue,
-    service::{Interceptor, interceptor::InterceptedService},
-    transport::Channel,
-};
-
-/// Adds a bearer token to every call.
-#[derive(Clone)]
-pub struct Bearer(pub MetadataValue<tonic::metadata::Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
-        req.metadata_mut().insert("authorization", self.0.clone());
-        Ok(req)
-    }
-}
+use tonic::{metadata::MetadataValue, service::interceptor::InterceptedService, transport::Channel};
 
 pub type Profiles = ClientProfileServiceClient<InterceptedService<Channel, Bearer>>;
 
@@ -94,7 +78,9 @@ impl Suite {
             limits: limits.clone(),
         };
         let profile = spawn(|listener, shutdown| crm_profile::serve(listener, deps, shutdown)).await;
-        wait_serving(&profile.addr, crm_profile::SERVICE_NAME).await;
+        crm_kit::server::wait_serving(channel(&profile.addr), crm_profile::SERVICE_NAME, Duration::from_secs(30))
+            .await
+            .expect("SERVING");
 
         config.backends.insert(
             "profile".into(),
@@ -106,6 +92,12 @@ impl Suite {
     }
 
     /// A bearer header value for `role`/`subject`.
+    /// A client-side interceptor carrying a fresh token for `role`/`subject`.
+    pub fn interceptor(&self, role: Role, subject: &str) -> Bearer {
+        let token = self.issuer.mint(subject, role, None, Duration::from_secs(600)).expect("token");
+        Bearer::new(&token).expect("header")
+    }
+
     pub fn bearer(&self, role: Role, subject: &str) -> MetadataValue<tonic::metadata::Ascii> {
         let token = self.issuer.mint(subject, role, None, Duration::from_secs(600)).expect("token");
         format!("Bearer {token}").parse().expect("header")
@@ -114,12 +106,12 @@ impl Suite {
     /// A profile client straight to the profile service.
     pub fn direct(&self, role: Role, subject: &str) -> Profiles {
         let addr = self.profile.as_ref().expect("profile running").addr;
-        ClientProfileServiceClient::with_interceptor(channel(&addr), Bearer(self.bearer(role, subject)))
+        ClientProfileServiceClient::with_interceptor(channel(&addr), self.interceptor(role, subject))
     }
 
     /// A profile client through the gateway.
     pub fn via_gateway(&self, role: Role, subject: &str) -> Profiles {
-        ClientProfileServiceClient::with_interceptor(channel(&self.gateway.addr), Bearer(self.bearer(role, subject)))
+        ClientProfileServiceClient::with_interceptor(channel(&self.gateway.addr), self.interceptor(role, subject))
     }
 
     /// A channel to the gateway.
@@ -174,7 +166,9 @@ impl Suite {
 pub async fn start_gateway(config: GatewayConfig, verifier: TokenVerifier, limits: Limits) -> Running {
     let deps = crm_gateway::GatewayDeps { config, verifier, limits };
     let gateway = spawn(|listener, shutdown| crm_gateway::serve(listener, deps, shutdown)).await;
-    wait_serving(&gateway.addr, crm_gateway::SERVICE_NAME).await;
+    crm_kit::server::wait_serving(channel(&gateway.addr), crm_gateway::SERVICE_NAME, Duration::from_secs(30))
+        .await
+        .expect("SERVING");
     gateway
 }
 
@@ -192,28 +186,6 @@ where
 
 pub fn channel(addr: &SocketAddr) -> Channel {
     Channel::from_shared(format!("http://{addr}")).expect("uri").connect_lazy()
-}
-
-/// Follows the health Watch stream until `service` reports SERVING (no sleeps).
-async fn wait_serving(addr: &SocketAddr, service: &str) {
-    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
-    let mut health = HealthClient::new(channel(addr));
-    let request = HealthCheckRequest { service: service.into() };
-    let wait = async {
-        loop {
-            let Ok(stream) = health.watch(request.clone()).await else {
-                tokio::task::yield_now().await;
-                continue;
-            };
-            let mut stream = stream.into_inner();
-            while let Ok(Some(update)) = stream.message().await {
-                if update.status == ServingStatus::Serving as i32 {
-                    return;
-                }
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), wait).await.expect("SERVING within 30 s");
 }
 
 /// A gRPC-Web (binary) request body: one uncompressed message frame.

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crm_kit::{
-    auth::{Role, SecretKey, TokenIssuer, TokenVerifier},
+    auth::{Bearer, Role, SecretKey, TokenIssuer, TokenVerifier},
     config::Limits,
     db::{Db, DbConfig},
     paging::PageTokens,
@@ -11,29 +11,13 @@ use crm_kit::{
 };
 use crm_profile::ProfileDeps;
 use crm_proto::crm::profile::v1::client_profile_service_client::ClientProfileServiceClient;
-use tonic::{
-    Request, Status,
-    metadata::MetadataValue,
-    service::{Interceptor, interceptor::InterceptedService},
-    transport::Channel,
-};
+use tonic::{Status, service::interceptor::InterceptedService, transport::Channel};
 
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-/// Adds a bearer token to every call.
-#[derive(Clone)]
-pub struct Bearer(MetadataValue<tonic::metadata::Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
-        req.metadata_mut().insert("authorization", self.0.clone());
-        Ok(req)
-    }
 }
 
 pub type Client = ClientProfileServiceClient<InterceptedService<Channel, Bearer>>;
@@ -108,15 +92,16 @@ impl TestApp {
         let (trigger, shutdown) = Shutdown::new();
         let server = tokio::spawn(crm_profile::serve(listener, deps, shutdown));
         let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect_lazy();
-        wait_serving(channel.clone()).await;
+        crm_kit::server::wait_serving(channel.clone(), crm_profile::SERVICE_NAME, Duration::from_secs(30))
+            .await
+            .expect("service became SERVING");
         Self { channel, db, issuer, trigger, server, cleanup }
     }
 
     /// A client acting as `role`/`subject`.
     pub fn client_as(&self, role: Role, subject: &str, portfolio: Option<&str>) -> Client {
         let token = self.issuer.mint(subject, role, portfolio, Duration::from_secs(600)).expect("token");
-        let value = format!("Bearer {token}").parse().expect("header");
-        ClientProfileServiceClient::with_interceptor(self.channel.clone(), Bearer(value))
+        ClientProfileServiceClient::with_interceptor(self.channel.clone(), Bearer::new(&token).expect("header"))
     }
 
     pub fn admin(&self) -> Client {
@@ -148,28 +133,6 @@ impl TestApp {
             }
         }
     }
-}
-
-/// Follows the health Watch stream until the service reports SERVING (no sleeps).
-async fn wait_serving(channel: Channel) {
-    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
-    let mut health = HealthClient::new(channel);
-    let request = HealthCheckRequest { service: crm_profile::SERVICE_NAME.into() };
-    let wait = async {
-        loop {
-            let Ok(stream) = health.watch(request.clone()).await else {
-                tokio::task::yield_now().await;
-                continue;
-            };
-            let mut stream = stream.into_inner();
-            while let Ok(Some(update)) = stream.message().await {
-                if update.status == ServingStatus::Serving as i32 {
-                    return;
-                }
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), wait).await.expect("service became SERVING within 30 s");
 }
 
 /// The field violations of a status.

@@ -30,6 +30,31 @@ pub fn interceptor(verifier: TokenVerifier) -> AuthInterceptor {
     AuthInterceptor { verifier }
 }
 
+/// Client side: adds `authorization: Bearer <token>` to every call (tools, tests, the
+/// gateway's own calls). `Debug` never shows the token.
+#[derive(Clone)]
+pub struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl Bearer {
+    /// A bearer for `token` (a bare JWT).
+    pub fn new(token: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
+        Ok(Self(format!("Bearer {token}").parse()?))
+    }
+}
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bearer(**redacted**)")
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
 /// The caller of an RPC, as stored by [`interceptor`]. UNAUTHENTICATED (`TOKEN_MISSING`) when
 /// the request did not pass through the interceptor.
 pub fn principal<T>(req: &Request<T>) -> Result<&Principal, Status> {
