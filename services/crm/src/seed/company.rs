@@ -7,9 +7,10 @@ use rand_chacha::ChaCha8Rng;
 use super::geo::{City, Country, Lang};
 use super::industry::{IsicClass, Kind};
 use super::names::{
-    CN_DISTRICTS, CN_SYLLABLES, COINED, EN_ADJECTIVES, JA_FAMILY, KO_FAMILY, LAST_NAMES, LATIN_PARTS, LATIN_TRADES,
-    SECTORS, UNITS, latin_pool, legal_forms, person_pool,
+    CN_DISTRICTS, CN_SYLLABLES, COINED, EN_ADJECTIVES, LATIN_PARTS, LATIN_TRADES, SECTORS, UNITS, latin_pool,
+    legal_forms,
 };
+use super::people::{JA_FAMILY, KO_FAMILY, LAST_NAMES, person_pool};
 
 /// The distinctive part of a company name, shared by a group's companies.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use super::company::ascii_fold;
 use super::generate::Core;
 use super::ids::{self, Salts};
 use super::industry::Kind;
-use super::names::{self, Title};
+use super::people::{self, Title};
 use super::pick;
 use super::profile::Profile;
 
@@ -44,22 +44,22 @@ fn person(country: &str, rng: &mut ChaCha8Rng) -> (String, String) {
     let any = |rng: &mut ChaCha8Rng, items: &[(&'static str, &'static str)]| items[rng.random_range(0..items.len())];
     match country {
         "CN" => {
-            let (family, family_py, _) = *pick(rng, names::ZH_SURNAMES, |s| s.2);
-            let (given, given_py) = any(rng, names::ZH_GIVEN);
+            let (family, family_py, _) = *pick(rng, people::ZH_SURNAMES, |s| s.2);
+            let (given, given_py) = any(rng, people::ZH_GIVEN);
             (format!("{family}{given}"), format!("{given_py}.{family_py}"))
         }
         "JP" => {
-            let ((family, f), (given, g)) = (any(rng, names::JA_FAMILY), any(rng, names::JA_GIVEN));
+            let ((family, f), (given, g)) = (any(rng, people::JA_FAMILY), any(rng, people::JA_GIVEN));
             (format!("{family} {given}"), format!("{g}.{f}"))
         }
         "KR" => {
-            let ((family, f), (given, g)) = (any(rng, names::KO_FAMILY), any(rng, names::KO_GIVEN));
+            let ((family, f), (given, g)) = (any(rng, people::KO_FAMILY), any(rng, people::KO_GIVEN));
             (format!("{family}{given}"), format!("{g}.{f}"))
         }
         _ => {
-            let pool = names::person_pool(country);
-            let first = names::FIRST_NAMES[pool][rng.random_range(0..names::FIRST_NAMES[pool].len())];
-            let last = names::LAST_NAMES[pool][rng.random_range(0..names::LAST_NAMES[pool].len())];
+            let pool = people::person_pool(country);
+            let first = people::FIRST_NAMES[pool][rng.random_range(0..people::FIRST_NAMES[pool].len())];
+            let last = people::LAST_NAMES[pool][rng.random_range(0..people::LAST_NAMES[pool].len())];
             let mut local = String::with_capacity(first.len() + last.len() + 1);
             ascii_fold(first, &mut local);
             local.push('.');
@@ -95,15 +95,15 @@ pub(crate) fn contacts(core: &Core, key: u64, p: &Profile, salts: &Salts, rng: &
     let body = core.public_body || matches!(core.class.kind, Kind::Public | Kind::NonProfit);
     let mut titles: Vec<&Title> = Vec::with_capacity(count);
     if body {
-        titles.push(&names::BODY_TITLES[0]);
-        let mut rest: Vec<&Title> = names::BODY_TITLES[1..].iter().collect();
+        titles.push(&people::BODY_TITLES[0]);
+        let mut rest: Vec<&Title> = people::BODY_TITLES[1..].iter().collect();
         while titles.len() < count && !rest.is_empty() {
             titles.push(rest.swap_remove(rng.random_range(0..rest.len())));
         }
     } else {
-        titles.push(&names::TOP_TITLES[rng.random_range(0..names::TOP_TITLES.len())]);
-        titles.push(&names::FINANCE_TITLES[rng.random_range(0..names::FINANCE_TITLES.len())]);
-        let mut rest: Vec<&Title> = names::OTHER_TITLES.iter().collect();
+        titles.push(&people::TOP_TITLES[rng.random_range(0..people::TOP_TITLES.len())]);
+        titles.push(&people::FINANCE_TITLES[rng.random_range(0..people::FINANCE_TITLES.len())]);
+        let mut rest: Vec<&Title> = people::OTHER_TITLES.iter().collect();
         while titles.len() < count {
             titles.push(rest.swap_remove(rng.random_range(0..rest.len())));
         }

@@ -28,6 +28,7 @@ mod geo;
 mod ids;
 mod industry;
 mod names;
+mod people;
 mod products;
 mod profile;
 #[cfg(test)]
