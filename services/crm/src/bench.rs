@@ -105,14 +105,18 @@ pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<()> {
         args.concurrency,
         args.seconds
     );
+    // Lookups need a registration number: re-entered duplicates may have none.
+    let registered: Arc<Vec<Client>> =
+        Arc::new(sample.iter().filter(|c| !c.registration_number.is_empty()).cloned().collect());
     for op in [Op::GetMasked, Op::GetAudited, Op::Lookup] {
+        let sample = if matches!(op, Op::Lookup) { registered.clone() } else { sample.clone() };
         let role = if matches!(op, Op::GetAudited) { Role::RelationshipManager } else { Role::ContactCentreAgent };
         let client = match args.via {
             Via::Direct | Via::Gateway => Caller::Grpc(client_for(&channel, &issuer, role)?),
             Via::Rest => Caller::Rest(RestCaller::new(&target, &issuer, role, args.concurrency)?),
         };
         let (hist, errors, elapsed) =
-            measure(op, client, sample.clone(), args.concurrency, Duration::from_secs(args.seconds)).await?;
+            measure(op, client, sample, args.concurrency, Duration::from_secs(args.seconds)).await?;
         report(op, &hist, errors, elapsed);
     }
     Ok(())

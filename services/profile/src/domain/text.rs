@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use unicode_normalization::UnicodeNormalization;
 
 /// Chinese legal forms and generic words, longest first.
-const CJK_FORMS: [&str; 9] =
-    ["股份有限公司", "有限责任公司", "有限公司", "集团公司", "股份公司", "总公司", "分公司", "公司", "集团"];
+const CJK_FORMS: [&str; 10] =
+    ["股份有限公司", "有限责任公司", "有限公司", "集团公司", "股份公司", "总公司", "分公司", "公司", "集团", "股份"];
 
 /// Latin legal forms (whole words after normalisation).
 const LATIN_FORMS: [&str; 27] = [
@@ -68,13 +68,33 @@ pub fn normalize(name: &str) -> String {
 /// The name without legal forms: the part that identifies the company.
 pub fn core(name: &str) -> String {
     let normalized = normalize(name);
-    let words: Vec<String> = normalized
-        .split(' ')
-        .filter(|w| !LATIN_FORMS.contains(w) && !CJK_FORMS.contains(w))
-        .map(strip_cjk_forms)
+    let words: Vec<String> = join_initials(&normalized)
+        .into_iter()
+        .filter(|w| !LATIN_FORMS.contains(&w.as_str()) && !CJK_FORMS.contains(&w.as_str()))
+        .map(|w| strip_cjk_forms(&w))
         .filter(|w| !w.is_empty())
         .collect();
     if words.is_empty() { normalized } else { words.join(" ") }
+}
+
+/// Words, with runs of single letters joined ("b v" from "B.V." becomes "bv").
+fn join_initials(normalized: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut initials = String::new();
+    for word in normalized.split(' ').filter(|w| !w.is_empty()) {
+        if word.chars().count() == 1 && word.chars().all(|c| c.is_ascii_alphabetic()) {
+            initials.push_str(word);
+            continue;
+        }
+        if !initials.is_empty() {
+            words.push(std::mem::take(&mut initials));
+        }
+        words.push(word.to_owned());
+    }
+    if !initials.is_empty() {
+        words.push(initials);
+    }
+    words
 }
 
 /// Removes trailing Chinese legal forms ("…股份有限公司", "…集团有限公司") from a word.
@@ -89,6 +109,18 @@ fn strip_cjk_forms(word: &str) -> String {
 /// Blocking key for duplicate detection: the core name without spaces.
 pub fn name_key(name: &str) -> String {
     core(name).replace(' ', "")
+}
+
+/// Blocking key of a company in `city`: as [`name_key`], without the city where the name
+/// carries it ("杭州川蓝电子科技" and "川蓝电子科技 (杭州)" in Hangzhou both give 川蓝电子科技).
+pub fn name_key_in(name: &str, city: &str) -> String {
+    let key = name_key(name);
+    let city = normalize(city).replace(' ', "");
+    if city.is_empty() {
+        return key;
+    }
+    let without = key.replacen(&city, "", 1);
+    if without.chars().count() >= 2 { without } else { key }
 }
 
 /// Search grams of a name: CJK character bigrams, Latin words and their trigrams.
@@ -124,7 +156,7 @@ pub fn similarity(a: &str, b: &str) -> f64 {
     let (ga, gb) = (grams(a), grams(b));
     let shared = ga.intersection(&gb).count();
     let dice = if ga.is_empty() && gb.is_empty() { 0.0 } else { 2.0 * shared as f64 / (ga.len() + gb.len()) as f64 };
-    let prefix = ca.starts_with(&cb) || cb.starts_with(&ca);
+    let prefix = ca.starts_with(&cb) || cb.starts_with(&ca) || ca.ends_with(&cb) || cb.ends_with(&ca);
     if prefix { (0.5 + dice / 2.0).min(0.95) } else { dice.min(0.95) }
 }
 
@@ -160,6 +192,15 @@ mod tests {
         assert_eq!(name_key("HARBOUR  LOGISTICS LIMITED"), "harbourlogistics");
         assert_eq!(core("ＡＢＣ（香港）有限公司"), "abc 香港");
         assert_eq!(core("Ltd"), "ltd", "a name that is only a legal form keeps it");
+    }
+
+    #[test]
+    fn blocking_keys_ignore_the_city_and_dotted_or_partial_legal_forms() {
+        assert_eq!(name_key_in("杭州川蓝电子科技有限公司", "杭州"), name_key_in("川蓝电子科技", "杭州"));
+        assert_eq!(name_key_in("川蓝电子科技（杭州）有限公司", "杭州"), "川蓝电子科技");
+        assert_eq!(name_key("天津元恒光电股份有限公司"), name_key("天津元恒光电股份"));
+        assert_eq!(name_key("Walitaren Groothandel Rotterdam B.V."), name_key("Walitaren Groothandel Rotterdam"));
+        assert_eq!(name_key_in("杭州", "杭州"), "杭州", "a name that is only the city keeps it");
     }
 
     #[test]

@@ -16,10 +16,10 @@ pub fn record_grams(client: &Client) -> BTreeSet<String> {
     grams
 }
 
-/// Blocking key of a record: the core of its legal name, else of its display name.
+/// Blocking key of a record: the core of its legal name (else display name) without its city.
 pub fn record_key(client: &Client) -> String {
     let name = if client.legal_name.is_empty() { &client.display_name } else { &client.legal_name };
-    text::name_key(name)
+    text::name_key_in(name, &client.city)
 }
 
 impl SqlProfileStore {
