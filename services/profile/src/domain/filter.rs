@@ -121,52 +121,70 @@ impl ClientFilter {
     /// Evaluates the filter on a client. A result that is not a boolean, or a runtime
     /// error such as comparing a string with a number, is INVALID_ARGUMENT.
     pub fn matches(&self, client: &Client) -> ApiResult<bool> {
-        let Some(program) = &self.program else { return Ok(true) };
-        let turnover = client.annual_turnover.as_ref();
-        let purchasing = client.purchasing.as_ref();
-        let customer_type = CustomerType::try_from(client.customer_type).map(|t| t.as_str_name()).unwrap_or_default();
-        let stage = LifecycleStage::try_from(client.lifecycle_stage).map(|t| t.as_str_name()).unwrap_or_default();
-        let style = purchasing
-            .and_then(|p| DecisionStyle::try_from(p.decision_style).ok())
-            .map(|s| s.as_str_name())
-            .unwrap_or_default();
-        let customer_type = enum_name(customer_type, "CUSTOMER_TYPE_");
-        let stage = enum_name(stage, "LIFECYCLE_STAGE_");
-        let style = enum_name(style, "DECISION_STYLE_");
-        let view = ClientView {
-            name: &client.name,
-            display_name: &client.display_name,
-            legal_name: &client.legal_name,
-            registration_number: &client.registration_number,
-            country_code: &client.country_code,
-            lei: &client.lei,
-            customer_type: &customer_type,
-            industry_code: &client.industry_code,
-            region: &client.region,
-            city: &client.city,
-            annual_turnover_units: turnover.map_or(0, |m| m.units),
-            annual_turnover_currency: turnover.map_or("", |m| m.currency_code.as_str()),
-            employee_count: client.employee_count,
-            branch_count: i64::from(client.branch_count),
-            parent: &client.parent,
-            relationship_manager: &client.relationship_manager,
-            lifecycle_stage: &stage,
-            credit_grade: &client.credit_grade,
-            decision_style: &style,
-            decision_cycle_days: purchasing.map_or(0, |p| i64::from(p.decision_cycle_days)),
-            labels: &client.labels,
-            deleted: client.delete_time.is_some(),
-        };
-        let mut context = Context::default();
-        context.add_variable("client", view).map_err(ApiError::internal)?;
-        match program.execute(&context) {
-            Ok(Value::Bool(b)) => Ok(b),
-            Ok(other) => {
-                Err(ApiError::invalid("filter", format!("must evaluate to a boolean, got {:?}", other.type_of())))
-            }
-            Err(err) => Err(ApiError::invalid("filter", format!("cannot be evaluated: {err}"))),
-        }
+        Ok(self.matches_each(std::slice::from_ref(client))?.first().copied().unwrap_or(false))
     }
+
+    /// Evaluates the filter on each client of a batch. The standard CEL context (its
+    /// function registry) is built once per batch; each client is bound in a child scope.
+    pub fn matches_each(&self, clients: &[Client]) -> ApiResult<Vec<bool>> {
+        let Some(program) = &self.program else { return Ok(vec![true; clients.len()]) };
+        let root = Context::default();
+        clients
+            .iter()
+            .map(|client| {
+                let mut context = root.new_inner_scope();
+                context.add_variable("client", view_of(client)?).map_err(ApiError::internal)?;
+                match program.execute(&context) {
+                    Ok(Value::Bool(b)) => Ok(b),
+                    Ok(other) => Err(ApiError::invalid(
+                        "filter",
+                        format!("must evaluate to a boolean, got {:?}", other.type_of()),
+                    )),
+                    Err(err) => Err(ApiError::invalid("filter", format!("cannot be evaluated: {err}"))),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The flat view of a client, as a CEL value.
+fn view_of(client: &Client) -> ApiResult<Value> {
+    let turnover = client.annual_turnover.as_ref();
+    let purchasing = client.purchasing.as_ref();
+    let customer_type = CustomerType::try_from(client.customer_type).map(|t| t.as_str_name()).unwrap_or_default();
+    let stage = LifecycleStage::try_from(client.lifecycle_stage).map(|t| t.as_str_name()).unwrap_or_default();
+    let style = purchasing
+        .and_then(|p| DecisionStyle::try_from(p.decision_style).ok())
+        .map(|s| s.as_str_name())
+        .unwrap_or_default();
+    let customer_type = enum_name(customer_type, "CUSTOMER_TYPE_");
+    let stage = enum_name(stage, "LIFECYCLE_STAGE_");
+    let style = enum_name(style, "DECISION_STYLE_");
+    let view = ClientView {
+        name: &client.name,
+        display_name: &client.display_name,
+        legal_name: &client.legal_name,
+        registration_number: &client.registration_number,
+        country_code: &client.country_code,
+        lei: &client.lei,
+        customer_type: &customer_type,
+        industry_code: &client.industry_code,
+        region: &client.region,
+        city: &client.city,
+        annual_turnover_units: turnover.map_or(0, |m| m.units),
+        annual_turnover_currency: turnover.map_or("", |m| m.currency_code.as_str()),
+        employee_count: client.employee_count,
+        branch_count: i64::from(client.branch_count),
+        parent: &client.parent,
+        relationship_manager: &client.relationship_manager,
+        lifecycle_stage: &stage,
+        credit_grade: &client.credit_grade,
+        decision_style: &style,
+        decision_cycle_days: purchasing.map_or(0, |p| i64::from(p.decision_cycle_days)),
+        labels: &client.labels,
+        deleted: client.delete_time.is_some(),
+    };
+    cel::to_value(view).map_err(ApiError::internal)
 }
 
 struct Check {

@@ -179,14 +179,15 @@ impl<S: ProfileStore> ProfileApp<S> {
                 ClientScan { order, descending, after: after.clone(), show_deleted: req.show_deleted, limit: batch };
             let rows = self.store.scan_clients(&scan).await?;
             let exhausted = rows.len() < batch;
-            for client in rows {
+            let matched = filter.matches_each(&rows)?;
+            for (client, matched) in rows.into_iter().zip(matched) {
                 if page.len() == size || scanned == MAX_SCAN_PER_PAGE {
                     more = true;
                     break 'scan;
                 }
                 scanned += 1;
                 after = Some(cursor_of(&client, order));
-                if filter.matches(&client)? {
+                if matched {
                     page.push(client);
                 }
             }
