@@ -1,5 +1,7 @@
 //! `crm up` (every service in one process) and `crm serve <service>`.
 
+use std::fmt::Write as _;
+
 use clap::{Args, ValueEnum};
 use crm_kit::{
     config::Config,
@@ -87,6 +89,7 @@ where
     }
 }
 
+/// Prints where the suite listens and ready-to-paste calls.
 fn print_banner(config: &Config, addr: std::net::SocketAddr, gateway: std::net::SocketAddr) {
     let data_dir = config.data_dir.display();
     // Paste-ready addresses: a wildcard listen address is reachable on loopback.
@@ -94,28 +97,37 @@ fn print_banner(config: &Config, addr: std::net::SocketAddr, gateway: std::net::
         if a.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], a.port())) } else { a }
     };
     let gw = local(gateway);
-    println!("crm suite is up");
-    println!("  gateway  http://{gateway}  (gRPC, gRPC-Web and REST on one port; /openapi.json)");
-    println!("  profile  grpc://{addr}  (crm.profile.v1.ClientProfileService, health, reflection)");
-    println!("  data     {data_dir}");
-    println!();
-    println!("try it (a demo ADMIN token, valid 8 hours):");
+    let mut b = String::new();
+    let _ = writeln!(b, "crm suite is up");
+    let _ = writeln!(b, "  gateway  http://{gateway}  (gRPC, gRPC-Web and REST on one port; /openapi.json)");
+    let _ = writeln!(b, "  profile  grpc://{addr}  (crm.profile.v1.ClientProfileService, health, reflection)");
+    let _ = writeln!(b, "  data     {data_dir}");
+    let _ = writeln!(b);
+    let _ = writeln!(b, "try it (a demo ADMIN token, valid 8 hours):");
     match demo_token(config) {
-        Some(token) => println!("  TOKEN={token}"),
-        None => println!(
-            "  TOKEN=$(cargo run --release -q -p crm -- token --data-dir {data_dir} --role ADMIN --subject demo-admin)"
-        ),
+        Some(token) => {
+            let _ = writeln!(b, "  TOKEN={token}");
+        }
+        None => {
+            let _ = writeln!(
+                b,
+                "  TOKEN=$(cargo run --release -q -p crm -- token --data-dir {data_dir} --role ADMIN --subject demo-admin)"
+            );
+        }
     }
-    println!("  grpcurl -plaintext {gw} list");
-    println!("  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"page_size\": 3}}' \\");
-    println!("      {gw} crm.profile.v1.ClientProfileService/ListClients");
-    println!("  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients?page_size=3'");
-    println!(
+    let _ = writeln!(b, "  grpcurl -plaintext {gw} list");
+    let _ = writeln!(b, "  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"page_size\": 3}}' \\");
+    let _ = writeln!(b, "      {gw} crm.profile.v1.ClientProfileService/ListClients");
+    let _ = writeln!(b, "  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients?page_size=3'");
+    let _ = writeln!(
+        b,
         "  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients:lookup?registration_number=...&country_code=CN'"
     );
-    println!("  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients/<id>:view360'");
-    println!("  curl -s http://{gw}/openapi.json");
-    println!("  grpcurl -plaintext {addr} grpc.health.v1.Health/Check");
+    let _ = writeln!(b, "  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients/<id>:view360'");
+    let _ = writeln!(b, "  curl -s http://{gw}/openapi.json");
+    let _ = writeln!(b, "  grpcurl -plaintext {addr} grpc.health.v1.Health/Check");
+    // A closed stdout (`crm up | head`) must not take the servers down with it.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), b.as_bytes());
 }
 
 /// An ADMIN token for the banner, when tokens are signed with the embedded key.

@@ -45,7 +45,8 @@ fn start() -> Suite {
     let stdout = child.stdout.take().expect("stdout");
     let mut addr = None;
     let mut gateway = None;
-    for line in BufReader::new(stdout).lines() {
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
         let line = line.expect("banner line");
         if let Some(rest) = line.trim().strip_prefix("gateway  http://") {
             gateway = rest.split_whitespace().next().map(str::to_owned);
@@ -55,6 +56,8 @@ fn start() -> Suite {
             break;
         }
     }
+    // Keep reading, as a terminal would: the suite goes on writing to its stdout.
+    std::thread::spawn(move || lines.for_each(drop));
     Suite {
         child,
         data_dir,
