@@ -39,6 +39,10 @@ pub fn warning(part: Part, status: &Status) -> Warning {
         }
         // tonic reports its own client-side timeout as CANCELLED "Timeout expired" (DESIGN §9).
         Code::Cancelled if status.message().contains("Timeout expired") => "DEADLINE_EXCEEDED",
+        // Otherwise CANCELLED here means the backend's connection went away under the call
+        // (e.g. it shut down and sent GOAWAY): the backend is unavailable. The suite's
+        // services never answer CANCELLED themselves.
+        Code::Cancelled => "BACKEND_UNAVAILABLE",
         code => code_name(code),
     };
     tracing::info!(part = part.as_str_name(), reason, message = status.message(), "client 360 part missing");
