@@ -33,6 +33,12 @@ pub struct Config {
     pub limits: Limits,
     /// The client profile service.
     pub profile: ServiceConfig,
+    /// The segmentation service.
+    pub segmentation: ServiceConfig,
+    /// The value scoring service.
+    pub scoring: ServiceConfig,
+    /// The interaction and channels service.
+    pub interaction: ServiceConfig,
     /// The gateway (gRPC, gRPC-Web and REST front door).
     pub gateway: GatewayConfig,
 }
@@ -45,6 +51,9 @@ impl Default for Config {
             auth: AuthConfig::default(),
             limits: Limits::default(),
             profile: ServiceConfig::on("127.0.0.1:50051"),
+            segmentation: ServiceConfig::on("127.0.0.1:50052"),
+            scoring: ServiceConfig::on("127.0.0.1:50053"),
+            interaction: ServiceConfig::on("127.0.0.1:50054"),
             gateway: GatewayConfig::default(),
         }
     }
@@ -75,12 +84,15 @@ impl Config {
     }
 }
 
-/// Where one service listens and which database it owns.
+/// Where one service listens, which database it owns, and where its peers are.
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ServiceConfig {
     /// gRPC listen address.
     pub listen: SocketAddr,
+    /// How other services and the gateway reach it, e.g. `http://scoring:50053`; empty means
+    /// `http://` plus `listen` (with loopback for an unspecified address).
+    pub url: String,
     /// `postgres://...` for scale-out; empty for embedded SQLite in the data dir.
     pub database_url: String,
     /// Maximum database connections (readers on SQLite).
@@ -91,9 +103,25 @@ impl ServiceConfig {
     fn on(addr: &str) -> Self {
         Self {
             listen: addr.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
+            url: String::new(),
             database_url: String::new(),
             database_max_connections: 8,
         }
+    }
+}
+
+impl ServiceConfig {
+    /// The URL peers use to call this service.
+    pub fn peer_url(&self) -> String {
+        if !self.url.is_empty() {
+            return self.url.clone();
+        }
+        let addr = if self.listen.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], self.listen.port()))
+        } else {
+            self.listen
+        };
+        format!("http://{addr}")
     }
 }
 
@@ -107,6 +135,7 @@ impl std::fmt::Debug for ServiceConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServiceConfig")
             .field("listen", &self.listen)
+            .field("url", &self.url)
             .field("database_url", &redact_url(&self.database_url))
             .field("database_max_connections", &self.database_max_connections)
             .finish()
@@ -142,13 +171,18 @@ pub struct GatewayConfig {
 
 impl Default for GatewayConfig {
     fn default() -> Self {
-        let profile = BackendConfig {
-            url: "http://127.0.0.1:50051".to_owned(),
-            services: vec!["crm.profile.v1.ClientProfileService".to_owned()],
+        let backend = |port: u16, service: &str| BackendConfig {
+            url: format!("http://127.0.0.1:{port}"),
+            services: vec![service.to_owned()],
         };
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
-            backends: BTreeMap::from([("profile".to_owned(), profile)]),
+            backends: BTreeMap::from([
+                ("profile".to_owned(), backend(50051, "crm.profile.v1.ClientProfileService")),
+                ("segmentation".to_owned(), backend(50052, "crm.segmentation.v1.SegmentationService")),
+                ("scoring".to_owned(), backend(50053, "crm.scoring.v1.ValueScoringService")),
+                ("interaction".to_owned(), backend(50054, "crm.interaction.v1.InteractionService")),
+            ]),
             rate_limit_per_second: 200,
             rate_limit_burst: 400,
             max_concurrent_requests: 1024,

@@ -10,7 +10,7 @@ use tonic::Code;
 
 use crate::{
     conformance,
-    support::{Backend, TestApp},
+    support::{TestApp, conformance},
 };
 
 fn client(display: &str, reg: &str) -> CreateClientRequest {

@@ -18,7 +18,7 @@ use crm_proto::{
     google::r#type::Money,
 };
 use prost_types::FieldMask;
-use support::{Backend, TestApp, reason, violations};
+use support::{TestApp, conformance, reason, violations};
 use tonic::Code;
 
 fn new_client(display: &str, reg: &str) -> Client {

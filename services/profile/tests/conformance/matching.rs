@@ -9,7 +9,7 @@ use tonic::Code;
 
 use crate::{
     conformance,
-    support::{Backend, TestApp},
+    support::{TestApp, conformance},
 };
 
 fn firm(display: &str, legal: &str, country: &str, city: &str, reg: &str) -> CreateClientRequest {

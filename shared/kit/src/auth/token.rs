@@ -38,6 +38,10 @@ pub struct AuthConfig {
     pub audience: String,
     /// Clock skew tolerated on `exp` / `nbf`, in seconds (default 30).
     pub leeway_seconds: u64,
+    /// The token this service presents when it calls another suite service (a CHANNEL
+    /// service account issued by the bank's identity provider), re-read on every refresh.
+    /// Unset in embedded mode, where the service mints its own from the data directory's key.
+    pub service_token_file: Option<PathBuf>,
 }
 
 impl Default for AuthConfig {
@@ -47,6 +51,7 @@ impl Default for AuthConfig {
             key_file: None,
             audience: DEFAULT_AUDIENCE.to_owned(),
             leeway_seconds: 30,
+            service_token_file: None,
         }
     }
 }

@@ -1,0 +1,1 @@
+//! Interaction and channels service: interactions, cases, consent, content, account plans, next best actions.

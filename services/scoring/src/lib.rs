@@ -1,0 +1,1 @@
+//! Value scoring service: value models, profitability, risk-adjusted value scores, loan pricing.

@@ -1,0 +1,1 @@
+//! Segmentation service: schemes, segments, memberships, quality, target markets.

@@ -1,0 +1,120 @@
+//! Following another service's change feed (DESIGN §5).
+//!
+//! A follower reads its cursor from its own database, opens the peer's `WatchChanges` after
+//! it, hands events to the service in batches, and stores the new cursor once a batch is
+//! applied. Appliers must be idempotent (recompute from current state, upsert), so that a
+//! crash between applying and storing the cursor re-applies a batch harmlessly and a restart
+//! neither loses nor double-counts an event. Disconnects are retried with backoff.
+
+use std::{future::Future, time::Duration};
+
+use futures::{Stream, StreamExt as _};
+use sqlx::{Any, Transaction};
+
+use crate::{db::Db, server::Shutdown, time::now_micros};
+
+/// Events that carry their position in the feed.
+pub trait Sequenced {
+    /// The event's sequence number in its feed.
+    fn sequence(&self) -> i64;
+}
+
+impl Sequenced for crm_proto::crm::profile::v1::ChangeEvent {
+    fn sequence(&self) -> i64 {
+        self.sequence
+    }
+}
+
+/// Largest batch handed to an applier.
+const BATCH: usize = 256;
+/// How long a partial batch waits for more events before it is applied.
+const LINGER: Duration = Duration::from_millis(50);
+
+/// The stored cursor of `source` (0 when it has never run).
+pub async fn load_cursor(db: &Db, source: &str) -> sqlx::Result<i64> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT last_sequence FROM feed_cursor WHERE source = $1")
+        .bind(source)
+        .fetch_optional(db.reader())
+        .await?;
+    Ok(row.map_or(0, |r| r.0))
+}
+
+/// Stores the cursor of `source` inside `tx` (so a service can commit it with its effects).
+pub async fn save_cursor(tx: &mut Transaction<'_, Any>, source: &str, sequence: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO feed_cursor (source, last_sequence, update_time) VALUES ($1, $2, $3) \
+         ON CONFLICT (source) DO UPDATE SET last_sequence = excluded.last_sequence, \
+         update_time = excluded.update_time WHERE feed_cursor.last_sequence < excluded.last_sequence",
+    )
+    .bind(source)
+    .bind(sequence)
+    .bind(now_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Follows a feed until `shutdown`.
+///
+/// `open(after)` opens the peer's stream of events after a sequence; `apply(batch)` applies
+/// a batch (idempotently). The cursor advances only after `apply` succeeds; a failed batch
+/// is retried from the stored cursor after a backoff.
+pub async fn follow<E, S, O, OF, A, AF>(db: Db, source: &str, mut open: O, mut apply: A, shutdown: Shutdown)
+where
+    E: Sequenced,
+    S: Stream<Item = Result<E, tonic::Status>> + Unpin,
+    O: FnMut(i64) -> OF,
+    OF: Future<Output = Result<S, tonic::Status>>,
+    A: FnMut(Vec<E>) -> AF,
+    AF: Future<Output = anyhow::Result<()>>,
+{
+    let mut backoff = Duration::from_millis(200);
+    while !shutdown.is_cancelled() {
+        let outcome = tokio::select! {
+            outcome = run_once(&db, source, &mut open, &mut apply) => outcome,
+            () = shutdown.cancelled() => return,
+        };
+        match outcome {
+            Ok(()) => backoff = Duration::from_millis(200),
+            Err(error) => {
+                tracing::warn!(source, error = %error, retry_in_ms = backoff.as_millis() as u64, "feed follower interrupted");
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    () = shutdown.cancelled() => return,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+async fn run_once<E, S, O, OF, A, AF>(db: &Db, source: &str, open: &mut O, apply: &mut A) -> anyhow::Result<()>
+where
+    E: Sequenced,
+    S: Stream<Item = Result<E, tonic::Status>> + Unpin,
+    O: FnMut(i64) -> OF,
+    OF: Future<Output = Result<S, tonic::Status>>,
+    A: FnMut(Vec<E>) -> AF,
+    AF: Future<Output = anyhow::Result<()>>,
+{
+    let mut cursor = load_cursor(db, source).await?;
+    let mut stream = open(cursor).await?;
+    loop {
+        let Some(first) = stream.next().await else { anyhow::bail!("feed closed by the peer") };
+        let mut batch = vec![first?];
+        let deadline = tokio::time::Instant::now() + LINGER;
+        while batch.len() < BATCH {
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(Some(event)) => batch.push(event?),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        batch.retain(|e| e.sequence() > cursor);
+        let Some(last) = batch.last().map(Sequenced::sequence) else { continue };
+        apply(batch).await?;
+        let mut tx = db.begin_write().await?;
+        save_cursor(&mut tx, source, last).await?;
+        tx.commit().await?;
+        cursor = last;
+    }
+}

@@ -1,0 +1,168 @@
+//! Test support shared by every service's conformance suite: a fresh database on either
+//! backend (removed afterwards), token minting, and the details of a `Status`.
+//!
+//! A service suite declares each scenario once with [`conformance!`]; it runs on SQLite and,
+//! when the crate is built with `CRM_TEST_POSTGRES_URL` set (cfg `crm_pg`, from the
+//! service's build script), on PostgreSQL.
+
+use std::time::Duration;
+
+use crm_kit::{
+    auth::{Bearer, Role, SecretKey, TokenIssuer, TokenVerifier},
+    db::{Db, DbConfig, Migrations},
+};
+use tonic::Status;
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A file in a fresh temporary directory.
+    Sqlite,
+    /// A fresh database on the server of `CRM_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+enum Cleanup {
+    Dir(std::path::PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+/// A migrated database that is removed by [`TestDb::remove`].
+pub struct TestDb {
+    /// The pools.
+    pub db: Db,
+    cleanup: Cleanup,
+}
+
+/// Replaces the database of a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("url has a database path");
+    format!("{base}/{name}")
+}
+
+impl TestDb {
+    /// Creates and migrates a fresh database named after `file` (SQLite file name).
+    pub async fn create(backend: Backend, file: &str, migrations: Migrations) -> Self {
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        let (url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("crm-test-{unique}"));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                (format!("sqlite:{}", dir.join(file).display()), Cleanup::Dir(dir))
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("CRM_TEST_POSTGRES_URL").expect("CRM_TEST_POSTGRES_URL is set");
+                let name = format!("crm_t_{unique}");
+                let admin =
+                    Db::connect(&DbConfig { url: admin_url.clone(), max_connections: 2, ..DbConfig::default() })
+                        .await
+                        .expect("connect to PostgreSQL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(admin.writer())
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                (with_database(&admin_url, &name), Cleanup::Database { admin_url, name })
+            }
+        };
+        let db = Db::connect_and_migrate(&DbConfig { url, max_connections: 8, ..DbConfig::default() }, migrations)
+            .await
+            .expect("migrated database");
+        Self { db, cleanup }
+    }
+
+    /// Closes the pools and removes the database.
+    pub async fn remove(self) {
+        self.db.close().await;
+        match self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database { admin_url, name } => {
+                if let Ok(admin) =
+                    Db::connect(&DbConfig { url: admin_url, max_connections: 1, ..DbConfig::default() }).await
+                {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(admin.writer())
+                        .await;
+                    admin.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// A signing key with its issuer and verifier, for servers under test and their callers.
+pub struct TestKeys {
+    /// The raw key (e.g. for a service's own peer tokens).
+    pub secret: SecretKey,
+    /// Mints caller tokens.
+    pub issuer: TokenIssuer,
+    /// Given to the servers.
+    pub verifier: TokenVerifier,
+}
+
+impl TestKeys {
+    /// A fresh random key.
+    pub fn new() -> Self {
+        let secret = SecretKey::generate().expect("secret");
+        let issuer = TokenIssuer::new(&secret).expect("issuer");
+        let verifier = TokenVerifier::from_secret(&secret, &Default::default()).expect("verifier");
+        Self { secret, issuer, verifier }
+    }
+
+    /// A bearer interceptor for `role` / `subject` (valid ten minutes).
+    pub fn bearer(&self, role: Role, subject: &str, portfolio: Option<&str>) -> Bearer {
+        let token = self.issuer.mint(subject, role, portfolio, Duration::from_secs(600)).expect("token");
+        Bearer::new(&token).expect("header")
+    }
+}
+
+impl Default for TestKeys {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The field paths of a status's BadRequest violations.
+pub fn violations(status: &Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+/// The ErrorInfo reason of a status.
+pub fn reason(status: &Status) -> String {
+    use tonic_types::StatusExt;
+    status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
+}
+
+/// Declares a scenario once for each backend: `conformance!(name, async |app: &TestApp| ..)`.
+///
+/// The calling module must have a `TestApp` with `async fn spawn(Backend) -> Self` and
+/// `async fn finish(self)` in scope.
+#[macro_export]
+macro_rules! conformance {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = TestApp::spawn($crate::Backend::Sqlite).await;
+                ($body)(&app).await;
+                app.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(crm_pg), ignore = "set CRM_TEST_POSTGRES_URL to run the PostgreSQL conformance suite")]
+            async fn postgres() {
+                let app = TestApp::spawn($crate::Backend::Postgres).await;
+                ($body)(&app).await;
+                app.finish().await;
+            }
+        }
+    };
+}
