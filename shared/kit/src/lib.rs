@@ -12,6 +12,7 @@ pub mod error;
 pub mod feed;
 pub mod follow;
 pub mod idempotency;
+pub mod jobs;
 pub mod paging;
 pub mod peer;
 pub mod server;
