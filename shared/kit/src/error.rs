@@ -176,8 +176,13 @@ impl Violations {
         if self.0.is_empty() {
             return None;
         }
-        let fields: Vec<&str> = self.0.iter().map(|v| v.field.as_str()).collect();
-        let message = format!("invalid request: {}", fields.join(", "));
+        // The message names a few fields; the BadRequest detail carries every violation.
+        const NAMED: usize = 5;
+        let fields: Vec<&str> = self.0.iter().take(NAMED).map(|v| v.field.as_str()).collect();
+        let mut message = format!("invalid request: {}", fields.join(", "));
+        if self.0.len() > NAMED {
+            message.push_str(&format!(" and {} more", self.0.len() - NAMED));
+        }
         let mut err = ApiError::new(Code::InvalidArgument, "INVALID_ARGUMENT", message);
         err.violations = self.0;
         Some(err)
@@ -195,6 +200,17 @@ impl Violations {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_list_of_violations_keeps_the_message_short_and_the_details_whole() {
+        let mut violations = Violations::default();
+        for i in 0..40 {
+            violations.add(format!("records[{i}].fee_income"), "must not be negative");
+        }
+        let err = violations.into_error().expect("error");
+        assert_eq!(err.violations().len(), 40);
+        assert!(err.message.ends_with("records[4].fee_income and 35 more"), "{}", err.message);
+    }
 
     #[test]
     fn validation_error_carries_error_info_and_field_violations() {

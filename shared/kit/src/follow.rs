@@ -19,11 +19,22 @@ pub trait Sequenced {
     fn sequence(&self) -> i64;
 }
 
-impl Sequenced for crm_proto::crm::profile::v1::ChangeEvent {
-    fn sequence(&self) -> i64 {
-        self.sequence
-    }
+/// `Sequenced` for the change events of the suite's services (each has `sequence`).
+macro_rules! sequenced {
+    ($($event:ty),+) => {
+        $(impl Sequenced for $event {
+            fn sequence(&self) -> i64 {
+                self.sequence
+            }
+        })+
+    };
 }
+
+sequenced!(
+    crm_proto::crm::profile::v1::ChangeEvent,
+    crm_proto::crm::scoring::v1::ChangeEvent,
+    crm_proto::crm::interaction::v1::ChangeEvent
+);
 
 /// Largest batch handed to an applier.
 const BATCH: usize = 256;

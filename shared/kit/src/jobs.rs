@@ -3,18 +3,33 @@
 //!
 //! A service models its job as a resource of its own (e.g. `schemes/{s}/activations/{id}`)
 //! and keeps the state here: [`start`] refuses a second running job on the same scope,
-//! [`Progress`] records progress at most a few times a second, [`Progress::succeed`] /
-//! [`Progress::fail`] end it, and [`fail_interrupted`] (call at start-up) marks jobs that a
-//! crash or restart interrupted as failed, so nobody waits for them forever.
+//! [`Progress`] records progress (and so a heartbeat) at most a few times a second,
+//! [`Progress::succeed`] / [`Progress::fail`] end it, and [`fail_interrupted`] (call at
+//! start-up) marks jobs that a crash or restart interrupted as failed, so nobody waits for
+//! them forever. With several replicas on one PostgreSQL database a job belongs to whichever
+//! replica runs it: only a job whose heartbeat is older than [`STALE_AFTER`] is taken for
+//! dead, at start-up or when another job wants its scope.
 
 use std::time::{Duration, Instant};
 
 use sqlx::{Row as _, any::AnyRow};
 
-use crate::{ApiError, ApiResult, db::Db, time::now_micros};
+use crate::{
+    ApiError, ApiResult,
+    db::{Backend, Db},
+    time::now_micros,
+};
 
 /// How often a running job's progress is written at most.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
+/// A running job whose progress has not been written for this long is taken for dead.
+pub const STALE_AFTER: Duration = Duration::from_secs(120);
+
+const INTERRUPTED: &str = "interrupted by a restart; start it again";
+
+fn stale_before() -> i64 {
+    now_micros() - STALE_AFTER.as_micros() as i64
+}
 
 /// Where a job is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +125,18 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Job> {
 /// the same kind and scope runs. Returns the progress handle for the worker.
 pub async fn start(db: &Db, name: &str, kind: &str, scope: &str, subject: &str, total: i64) -> ApiResult<Progress> {
     let mut tx = db.begin_write().await?;
+    // A job on this scope whose runner died without a trace gives way.
+    sqlx::query(
+        "UPDATE job SET state = 'FAILED', error = $1, end_time = $2 \
+         WHERE kind = $3 AND scope = $4 AND state = 'RUNNING' AND update_time < $5",
+    )
+    .bind(INTERRUPTED)
+    .bind(now_micros())
+    .bind(kind)
+    .bind(scope)
+    .bind(stale_before())
+    .execute(&mut *tx)
+    .await?;
     let running: Option<(String,)> =
         sqlx::query_as("SELECT name FROM job WHERE kind = $1 AND scope = $2 AND state = 'RUNNING'")
             .bind(kind)
@@ -170,15 +197,22 @@ pub async fn list(db: &Db, kind: &str, scope: Option<&str>, limit: i64) -> ApiRe
     Ok(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?)
 }
 
-/// Marks every job still RUNNING as FAILED ("interrupted"): call once at start-up, before
-/// serving, when no job of this process can be running yet.
+/// Marks jobs a stop interrupted as FAILED: call once at start-up, before serving. On
+/// SQLite (one process owns the database) that is every RUNNING job; on PostgreSQL, where
+/// other replicas may be running jobs, only those without a heartbeat for [`STALE_AFTER`].
 pub async fn fail_interrupted(db: &Db) -> ApiResult<u64> {
     let now = now_micros();
+    let before = match db.backend() {
+        Backend::Sqlite => i64::MAX,
+        Backend::Postgres => stale_before(),
+    };
     let done = sqlx::query(
-        "UPDATE job SET state = 'FAILED', error = 'interrupted by a restart; start it again', \
-         update_time = $1, end_time = $1 WHERE state = 'RUNNING'",
+        "UPDATE job SET state = 'FAILED', error = $1, update_time = $2, end_time = $2 \
+         WHERE state = 'RUNNING' AND update_time < $3",
     )
+    .bind(INTERRUPTED)
     .bind(now)
+    .bind(before)
     .execute(db.writer())
     .await?;
     Ok(done.rows_affected())
@@ -291,11 +325,21 @@ mod tests {
         assert!(job.end_time.is_some());
         start(&db, "schemes/a/activations/3", "activation", "schemes/a", "u1", 0).await.expect("free again");
 
-        assert_eq!(fail_interrupted(&db).await.expect("sweep"), 2);
+        // A runner that died without a trace: its stale job gives way to a new one.
+        sqlx::query("UPDATE job SET update_time = $1 WHERE name = 'schemes/b/activations/1'")
+            .bind(stale_before() - 1)
+            .execute(db.writer())
+            .await
+            .expect("age");
+        start(&db, "schemes/b/activations/2", "activation", "schemes/b", "u1", 0).await.expect("stale gives way");
+        let dead = get(&db, "schemes/b/activations/1").await.expect("get").expect("exists");
+        assert_eq!((dead.state, dead.error.as_str()), (JobState::Failed, INTERRUPTED));
+
+        assert_eq!(fail_interrupted(&db).await.expect("sweep"), 2, "on SQLite every running job was interrupted");
         let listed = list(&db, "activation", Some("schemes/a"), 10).await.expect("list");
         assert_eq!(listed.len(), 2);
         assert!(listed.iter().any(|j| j.state == JobState::Failed && j.error.contains("interrupted")));
-        assert_eq!(list(&db, "activation", None, 10).await.expect("all").len(), 3);
+        assert_eq!(list(&db, "activation", None, 10).await.expect("all").len(), 4);
         db.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod expr;
 pub mod feed;
 pub mod follow;
 pub mod idempotency;

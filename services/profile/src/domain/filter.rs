@@ -1,14 +1,14 @@
 //! CEL filters over a documented, flat view of a client (DESIGN §6).
 //!
-//! Filters are parsed and checked before use: only the variable `client`, only the fields
-//! listed in [`FILTER_FIELDS`], bounded length and size. They are evaluated in the service
-//! over rows read in key order, never turned into SQL.
+//! Filters are parsed and checked before use by `crm_kit::expr`: only the variable
+//! `client`, only the fields listed in [`FILTER_FIELDS`], bounded length and size. They are
+//! evaluated in the service over rows read in key order, never turned into SQL.
 
-use cel::{
-    Context, Program, Value,
-    common::ast::{EntryExpr, Expr, IdedExpr},
+use cel::Value;
+use crm_kit::{
+    ApiResult,
+    expr::{self, CheckedExpr, Evaluator, ExprRules},
 };
-use crm_kit::{ApiError, ApiResult};
 use crm_proto::crm::profile::v1::{Client, CustomerType, DecisionStyle, LifecycleStage};
 use serde::Serialize;
 
@@ -37,9 +37,6 @@ pub const FILTER_FIELDS: [&str; 22] = [
     "labels",
     "deleted",
 ];
-
-/// Largest number of expression nodes accepted (bounds evaluation cost).
-const MAX_NODES: usize = 256;
 
 /// The flat view a filter sees. Enums are their names without prefix ("SME", "ACTIVE").
 #[derive(Serialize)]
@@ -74,48 +71,34 @@ fn enum_name(full: &str, prefix: &str) -> String {
 
 /// A checked filter; the empty filter matches everything.
 pub struct ClientFilter {
-    program: Option<Program>,
+    expr: Option<CheckedExpr>,
 }
 
 impl std::fmt::Debug for ClientFilter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.program.is_some() { "ClientFilter(cel)" } else { "ClientFilter(all)" })
+        f.write_str(if self.expr.is_some() { "ClientFilter(cel)" } else { "ClientFilter(all)" })
     }
 }
 
 impl ClientFilter {
     /// Parses and checks `source`; failures are INVALID_ARGUMENT on `filter` with the position.
     pub fn parse(source: &str, max_len: usize) -> ApiResult<Self> {
-        let source = source.trim();
-        if source.is_empty() {
-            return Ok(Self { program: None });
+        if source.trim().is_empty() {
+            return Ok(Self { expr: None });
         }
-        if source.chars().count() > max_len {
-            return Err(ApiError::invalid("filter", format!("must be at most {max_len} characters")));
-        }
-        let program = Program::compile(source).map_err(|errs| {
-            let detail = errs
-                .errors
-                .iter()
-                .map(|e| format!("line {}, column {}: {}", e.pos.0, e.pos.1 + 1, e.msg))
-                .collect::<Vec<_>>()
-                .join("; ");
-            ApiError::invalid("filter", format!("not a valid CEL expression: {detail}"))
-        })?;
-        let mut check = Check { nodes: 0, problems: Vec::new() };
-        check.walk(program.expression(), &[]);
-        if check.nodes > MAX_NODES {
-            return Err(ApiError::invalid("filter", format!("is too complex (more than {MAX_NODES} nodes)")));
-        }
-        if let Some(problem) = check.problems.into_iter().next() {
-            return Err(ApiError::invalid("filter", problem));
-        }
-        Ok(Self { program: Some(program) })
+        let rules = ExprRules {
+            field: "filter",
+            variable: "client",
+            fields: &FILTER_FIELDS,
+            max_len,
+            max_nodes: expr::DEFAULT_MAX_NODES,
+        };
+        Ok(Self { expr: Some(CheckedExpr::parse(source, &rules)?) })
     }
 
     /// Whether the filter accepts everything.
     pub fn is_empty(&self) -> bool {
-        self.program.is_none()
+        self.expr.is_none()
     }
 
     /// Evaluates the filter on a client. A result that is not a boolean, or a runtime
@@ -127,22 +110,11 @@ impl ClientFilter {
     /// Evaluates the filter on each client of a batch. The standard CEL context (its
     /// function registry) is built once per batch; each client is bound in a child scope.
     pub fn matches_each(&self, clients: &[Client]) -> ApiResult<Vec<bool>> {
-        let Some(program) = &self.program else { return Ok(vec![true; clients.len()]) };
-        let root = Context::default();
+        let Some(expr) = &self.expr else { return Ok(vec![true; clients.len()]) };
+        let evaluator = Evaluator::new();
         clients
             .iter()
-            .map(|client| {
-                let mut context = root.new_inner_scope();
-                context.add_variable("client", view_of(client)?).map_err(ApiError::internal)?;
-                match program.execute(&context) {
-                    Ok(Value::Bool(b)) => Ok(b),
-                    Ok(other) => Err(ApiError::invalid(
-                        "filter",
-                        format!("must evaluate to a boolean, got {:?}", other.type_of()),
-                    )),
-                    Err(err) => Err(ApiError::invalid("filter", format!("cannot be evaluated: {err}"))),
-                }
-            })
+            .map(|client| evaluator.scope("client", view_of(client)?).test(expr).map_err(|e| e.into_api("filter")))
             .collect()
     }
 }
@@ -184,68 +156,7 @@ fn view_of(client: &Client) -> ApiResult<Value> {
         labels: &client.labels,
         deleted: client.delete_time.is_some(),
     };
-    cel::to_value(view).map_err(ApiError::internal)
-}
-
-struct Check {
-    nodes: usize,
-    problems: Vec<String>,
-}
-
-impl Check {
-    /// Walks the expression; `locals` are comprehension variables in scope.
-    fn walk(&mut self, e: &IdedExpr, locals: &[&str]) {
-        self.nodes += 1;
-        match &e.expr {
-            Expr::Ident(name) if name != "client" && !locals.contains(&name.as_str()) => {
-                self.problems.push(format!("unknown variable '{name}': filters read fields of 'client'"));
-            }
-            Expr::Select(select) => {
-                if let Expr::Ident(root) = &select.operand.expr
-                    && root == "client"
-                    && !FILTER_FIELDS.contains(&select.field.as_str())
-                {
-                    self.problems.push(format!(
-                        "'client.{}' is not a filter field; use one of: {}",
-                        select.field,
-                        FILTER_FIELDS.join(", ")
-                    ));
-                }
-                self.walk(&select.operand, locals);
-            }
-            Expr::Call(call) => {
-                if let Some(target) = &call.target {
-                    self.walk(target, locals);
-                }
-                for arg in &call.args {
-                    self.walk(arg, locals);
-                }
-            }
-            Expr::List(list) => list.elements.iter().for_each(|x| self.walk(x, locals)),
-            Expr::Map(map) => {
-                for entry in &map.entries {
-                    if let EntryExpr::MapEntry(m) = &entry.expr {
-                        self.walk(&m.key, locals);
-                        self.walk(&m.value, locals);
-                    }
-                }
-            }
-            Expr::Comprehension(c) => {
-                let mut inner: Vec<&str> = locals.to_vec();
-                inner.push(&c.iter_var);
-                inner.push(&c.accu_var);
-                if let Some(v2) = &c.iter_var2 {
-                    inner.push(v2);
-                }
-                self.walk(&c.iter_range, locals);
-                for part in [&c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
-                    self.walk(part, &inner);
-                }
-            }
-            Expr::Struct(_) => self.problems.push("message construction is not allowed in filters".to_owned()),
-            _ => {}
-        }
-    }
+    expr::to_value(view)
 }
 
 #[cfg(test)]

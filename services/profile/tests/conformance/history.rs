@@ -8,10 +8,7 @@ use crm_proto::crm::profile::v1::{
 use prost_types::FieldMask;
 use tonic::Code;
 
-use crate::{
-    conformance,
-    support::{TestApp, conformance},
-};
+use crate::support::{TestApp, conformance};
 
 fn client(display: &str, reg: &str) -> CreateClientRequest {
     CreateClientRequest {

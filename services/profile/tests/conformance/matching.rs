@@ -7,10 +7,7 @@ use crm_proto::crm::profile::v1::{
 };
 use tonic::Code;
 
-use crate::{
-    conformance,
-    support::{TestApp, conformance},
-};
+use crate::support::{TestApp, conformance};
 
 fn firm(display: &str, legal: &str, country: &str, city: &str, reg: &str) -> CreateClientRequest {
     CreateClientRequest {
