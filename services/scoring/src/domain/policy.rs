@@ -1,0 +1,118 @@
+//! Who may do what with value models, profitability and scores (DESIGN §7).
+//!
+//! * Every authenticated role reads models and scores; contact-centre agents see a score's
+//!   tier and composite score but not its money terms or components.
+//! * ADMIN and RISK_ANALYST change the value model.
+//! * ADMIN, RISK_ANALYST and CHANNEL record profitability and (re)score any client;
+//!   relationship and key-account managers only clients in their own portfolio. A manager
+//!   asking about a client outside the portfolio, or one that does not exist, gets the same
+//!   PERMISSION_DENIED.
+//! * Profitability records are read by every role but contact-centre agents.
+//! * ADMIN and CHANNEL follow the change feed.
+
+use crm_kit::{
+    ApiError, ApiResult,
+    auth::{Principal, Role},
+};
+
+/// Roles that change the value model.
+pub const MODEL_WRITERS: [Role; 2] = [Role::Admin, Role::RiskAnalyst];
+
+/// Whether the caller may change the value model.
+pub fn can_update_model(principal: &Principal) -> ApiResult<()> {
+    principal.require_role(&MODEL_WRITERS)
+}
+
+/// Whether the caller sees money terms and components of scores.
+pub fn sees_money(principal: &Principal) -> bool {
+    principal.role != Role::ContactCentreAgent
+}
+
+/// Whether the caller reads profitability records.
+pub fn can_read_profitability(principal: &Principal) -> ApiResult<()> {
+    if sees_money(principal) {
+        return Ok(());
+    }
+    Err(ApiError::permission_denied(
+        "ROLE_CANNOT_READ_PROFITABILITY",
+        format!("role {} may not read profitability figures", principal.role),
+    ))
+}
+
+/// Whether the role records profitability and scores clients at all.
+pub fn can_write(principal: &Principal) -> ApiResult<()> {
+    match principal.role {
+        Role::Admin | Role::RiskAnalyst | Role::Channel | Role::RelationshipManager | Role::KeyAccountManager => Ok(()),
+        _ => Err(ApiError::permission_denied(
+            "ROLE_CANNOT_WRITE",
+            format!("role {} may not record profitability or score clients", principal.role),
+        )),
+    }
+}
+
+/// Whether writes are limited to the caller's own portfolio.
+pub fn portfolio_bound(principal: &Principal) -> bool {
+    matches!(principal.role, Role::RelationshipManager | Role::KeyAccountManager)
+}
+
+fn not_in_portfolio() -> ApiError {
+    ApiError::permission_denied("NOT_IN_PORTFOLIO", "the client does not exist or is not in your portfolio")
+}
+
+/// Checks a write about a client whose relationship manager is `manager` (`None` when the
+/// client does not exist).
+pub fn check_client_write(principal: &Principal, client: &str, manager: Option<&str>) -> ApiResult<()> {
+    can_write(principal)?;
+    match manager {
+        Some(m) if portfolio_bound(principal) && m != principal.portfolio_key() => Err(not_in_portfolio()),
+        Some(_) => Ok(()),
+        None if portfolio_bound(principal) => Err(not_in_portfolio()),
+        None => Err(ApiError::not_found(client)),
+    }
+}
+
+/// Only administrators and service accounts follow the change feed.
+pub fn can_watch(principal: &Principal) -> ApiResult<()> {
+    match principal.role {
+        Role::Admin | Role::Channel => Ok(()),
+        _ => Err(ApiError::permission_denied("ROLE_CANNOT_WATCH", "only ADMIN and CHANNEL may follow the change feed")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(role: Role, subject: &str) -> Principal {
+        Principal { subject: subject.into(), role, portfolio: None }
+    }
+
+    #[test]
+    fn managers_cannot_tell_foreign_clients_from_missing_ones() {
+        let rm = who(Role::RelationshipManager, "rm-1");
+        assert!(check_client_write(&rm, "clients/a", Some("rm-1")).is_ok());
+        let foreign = check_client_write(&rm, "clients/b", Some("rm-2")).expect_err("foreign");
+        let missing = check_client_write(&rm, "clients/zz", None).expect_err("missing");
+        assert_eq!(foreign.code(), tonic::Code::PermissionDenied);
+        assert_eq!(foreign.to_string(), missing.to_string());
+        let analyst = who(Role::RiskAnalyst, "ra-1");
+        assert_eq!(
+            check_client_write(&analyst, "clients/zz", None).expect_err("missing").code(),
+            tonic::Code::NotFound
+        );
+        let agent = who(Role::ContactCentreAgent, "cc-1");
+        assert_eq!(
+            check_client_write(&agent, "clients/a", Some("rm-1")).expect_err("role").reason(),
+            "ROLE_CANNOT_WRITE"
+        );
+    }
+
+    #[test]
+    fn model_writers_and_money_visibility() {
+        assert!(can_update_model(&who(Role::RiskAnalyst, "r")).is_ok());
+        assert!(can_update_model(&who(Role::RelationshipManager, "r")).is_err());
+        assert!(!sees_money(&who(Role::ContactCentreAgent, "c")));
+        assert!(sees_money(&who(Role::MarketingAnalyst, "m")));
+        assert!(can_read_profitability(&who(Role::ContactCentreAgent, "c")).is_err());
+    }
+}

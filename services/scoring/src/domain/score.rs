@@ -1,0 +1,382 @@
+//! The value score (DOMAIN §3): every term computed in exact decimals and recorded as a
+//! component with its inputs, in the order it is computed, so that anyone can recompute it.
+
+use crm_proto::crm::scoring::v1::{Tier, ValueScore};
+
+use super::{
+    convert::{self, ALL},
+    decimal::{Dec, Overflow},
+    model::Params,
+    period::Period,
+    profitability::Figures,
+    sheet::{Sheet, from, x},
+};
+
+/// What the other members of the client's group contribute.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupIncome {
+    /// Other group members that have a score.
+    pub members_scored: usize,
+    /// Sum of their latest risk-adjusted income.
+    pub income: Dec,
+}
+
+/// Everything a score is computed from besides the model.
+#[derive(Clone, Debug)]
+pub struct ScoreInputs {
+    /// The client id.
+    pub client_id: String,
+    /// The client's credit grade as the profile holds it ("" when unrated).
+    pub credit_grade: String,
+    /// The period scored (the client's latest).
+    pub period: Period,
+    /// Its figures.
+    pub figures: Figures,
+    /// The previous period of the same length, if recorded.
+    pub previous: Option<(Period, Figures)>,
+    /// The rest of the group.
+    pub group: GroupIncome,
+    /// Industry × region access the client gives ("" parts when unknown).
+    pub access: String,
+    /// Other key accounts already giving the same access.
+    pub overlapping_key_accounts: i64,
+}
+
+/// A computed score and the keys it is stored and ordered by.
+#[derive(Clone, Debug)]
+pub struct Computed {
+    /// The score (without `score_time`).
+    pub score: ValueScore,
+    /// Composite score, exact.
+    pub composite: Dec,
+    /// Risk-adjusted income, exact.
+    pub risk_adjusted_income: Dec,
+    /// Tier.
+    pub tier: Tier,
+}
+
+/// The tier a composite score falls in.
+pub fn tier_of(model: &Params, composite: Dec) -> Tier {
+    if composite >= model.key_account {
+        Tier::KeyAccount
+    } else if composite >= model.grow {
+        Tier::Grow
+    } else if composite >= model.maintain {
+        Tier::Maintain
+    } else {
+        Tier::ReviewForExit
+    }
+}
+
+/// Short tier label used in components ("KEY_ACCOUNT", ...).
+pub fn tier_label(tier: Tier) -> &'static str {
+    tier.as_str_name().trim_start_matches("TIER_")
+}
+
+/// Computes the score of one client.
+pub fn compute(m: &Params, i: &ScoreInputs) -> Result<Computed, Overflow> {
+    let mut s = Sheet::new(&m.currency);
+    let prof = format!("profitability {}", i.period);
+    let model = format!("value model v{}", m.version);
+    let f = convert::reported(&mut s, m, &i.figures, &prof, "", &ALL)?;
+    let (nii, fee, cost, ead, referred_in) = (
+        f.value("net_interest_income"),
+        f.value("fee_income"),
+        f.value("cost_to_serve"),
+        f.value("exposure_at_default"),
+        f.value("referred_income"),
+    );
+    let factor = Dec::from_int(i64::from(i.period.annualisation_factor()));
+    let factor_src = format!("12 / months in {}", i.period);
+
+    let revenue = s.term(
+        "revenue",
+        "net_interest_income + fee_income",
+        "money",
+        vec![
+            x("net_interest_income", nii, f.source("net_interest_income")),
+            x("fee_income", fee, f.source("fee_income")),
+        ],
+        nii.plus(fee)?,
+    );
+    let annual_revenue = s.term(
+        "annualised_revenue",
+        "revenue × annualisation_factor",
+        "money",
+        vec![x("revenue", revenue, from("revenue")), x("annualisation_factor", factor, &factor_src)],
+        revenue.times(factor)?,
+    );
+    let annual_cost = s.term(
+        "annualised_cost_to_serve",
+        "cost_to_serve × annualisation_factor",
+        "money",
+        vec![x("cost_to_serve", cost, f.source("cost_to_serve")), x("annualisation_factor", factor, &factor_src)],
+        cost.times(factor)?,
+    );
+
+    let (grade, grade_src) = m.resolve_grade(&i.credit_grade).ok_or(Overflow)?;
+    s.push(
+        "credit_grade",
+        "grade of the client",
+        "grade",
+        vec![("credit_grade", grade.grade.clone(), grade_src)],
+        grade.grade.clone(),
+    );
+    let grade_model = format!("{model} grade {}", grade.grade);
+
+    let expected_loss = s.term(
+        "expected_loss",
+        "(pd × lgd) × exposure_at_default",
+        "money",
+        vec![
+            x("pd", grade.pd, &grade_model),
+            x("lgd", m.lgd, format!("{model} default_lgd")),
+            x("exposure_at_default", ead, f.source("exposure_at_default")),
+        ],
+        grade.pd.times(m.lgd)?.times(ead)?,
+    );
+    let rai = s.term(
+        "risk_adjusted_income",
+        "annualised_revenue − annualised_cost_to_serve − expected_loss",
+        "money",
+        vec![
+            x("annualised_revenue", annual_revenue, from("annualised_revenue")),
+            x("annualised_cost_to_serve", annual_cost, from("annualised_cost_to_serve")),
+            x("expected_loss", expected_loss, from("expected_loss")),
+        ],
+        annual_revenue.minus(annual_cost)?.minus(expected_loss)?,
+    );
+    let capital = s.term(
+        "economic_capital",
+        "(exposure_at_default × risk_weight) × capital_ratio",
+        "money",
+        vec![
+            x("exposure_at_default", ead, f.source("exposure_at_default")),
+            x("risk_weight", grade.risk_weight, &grade_model),
+            x("capital_ratio", m.capital_ratio, format!("{model} capital_ratio")),
+        ],
+        ead.times(grade.risk_weight)?.times(m.capital_ratio)?,
+    );
+    let raroc = s.term(
+        "raroc",
+        "risk_adjusted_income / economic_capital (0 when economic_capital is 0)",
+        "ratio",
+        vec![
+            x("risk_adjusted_income", rai, from("risk_adjusted_income")),
+            x("economic_capital", capital, from("economic_capital")),
+        ],
+        if capital.is_zero() { Dec::ZERO } else { rai.over(capital)? },
+    );
+    let charge = s.term(
+        "capital_charge",
+        "hurdle_rate × economic_capital",
+        "money",
+        vec![
+            x("hurdle_rate", m.hurdle_rate, format!("{model} hurdle_rate")),
+            x("economic_capital", capital, from("economic_capital")),
+        ],
+        m.hurdle_rate.times(capital)?,
+    );
+    let eva = s.term(
+        "eva",
+        "risk_adjusted_income − capital_charge",
+        "money",
+        vec![
+            x("risk_adjusted_income", rai, from("risk_adjusted_income")),
+            x("capital_charge", charge, from("capital_charge")),
+        ],
+        rai.minus(charge)?,
+    );
+
+    let growth = relationship_growth(&mut s, m, i, annual_revenue, factor, &factor_src)?;
+    let group_income = s.term(
+        "group_income",
+        "max(0, other_members_risk_adjusted_income)",
+        "money",
+        vec![x(
+            "other_members_risk_adjusted_income",
+            i.group.income,
+            format!("latest scores of {} other group members", i.group.members_scored),
+        )],
+        i.group.income.clamp_to(Dec::ZERO, Dec::from_nanos(i128::MAX)),
+    );
+    let referred = s.term(
+        "annualised_referred_income",
+        "referred_income × annualisation_factor",
+        "money",
+        vec![
+            x("referred_income", referred_in, f.source("referred_income")),
+            x("annualisation_factor", factor, &factor_src),
+        ],
+        referred_in.times(factor)?,
+    );
+    let relationship = s.term(
+        "relationship_value",
+        "(group_weight × group_income) + (referral_weight × annualised_referred_income) + (growth_weight × revenue_growth)",
+        "money",
+        vec![
+            x("group_weight", m.group_weight, format!("{model} relationship_weights.group")),
+            x("group_income", group_income, from("group_income")),
+            x("referral_weight", m.referral_weight, format!("{model} relationship_weights.referral")),
+            x("annualised_referred_income", referred, from("annualised_referred_income")),
+            x("growth_weight", m.growth_weight, format!("{model} relationship_weights.growth")),
+            x("revenue_growth", growth, from("revenue_growth")),
+        ],
+        m.group_weight.times(group_income)?.plus(m.referral_weight.times(referred)?)?.plus(m.growth_weight.times(growth)?)?,
+    );
+
+    let overlap = Dec::from_int(i.overlapping_key_accounts);
+    let marginal = s.term(
+        "marginal_factor",
+        "1 / (1 + (portfolio_overlap_factor × overlapping_key_accounts))",
+        "ratio",
+        vec![
+            x("portfolio_overlap_factor", m.overlap_factor, format!("{model} portfolio_overlap_factor")),
+            x("overlapping_key_accounts", overlap, format!("key accounts with the same access {}", i.access)),
+        ],
+        Dec::ONE.over(Dec::ONE.plus(m.overlap_factor.times(overlap)?)?)?,
+    );
+    let composite = composite(&mut s, m, &model, raroc, eva, relationship, marginal)?;
+    let tier = tier_of(m, composite);
+    s.push(
+        "tier",
+        "KEY_ACCOUNT if composite_score ≥ key_account, else GROW if ≥ grow, else MAINTAIN if ≥ maintain, else REVIEW_FOR_EXIT",
+        "tier",
+        vec![
+            x("composite_score", composite, from("composite_score")),
+            x("key_account", m.key_account, format!("{model} tier_thresholds.key_account")),
+            x("grow", m.grow, format!("{model} tier_thresholds.grow")),
+            x("maintain", m.maintain, format!("{model} tier_thresholds.maintain")),
+        ],
+        tier_label(tier).to_owned(),
+    );
+
+    let cur = &m.currency;
+    let score = ValueScore {
+        name: super::names::score_name(&i.client_id),
+        client: super::names::client_name(&i.client_id),
+        expected_loss: Some(expected_loss.to_money(cur)),
+        risk_adjusted_income: Some(rai.to_money(cur)),
+        economic_capital: Some(capital.to_money(cur)),
+        raroc: raroc.to_f64(),
+        eva: Some(eva.to_money(cur)),
+        relationship_value: Some(relationship.to_money(cur)),
+        marginal_factor: marginal.to_f64(),
+        composite_score: composite.to_f64(),
+        tier: tier as i32,
+        components: s.into_components(),
+        model_version: m.version,
+        score_time: None,
+        period: i.period.to_string(),
+        revenue: Some(revenue.to_money(cur)),
+        cost_to_serve: Some(cost.to_money(cur)),
+        annualisation_factor: i.period.annualisation_factor(),
+        credit_grade: grade.grade.clone(),
+        money_withheld: false,
+        recorded_currency: i.figures.currency.clone(),
+    };
+    Ok(Computed { score, composite, risk_adjusted_income: rai, tier })
+}
+
+/// `revenue_growth`: annualised revenue above the previous period's (0 without one).
+fn relationship_growth(
+    s: &mut Sheet,
+    m: &Params,
+    i: &ScoreInputs,
+    annual_revenue: Dec,
+    factor: Dec,
+    factor_src: &str,
+) -> Result<Dec, Overflow> {
+    let Some((prev_period, prev)) = &i.previous else {
+        return Ok(s.term(
+            "revenue_growth",
+            "0 (no previous period of the same length recorded)",
+            "money",
+            vec![],
+            Dec::ZERO,
+        ));
+    };
+    let label = format!("profitability {prev_period}");
+    let fields = ["net_interest_income", "fee_income"];
+    let p = convert::reported(s, m, prev, &label, "previous_", &fields)?;
+    let (p_nii, p_fee) = (p.value("net_interest_income"), p.value("fee_income"));
+    let previous = s.term(
+        "previous_annualised_revenue",
+        "(previous_net_interest_income + previous_fee_income) × annualisation_factor",
+        "money",
+        vec![
+            x("previous_net_interest_income", p_nii, p.source("net_interest_income")),
+            x("previous_fee_income", p_fee, p.source("fee_income")),
+            x("annualisation_factor", factor, factor_src),
+        ],
+        p_nii.plus(p_fee)?.times(factor)?,
+    );
+    Ok(s.term(
+        "revenue_growth",
+        "max(0, annualised_revenue − previous_annualised_revenue)",
+        "money",
+        vec![
+            x("annualised_revenue", annual_revenue, from("annualised_revenue")),
+            x("previous_annualised_revenue", previous, from("previous_annualised_revenue")),
+        ],
+        annual_revenue.minus(previous)?.clamp_to(Dec::ZERO, Dec::from_nanos(i128::MAX)),
+    ))
+}
+
+/// The three parts, their weighted sum, the marginal discount and the 0..100 scale.
+fn composite(
+    s: &mut Sheet,
+    m: &Params,
+    model: &str,
+    raroc: Dec,
+    eva: Dec,
+    relationship: Dec,
+    marginal: Dec,
+) -> Result<Dec, Overflow> {
+    let two = Dec::from_int(2);
+    let half = Dec::from_nanos(500_000_000);
+    let raroc_part = s.term(
+        "raroc_part",
+        "clamp(raroc / (2 × hurdle_rate), 0, 1)",
+        "ratio",
+        vec![x("raroc", raroc, from("raroc")), x("hurdle_rate", m.hurdle_rate, format!("{model} hurdle_rate"))],
+        raroc.over(two.times(m.hurdle_rate)?)?.clamp_to(Dec::ZERO, Dec::ONE),
+    );
+    let eva_part = s.term(
+        "eva_part",
+        "clamp(0.5 + (eva / (2 × value_scale)), 0, 1)",
+        "ratio",
+        vec![x("eva", eva, from("eva")), x("value_scale", m.value_scale, format!("{model} value_scale"))],
+        half.plus(eva.over(two.times(m.value_scale)?)?)?.clamp_to(Dec::ZERO, Dec::ONE),
+    );
+    let relationship_part = s.term(
+        "relationship_part",
+        "clamp(relationship_value / value_scale, 0, 1)",
+        "ratio",
+        vec![
+            x("relationship_value", relationship, from("relationship_value")),
+            x("value_scale", m.value_scale, format!("{model} value_scale")),
+        ],
+        relationship.over(m.value_scale)?.clamp_to(Dec::ZERO, Dec::ONE),
+    );
+    let weighted = m
+        .raroc_weight
+        .times(raroc_part)?
+        .plus(m.eva_weight.times(eva_part)?)?
+        .plus(m.relationship_weight.times(relationship_part)?)?;
+    Ok(s.term(
+        "composite_score",
+        "100 × (marginal_factor × ((raroc_weight × raroc_part) + (eva_weight × eva_part) + (relationship_weight × relationship_part)))",
+        "points",
+        vec![
+            x("marginal_factor", marginal, from("marginal_factor")),
+            x("raroc_weight", m.raroc_weight, format!("{model} score_weights.raroc")),
+            x("raroc_part", raroc_part, from("raroc_part")),
+            x("eva_weight", m.eva_weight, format!("{model} score_weights.eva")),
+            x("eva_part", eva_part, from("eva_part")),
+            x("relationship_weight", m.relationship_weight, format!("{model} score_weights.relationship")),
+            x("relationship_part", relationship_part, from("relationship_part")),
+        ],
+        Dec::from_int(100).times(marginal.times(weighted)?)?,
+    ))
+}

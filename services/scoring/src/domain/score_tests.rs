@@ -1,0 +1,224 @@
+//! Hand-computed scores, and recomputation of every component from what it shows.
+
+use std::collections::HashMap;
+
+use crm_proto::crm::scoring::v1::{ScoreComponent, Tier, ValueScore};
+
+use super::{
+    decimal::Dec,
+    model::{Params, default_model, validate},
+    period::Period,
+    profitability::Figures,
+    score::{GroupIncome, ScoreInputs, compute},
+};
+
+fn d(text: &str) -> Dec {
+    Dec::parse(text).expect("decimal")
+}
+
+fn model() -> Params {
+    let mut m = validate(&default_model()).expect("default model");
+    m.version = 1;
+    m
+}
+
+fn figures(nii: i64, fee: i64, cost: i64, ead: i64, referred: i64) -> Figures {
+    Figures {
+        currency: "CNY".into(),
+        net_interest_income: Dec::from_int(nii),
+        fee_income: Dec::from_int(fee),
+        cost_to_serve: Dec::from_int(cost),
+        exposure_at_default: Dec::from_int(ead),
+        referred_income: Dec::from_int(referred),
+    }
+}
+
+fn inputs(grade: &str, period: &str, f: Figures) -> ScoreInputs {
+    ScoreInputs {
+        client_id: "c1".into(),
+        credit_grade: grade.into(),
+        period: Period::parse(period).expect("period"),
+        figures: f,
+        previous: None,
+        group: GroupIncome::default(),
+        access: "64×East".into(),
+        overlapping_key_accounts: 0,
+    }
+}
+
+fn component<'a>(score: &'a ValueScore, name: &str) -> &'a ScoreComponent {
+    score.components.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no component {name}"))
+}
+
+fn value(score: &ValueScore, name: &str) -> String {
+    component(score, name).value.clone()
+}
+
+#[test]
+fn a_profitable_bbb_client_is_a_key_account() {
+    // Q3 figures × 4: revenue 1 600 000, cost 200 000; EL = 0.0025 × 0.45 × 10 000 000.
+    let c = compute(&model(), &inputs("BBB", "2026-Q3", figures(300_000, 100_000, 50_000, 10_000_000, 0)))
+        .expect("computes");
+    let s = &c.score;
+    assert_eq!(value(s, "expected_loss"), "11250.000000000");
+    assert_eq!(value(s, "risk_adjusted_income"), "1388750.000000000");
+    assert_eq!(value(s, "economic_capital"), "600000.000000000");
+    assert_eq!(value(s, "raroc"), "2.314583333");
+    assert_eq!(value(s, "eva"), "1316750.000000000");
+    assert_eq!(value(s, "composite_score"), "80.000000000");
+    assert_eq!(c.tier, Tier::KeyAccount);
+    assert_eq!(s.expected_loss.as_ref().map(|m| (m.units, m.nanos)), Some((11_250, 0)));
+    assert_eq!(s.eva.as_ref().map(|m| m.units), Some(1_316_750));
+    assert_eq!(s.annualisation_factor, 4);
+    assert!((s.raroc - 2.314583333).abs() < 1e-12);
+}
+
+#[test]
+fn a_thin_b_client_is_maintained_with_partial_marks() {
+    // Month × 12: revenue 300 000, cost 180 000, EL = 0.03 × 0.45 × 5 000 000 = 67 500.
+    let c = compute(&model(), &inputs("B", "2026-10", figures(20_000, 5_000, 15_000, 5_000_000, 0))).expect("computes");
+    let s = &c.score;
+    assert_eq!(value(s, "risk_adjusted_income"), "52500.000000000");
+    assert_eq!(value(s, "raroc"), "0.087500000");
+    assert_eq!(value(s, "eva"), "-19500.000000000");
+    assert_eq!(value(s, "raroc_part"), "0.364583333");
+    assert_eq!(value(s, "eva_part"), "0.490250000");
+    // 100 × (0.4 × 0.364583333 → 0.145833333) + (0.4 × 0.49025 = 0.1961)
+    assert_eq!(value(s, "composite_score"), "34.193333300");
+    assert_eq!(c.tier, Tier::Maintain);
+}
+
+#[test]
+fn foreign_currency_figures_are_converted_as_components() {
+    // 1 000 000 HKD of interest at 0.917431 CNY per HKD.
+    let mut i = inputs("BBB", "2026", figures(1_000_000, 0, 0, 0, 0));
+    i.figures.currency = "HKD".into();
+    let c = compute(&model(), &i).expect("computes");
+    let converted = component(&c.score, "net_interest_income");
+    assert_eq!((converted.value.as_str(), converted.unit.as_str()), ("917431.000000000", "CNY"));
+    assert_eq!(converted.inputs[1].source, "value model v1 exchange_rates[HKD]");
+    assert_eq!(value(&c.score, "revenue"), "917431.000000000");
+    assert_eq!(c.score.recorded_currency, "HKD");
+    assert_eq!(c.score.revenue.as_ref().map(|m| m.currency_code.as_str()), Some("CNY"));
+}
+
+#[test]
+fn relationship_value_and_overlap_discount() {
+    let mut i = inputs("A", "2026", figures(1_000_000, 200_000, 400_000, 20_000_000, 100_000));
+    i.previous = Some((Period::parse("2025").expect("p"), figures(800_000, 200_000, 0, 0, 0)));
+    i.group = GroupIncome { members_scored: 2, income: Dec::from_int(3_000_000) };
+    i.overlapping_key_accounts = 2;
+    let c = compute(&model(), &i).expect("computes");
+    let s = &c.score;
+    assert_eq!(value(s, "revenue_growth"), "200000.000000000");
+    // 0.1 × 3 000 000 + 0.5 × 100 000 + 0.5 × 200 000
+    assert_eq!(value(s, "relationship_value"), "450000.000000000");
+    assert_eq!(value(s, "marginal_factor"), "0.666666667");
+    // An unrated client uses the model's unrated grade and says so.
+    let unrated = compute(&model(), &inputs("", "2026", figures(1, 0, 0, 1_000, 0))).expect("computes");
+    assert_eq!(unrated.score.credit_grade, "B");
+    assert!(component(&unrated.score, "credit_grade").inputs[0].source.contains("unrated"));
+}
+
+/// Recomputes one component from its displayed inputs alone.
+fn recompute(c: &ScoreComponent) -> String {
+    let i: HashMap<&str, Dec> =
+        c.inputs.iter().filter_map(|x| Some((x.name.as_str(), Dec::parse(&x.value)?))).collect();
+    let g = |name: &str| *i.get(name).unwrap_or_else(|| panic!("{} lacks input {name}", c.name));
+    let clamp01 = |v: Dec| v.clamp_to(Dec::ZERO, Dec::ONE);
+    let floor0 = |v: Dec| if v.is_negative() { Dec::ZERO } else { v };
+    let two = Dec::from_int(2);
+    if c.formula == "recorded_amount × exchange_rate" {
+        return g("recorded_amount").times(g("exchange_rate")).expect("converts").to_string();
+    }
+    let r = match c.name.as_str() {
+        "revenue" => g("net_interest_income").plus(g("fee_income")),
+        "annualised_revenue" => g("revenue").times(g("annualisation_factor")),
+        "annualised_cost_to_serve" => g("cost_to_serve").times(g("annualisation_factor")),
+        "annualised_referred_income" => g("referred_income").times(g("annualisation_factor")),
+        "credit_grade" | "tier" => return c.value.clone(),
+        "expected_loss" => g("pd").times(g("lgd")).and_then(|v| v.times(g("exposure_at_default"))),
+        "risk_adjusted_income" => {
+            g("annualised_revenue").minus(g("annualised_cost_to_serve")).and_then(|v| v.minus(g("expected_loss")))
+        }
+        "economic_capital" => {
+            g("exposure_at_default").times(g("risk_weight")).and_then(|v| v.times(g("capital_ratio")))
+        }
+        "raroc" if g("economic_capital").is_zero() => Ok(Dec::ZERO),
+        "raroc" => g("risk_adjusted_income").over(g("economic_capital")),
+        "capital_charge" => g("hurdle_rate").times(g("economic_capital")),
+        "eva" => g("risk_adjusted_income").minus(g("capital_charge")),
+        "revenue_growth" if c.inputs.is_empty() => Ok(Dec::ZERO),
+        "revenue_growth" => g("annualised_revenue").minus(g("previous_annualised_revenue")).map(floor0),
+        "previous_annualised_revenue" => g("previous_net_interest_income")
+            .plus(g("previous_fee_income"))
+            .and_then(|v| v.times(g("annualisation_factor"))),
+        "group_income" => Ok(floor0(g("other_members_risk_adjusted_income"))),
+        "relationship_value" => {
+            let a = g("group_weight").times(g("group_income")).expect("a");
+            let b = g("referral_weight").times(g("annualised_referred_income")).expect("b");
+            let c2 = g("growth_weight").times(g("revenue_growth")).expect("c");
+            a.plus(b).and_then(|v| v.plus(c2))
+        }
+        "marginal_factor" => g("portfolio_overlap_factor")
+            .times(g("overlapping_key_accounts"))
+            .and_then(|v| Dec::ONE.plus(v))
+            .and_then(|v| Dec::ONE.over(v)),
+        "raroc_part" => two.times(g("hurdle_rate")).and_then(|h| g("raroc").over(h)).map(clamp01),
+        "eva_part" => two
+            .times(g("value_scale"))
+            .and_then(|s| g("eva").over(s))
+            .and_then(|v| Dec::parse("0.5").expect("half").plus(v))
+            .map(clamp01),
+        "relationship_part" => g("relationship_value").over(g("value_scale")).map(clamp01),
+        "composite_score" => {
+            let w = g("raroc_weight").times(g("raroc_part")).expect("r");
+            let e = g("eva_weight").times(g("eva_part")).expect("e");
+            let l = g("relationship_weight").times(g("relationship_part")).expect("l");
+            w.plus(e)
+                .and_then(|v| v.plus(l))
+                .and_then(|v| g("marginal_factor").times(v))
+                .and_then(|v| Dec::from_int(100).times(v))
+        }
+        other => panic!("unknown component {other}"),
+    };
+    r.expect("recomputes").to_string()
+}
+
+#[test]
+fn every_component_recomputes_exactly_from_what_it_shows() {
+    let mut rich = inputs("CCC", "2026-H1", figures(123_457, 9_876, 54_321, 7_654_321, 1_111));
+    rich.previous = Some((Period::parse("2025-H2").expect("p"), figures(100_000, 3_333, 0, 0, 0)));
+    rich.group = GroupIncome { members_scored: 3, income: d("-12345.678901234") };
+    rich.overlapping_key_accounts = 3;
+    let mut foreign = inputs("BB", "2026-Q2", figures(7_777_777, 123_456, 2_000_000, 99_999_999, 5));
+    foreign.figures.currency = "JPY".into();
+    foreign.previous =
+        Some((Period::parse("2026-Q1").expect("p"), Figures { currency: "USD".into(), ..figures(1, 2, 3, 4, 5) }));
+    for i in [rich, foreign, inputs("BBB", "2026-Q3", figures(300_000, 100_000, 50_000, 10_000_000, 0))] {
+        let score = compute(&model(), &i).expect("computes").score;
+        let by_name: HashMap<&str, &str> =
+            score.components.iter().map(|c| (c.name.as_str(), c.value.as_str())).collect();
+        for c in &score.components {
+            assert_eq!(recompute(c), c.value, "component {} does not recompute", c.name);
+            for input in c.inputs.iter().filter(|x| x.source.starts_with("component ")) {
+                let source = input.source.trim_start_matches("component ");
+                assert_eq!(by_name.get(source).copied(), Some(input.value.as_str()), "{}.{}", c.name, input.name);
+            }
+        }
+        // The headline fields are the components' values.
+        let money = |m: &Option<crm_proto::google::r#type::Money>| {
+            Dec::from_money(m.as_ref().expect("money")).expect("valid").to_string()
+        };
+        assert_eq!(money(&score.expected_loss), by_name["expected_loss"]);
+        assert_eq!(money(&score.risk_adjusted_income), by_name["risk_adjusted_income"]);
+        assert_eq!(money(&score.economic_capital), by_name["economic_capital"]);
+        assert_eq!(money(&score.eva), by_name["eva"]);
+        assert_eq!(money(&score.relationship_value), by_name["relationship_value"]);
+        assert_eq!(
+            Dec::from_f64(score.composite_score).map(|v| v.to_string()).as_deref(),
+            Some(by_name["composite_score"])
+        );
+        assert_eq!(Dec::from_f64(score.raroc).map(|v| v.to_string()).as_deref(), Some(by_name["raroc"]));
+    }
+}

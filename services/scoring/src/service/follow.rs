@@ -1,0 +1,75 @@
+//! Follows the profile service's change feed and rescores a client whose credit grade or
+//! parent changed since its score was computed (DESIGN §5). The cursor lives in this
+//! service's database; rescoring is idempotent, so a replayed batch changes nothing.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use crm_kit::{auth::Principal, follow, server::Shutdown};
+use crm_proto::crm::profile::v1::{ChangeEvent, Client, WatchChangesRequest, change_event::ResourceState};
+
+use super::ScoringApp;
+use crate::store::{ScoringStore, WriteCtx};
+
+/// Name of the followed feed in `feed_cursor`.
+pub const SOURCE: &str = "profile";
+
+impl<S: ScoringStore> ScoringApp<S> {
+    /// Follows the profile feed until `shutdown`.
+    pub async fn follow_profile(self: Arc<Self>, shutdown: Shutdown) {
+        let db = self.store.db().clone();
+        let open = {
+            let app = Arc::clone(&self);
+            move |after: i64| {
+                let mut client = app.profile.raw();
+                async move {
+                    client
+                        .watch_changes(WatchChangesRequest { after_sequence: after })
+                        .await
+                        .map(tonic::Response::into_inner)
+                }
+            }
+        };
+        let apply = move |batch: Vec<ChangeEvent>| {
+            let app = Arc::clone(&self);
+            async move { app.apply_profile_changes(batch).await }
+        };
+        follow::follow(db, SOURCE, open, apply, shutdown).await;
+    }
+
+    /// Rescores the scored clients of `batch` whose grade or parent changed.
+    async fn apply_profile_changes(&self, batch: Vec<ChangeEvent>) -> anyhow::Result<()> {
+        // The last state of each client changed in the batch (None: a thin event, read it).
+        let mut changed: BTreeMap<String, Option<Client>> = BTreeMap::new();
+        for event in batch {
+            if event.resource != event.client {
+                continue; // contacts, holdings, statements do not change a score's inputs
+            }
+            let state = match event.resource_state {
+                Some(ResourceState::ClientState(client)) => Some(client),
+                _ => None,
+            };
+            changed.insert(event.client, state);
+        }
+        let principal = Principal::system("scoring-follower");
+        let ctx = WriteCtx { principal: &principal, request_id: "", action: "RescoreOnProfileChange" };
+        for (name, state) in changed {
+            let id = name.trim_start_matches("clients/");
+            let Some(facts) = self.store.scored_facts(id).await.map_err(|e| anyhow::anyhow!("{e}"))? else { continue };
+            let client = match state {
+                Some(c) if c.delete_time.is_none() && c.merged_into.is_empty() => Some(c),
+                Some(_) => None,
+                None => self.profile.client(id).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+            };
+            let Some(client) = client else { continue };
+            if client.credit_grade == facts.profile_grade && client.parent == facts.parent {
+                continue;
+            }
+            match self.score_client_record(ctx, &client).await {
+                Ok(_) => tracing::info!(client = %name, "rescored after a profile change"),
+                Err(err) if err.code() == tonic::Code::Unavailable => anyhow::bail!("{err}"),
+                Err(err) => tracing::warn!(client = %name, error = %err, "could not rescore after a profile change"),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,142 @@
+//! Profitability calls: record one, import many (all or nothing), list a client's.
+
+use std::collections::{HashMap, HashSet};
+
+use crm_kit::{ApiError, ApiResult, Violations, paging};
+use crm_proto::crm::scoring::v1::{
+    ImportProfitabilityRequest, ImportProfitabilityResponse, ListProfitabilityRecordsRequest,
+    ListProfitabilityRecordsResponse, ProfitabilityRecord, RecordProfitabilityRequest,
+};
+
+use super::{Caller, ScoringApp};
+use crate::{
+    domain::{names, period::Period, policy, profitability},
+    store::{NewRecord, ScoringStore, Written},
+};
+
+/// Most records one ImportProfitability call takes.
+pub const MAX_IMPORT: usize = 1000;
+
+impl<S: ScoringStore> ScoringApp<S> {
+    /// RecordProfitability.
+    pub async fn record_profitability(
+        &self,
+        caller: &Caller,
+        req: RecordProfitabilityRequest,
+    ) -> ApiResult<ProfitabilityRecord> {
+        const ACTION: &str = "RecordProfitability";
+        let Some(record) = req.record else { return Err(ApiError::invalid("record", "is required")) };
+        if let Err(err) = policy::can_write(&caller.principal) {
+            return Err(self.audit_denial(caller, ACTION, &record.client, err).await);
+        }
+        let (_, model) = self.current_params().await?;
+        let mut v = Violations::default();
+        let valid = profitability::validate("record", &record, &model, &mut v);
+        v.check()?;
+        let Some((client_id, period, record)) = valid else {
+            return Err(ApiError::invalid("record", "is invalid"));
+        };
+        let client = self.profile.client(&client_id).await?;
+        let manager = client.as_ref().map(|c| c.relationship_manager.as_str());
+        if let Err(err) = policy::check_client_write(&caller.principal, &record.client, manager) {
+            return Err(self.audit_denial(caller, ACTION, &record.client, err).await);
+        }
+        let mut written =
+            self.store.record_profitability(caller.ctx(ACTION), vec![NewRecord { client_id, period, record }]).await?;
+        written.pop().map(|(r, _)| r).ok_or_else(|| ApiError::internal(anyhow::anyhow!("no record written")))
+    }
+
+    /// ImportProfitability: validates every row, checks every client, then writes all rows
+    /// in one transaction.
+    pub async fn import_profitability(
+        &self,
+        caller: &Caller,
+        req: ImportProfitabilityRequest,
+    ) -> ApiResult<ImportProfitabilityResponse> {
+        const ACTION: &str = "ImportProfitability";
+        if let Err(err) = policy::can_write(&caller.principal) {
+            return Err(self.audit_denial(caller, ACTION, "profitabilityRecords", err).await);
+        }
+        if req.records.is_empty() || req.records.len() > MAX_IMPORT {
+            return Err(ApiError::invalid("records", format!("send 1 to {MAX_IMPORT} records")));
+        }
+        let (_, model) = self.current_params().await?;
+        let mut v = Violations::default();
+        let mut rows = Vec::with_capacity(req.records.len());
+        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        for (i, record) in req.records.iter().enumerate() {
+            let prefix = format!("records[{i}]");
+            let Some((client_id, period, record)) = profitability::validate(&prefix, record, &model, &mut v) else {
+                continue;
+            };
+            if let Some(first) = seen.insert((client_id.clone(), record.period.clone()), i) {
+                v.add(
+                    format!("{prefix}.period"),
+                    format!("{} {} is also in records[{first}]", record.client, record.period),
+                );
+            }
+            rows.push((i, NewRecord { client_id, period, record }));
+        }
+        v.check()?;
+        self.check_import_clients(caller, &rows).await?;
+        let written =
+            self.store.record_profitability(caller.ctx(ACTION), rows.into_iter().map(|(_, r)| r).collect()).await?;
+        let count =
+            |kind: Written| i32::try_from(written.iter().filter(|(_, w)| *w == kind).count()).unwrap_or(i32::MAX);
+        Ok(ImportProfitabilityResponse {
+            created_count: count(Written::Created),
+            updated_count: count(Written::Updated),
+            unchanged_count: count(Written::Unchanged),
+        })
+    }
+
+    /// Every client of an import must exist; managers may import only their own portfolio.
+    async fn check_import_clients(&self, caller: &Caller, rows: &[(usize, NewRecord)]) -> ApiResult<()> {
+        let ids: Vec<String> =
+            rows.iter().map(|(_, r)| r.client_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+        let found = self.profile.clients(&ids).await?;
+        let managers: HashMap<String, String> =
+            found.into_iter().map(|c| (c.name.clone(), c.relationship_manager)).collect();
+        let mut v = Violations::default();
+        for (i, row) in rows {
+            let manager = managers.get(&row.record.client).map(String::as_str);
+            match policy::check_client_write(&caller.principal, &row.record.client, manager) {
+                Ok(()) => {}
+                Err(err) if err.code() == tonic::Code::NotFound => {
+                    v.add(format!("records[{i}].client"), format!("{} does not exist", row.record.client));
+                }
+                Err(err) => {
+                    return Err(self.audit_denial(caller, "ImportProfitability", &row.record.client, err).await);
+                }
+            }
+        }
+        v.check()
+    }
+
+    /// ListProfitabilityRecords: newest period first.
+    pub async fn list_profitability(
+        &self,
+        caller: &Caller,
+        req: ListProfitabilityRecordsRequest,
+    ) -> ApiResult<ListProfitabilityRecordsResponse> {
+        policy::can_read_profitability(&caller.principal)?;
+        let client_id = names::client_id(&req.parent)
+            .ok_or_else(|| ApiError::invalid("parent", "must be of the form clients/{client}"))?;
+        let size = paging::page_size(req.page_size)?;
+        let query = format!("profitability|{client_id}");
+        let after: Option<(i64, i64)> =
+            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let mut records = self.store.list_profitability(client_id, after, size + 1).await?;
+        let more = records.len() > size;
+        records.truncate(size);
+        let next_page_token = match records.last() {
+            Some(last) if more => {
+                let period = Period::parse(&last.period)
+                    .map_err(|why| ApiError::internal(anyhow::anyhow!("stored period {}: {why}", last.period)))?;
+                self.tokens.encode(&query, &(period.end_index(), i64::from(period.months())))
+            }
+            _ => String::new(),
+        };
+        Ok(ListProfitabilityRecordsResponse { records, next_page_token })
+    }
+}

@@ -1,0 +1,218 @@
+//! Score calls: compute and store a client's score, read it (now or as of a time), list.
+
+use crm_kit::{ApiError, ApiResult, paging, time};
+use crm_proto::crm::{
+    profile::v1::Client,
+    scoring::v1::{
+        GetValueScoreRequest, ListValueScoresRequest, ListValueScoresResponse, ScoreClientRequest, Tier, ValueScore,
+    },
+};
+
+use super::{Caller, ScoringApp};
+use crate::{
+    domain::{
+        decimal::Dec,
+        model::Params,
+        names,
+        period::Period,
+        policy,
+        profitability::figures,
+        score::{self, GroupIncome, ScoreInputs},
+    },
+    store::{NewScore, ScoreCursor, ScoreOrder, ScoreScan, ScoringStore, WriteCtx},
+};
+
+/// The industry × region access a client gives: ISIC division (two digits) and region.
+pub fn access_of(client: &Client) -> String {
+    let division = client.industry_code.get(..2).unwrap_or("");
+    let region = client.region.trim().to_lowercase();
+    if division.is_empty() || region.is_empty() { String::new() } else { format!("{division}|{region}") }
+}
+
+/// Hides the money terms from roles that may not see them.
+pub fn present(caller: &Caller, mut score: ValueScore) -> ValueScore {
+    if !policy::sees_money(&caller.principal) {
+        score.expected_loss = None;
+        score.risk_adjusted_income = None;
+        score.economic_capital = None;
+        score.raroc = 0.0;
+        score.eva = None;
+        score.relationship_value = None;
+        score.revenue = None;
+        score.cost_to_serve = None;
+        score.components.clear();
+        score.money_withheld = true;
+    }
+    score
+}
+
+fn parse_order(order_by: &str) -> ApiResult<ScoreOrder> {
+    match order_by.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [] | ["composite_score", "desc"] => Ok(ScoreOrder::CompositeDesc),
+        ["client"] | ["client", "asc"] => Ok(ScoreOrder::Client),
+        _ => Err(ApiError::invalid("order_by", "use `composite_score desc` (the default) or `client`")),
+    }
+}
+
+impl<S: ScoringStore> ScoringApp<S> {
+    /// Computes and stores the score of a live `client` with the current model; `true` when
+    /// the stored score changed.
+    pub(super) async fn score_client_record(
+        &self,
+        ctx: WriteCtx<'_>,
+        client: &Client,
+    ) -> ApiResult<(ValueScore, bool)> {
+        let client_id = client.name.trim_start_matches("clients/");
+        let (_, params) = self.current_params().await?;
+        let Some(latest) = self.store.latest_profitability(client_id).await? else {
+            return Err(ApiError::failed_precondition(
+                "NO_PROFITABILITY",
+                format!("{} has no profitability record; record one before scoring", client.name),
+            ));
+        };
+        let inputs = self.score_inputs(&params, client, &latest).await?;
+        let computed = score::compute(&params, &inputs).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+        let new = NewScore {
+            composite: i64::try_from(computed.composite.nanos()).unwrap_or(i64::MAX),
+            tier: computed.tier,
+            access: access_of(client),
+            profile_grade: client.credit_grade.clone(),
+            parent: client.parent.clone(),
+            score: computed.score,
+        };
+        self.store.save_score(ctx, new).await
+    }
+
+    async fn score_inputs(
+        &self,
+        params: &Params,
+        client: &Client,
+        latest: &crm_proto::crm::scoring::v1::ProfitabilityRecord,
+    ) -> ApiResult<ScoreInputs> {
+        let client_id = client.name.trim_start_matches("clients/");
+        let recorded = figures(latest);
+        if !params.accepts(&recorded.currency) {
+            return Err(ApiError::failed_precondition(
+                "CURRENCY_NOT_CONVERTIBLE",
+                format!(
+                    "the latest profitability is in {}, which value model v{} has no exchange rate for",
+                    recorded.currency, params.version
+                ),
+            ));
+        }
+        let period = Period::parse(&latest.period)
+            .map_err(|why| ApiError::internal(anyhow::anyhow!("stored period {}: {why}", latest.period)))?;
+        let previous_period = period.previous();
+        let previous = self
+            .store
+            .profitability(client_id, &previous_period.to_string())
+            .await?
+            .map(|r| figures(&r))
+            .filter(|f| params.accepts(&f.currency))
+            .map(|f| (previous_period, f));
+        let access = access_of(client);
+        let overlapping_key_accounts =
+            if access.is_empty() { 0 } else { self.store.count_key_accounts(&access, client_id).await? };
+        Ok(ScoreInputs {
+            client_id: client_id.to_owned(),
+            credit_grade: client.credit_grade.clone(),
+            period,
+            figures: recorded,
+            previous,
+            group: self.group_income(client_id, &params.currency).await?,
+            access: if access.is_empty() { "(unknown industry or region)".into() } else { access },
+            overlapping_key_accounts,
+        })
+    }
+
+    /// The latest risk-adjusted income of the other members of the client's group.
+    async fn group_income(&self, client_id: &str, currency: &str) -> ApiResult<GroupIncome> {
+        let Some(group) = self.profile.group(client_id).await? else { return Ok(GroupIncome::default()) };
+        let me = names::client_name(client_id);
+        let others: Vec<String> = group
+            .members
+            .iter()
+            .filter(|m| m.client != me)
+            .filter_map(|m| names::client_id(&m.client).map(str::to_owned))
+            .collect();
+        if others.is_empty() {
+            return Ok(GroupIncome::default());
+        }
+        let mut income = GroupIncome::default();
+        for s in self.store.get_scores(&others).await? {
+            let Some(rai) = s.risk_adjusted_income.as_ref().filter(|m| m.currency_code == currency) else { continue };
+            let Some(rai) = Dec::from_money(rai) else { continue };
+            income.income = income.income.plus(rai).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+            income.members_scored += 1;
+        }
+        Ok(income)
+    }
+
+    /// ScoreClient.
+    pub async fn score_client(&self, caller: &Caller, req: ScoreClientRequest) -> ApiResult<ValueScore> {
+        const ACTION: &str = "ScoreClient";
+        let client_id = names::score_client_id(&req.name)
+            .ok_or_else(|| ApiError::invalid("name", "must be of the form clients/{client}/valueScore"))?;
+        if let Err(err) = policy::can_write(&caller.principal) {
+            return Err(self.audit_denial(caller, ACTION, &req.name, err).await);
+        }
+        let client = self.profile.client(client_id).await?;
+        let manager = client.as_ref().map(|c| c.relationship_manager.as_str());
+        if let Err(err) = policy::check_client_write(&caller.principal, &names::client_name(client_id), manager) {
+            return Err(self.audit_denial(caller, ACTION, &req.name, err).await);
+        }
+        let client = client.ok_or_else(|| ApiError::not_found(names::client_name(client_id)))?;
+        let (score, _) = self.score_client_record(caller.ctx(ACTION), &client).await?;
+        Ok(present(caller, score))
+    }
+
+    /// GetValueScore: every role reads scores; with `read_time`, the score as it was then.
+    pub async fn get_value_score(&self, caller: &Caller, req: GetValueScoreRequest) -> ApiResult<ValueScore> {
+        let client_id = names::score_client_id(&req.name)
+            .ok_or_else(|| ApiError::invalid("name", "must be of the form clients/{client}/valueScore"))?;
+        let score = match &req.read_time {
+            Some(at) => self.store.get_score_at(client_id, time::from_timestamp(at)).await?.ok_or_else(|| {
+                ApiError::not_found(format!("{} as of {at}", req.name)).with_metadata("read_time", at.to_string())
+            })?,
+            None => self.store.get_score(client_id).await?.ok_or_else(|| ApiError::not_found(&req.name))?,
+        };
+        Ok(present(caller, score))
+    }
+
+    /// ListValueScores: highest composite first (or by client), optionally one tier.
+    pub async fn list_value_scores(
+        &self,
+        caller: &Caller,
+        req: ListValueScoresRequest,
+    ) -> ApiResult<ListValueScoresResponse> {
+        let size = paging::page_size(req.page_size)?;
+        let tier = match Tier::try_from(req.tier) {
+            Ok(Tier::Unspecified) => None,
+            Ok(t) => Some(t),
+            Err(_) => return Err(ApiError::invalid("tier", "is not a known tier")),
+        };
+        let order = parse_order(&req.order_by)?;
+        let query = format!("{order:?}|{}", req.tier);
+        let after: Option<ScoreCursor> =
+            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let mut scores = self.store.scan_scores(&ScoreScan { tier, order, after, limit: size + 1 }).await?;
+        let more = scores.len() > size;
+        scores.truncate(size);
+        let next_page_token = match scores.last() {
+            Some(last) if more => {
+                let exact =
+                    last.components.iter().find(|c| c.name == "composite_score").and_then(|c| Dec::parse(&c.value));
+                let composite = exact
+                    .or_else(|| Dec::from_f64(last.composite_score))
+                    .map_or(0, |d| i64::try_from(d.nanos()).unwrap_or(0));
+                let client_id = last.client.trim_start_matches("clients/").to_owned();
+                self.tokens.encode(&query, &ScoreCursor { composite, client_id })
+            }
+            _ => String::new(),
+        };
+        Ok(ListValueScoresResponse {
+            value_scores: scores.into_iter().map(|s| present(caller, s)).collect(),
+            next_page_token,
+        })
+    }
+}

@@ -1,0 +1,164 @@
+//! Beyond one client: loan pricing, group roll-ups, whole-portfolio runs, and rescoring
+//! when the profile changes.
+
+use std::time::Duration;
+
+use crm_kit::auth::Role;
+use crm_proto::crm::{
+    profile::v1::{Client, UpdateClientRequest},
+    scoring::v1::{
+        GetGroupValueRequest, GetScoringRunRequest, GetValueScoreRequest, QuoteLoanPriceRequest, ScorePortfolioRequest,
+        ScoringRun, ScoringRunState, Tier, WatchChangesRequest,
+    },
+};
+use prost_types::FieldMask;
+use tonic::Code;
+
+use super::support::{TestApp, cny, component, conformance, violations};
+
+fn quote(client: &str) -> QuoteLoanPriceRequest {
+    QuoteLoanPriceRequest {
+        client: client.into(),
+        amount: cny(10_000_000),
+        tenor_months: 36,
+        funding_cost_rate: 0.025,
+        operating_cost_rate: 0.004,
+        lgd: None,
+    }
+}
+
+conformance!(loan_quotes_show_every_term_of_the_rate, async |app: &TestApp| {
+    let client = app.client("Harbin Machinery", "rm-1", "BBB", "2822", "Northeast", "").await;
+    let q = app.rm("rm-7").quote_loan_price(quote(&client)).await.expect("quote").into_inner();
+    // 0.025 + 0.0025 × 0.45 + 0.75 × 0.08 × 0.12 + 0.004
+    let term = |name: &str| q.terms.iter().find(|t| t.name == name).map(|t| t.value.clone()).unwrap_or_default();
+    assert_eq!(term("expected_loss_rate"), "0.001125000");
+    assert_eq!(term("capital_charge_rate"), "0.007200000");
+    assert_eq!(term("rate"), "0.037325000");
+    assert!((q.rate - 0.037325).abs() < 1e-12);
+    assert_eq!(q.annual_interest.as_ref().map(|m| m.units), Some(373_250));
+    assert_eq!((q.credit_grade.as_str(), q.model_version), ("BBB", 1));
+
+    let mut bad = quote(&client);
+    bad.tenor_months = 0;
+    bad.lgd = Some(1.2);
+    let err = app.analyst().quote_loan_price(bad).await.expect_err("bad terms");
+    assert_eq!(violations(&err), ["lgd", "tenor_months"]);
+    let err = app.analyst().quote_loan_price(quote("clients/made-up")).await.expect_err("no client");
+    assert_eq!(err.code(), Code::NotFound);
+    let agent = app.scoring_as(Role::ContactCentreAgent, "cc-1", None);
+    assert_eq!(agent.clone().quote_loan_price(quote(&client)).await.expect_err("role").code(), Code::PermissionDenied);
+});
+
+conformance!(group_value_rolls_up_member_scores, async |app: &TestApp| {
+    let parent = app.client("Dragon Group", "rm-1", "AA", "6420", "East China", "").await;
+    let sub = app.client("Dragon Logistics", "rm-1", "BB", "5229", "East China", &parent).await;
+    let unscored = app.client("Dragon Realty", "rm-1", "BBB", "6810", "East China", &sub).await;
+    app.record(&parent, "2026", 2_000_000, 500_000, 400_000, 20_000_000).await;
+    app.record(&sub, "2026-Q3", 100_000, 20_000, 30_000, 4_000_000).await;
+    let a = app.score(&parent).await;
+    let b = app.score(&sub).await;
+    let value = app
+        .scoring_as(Role::KeyAccountManager, "kam-1", None)
+        .get_group_value(GetGroupValueRequest { name: format!("{unscored}/groupValue") })
+        .await
+        .expect("group")
+        .into_inner();
+    assert_eq!(value.ultimate_parent, parent);
+    assert_eq!((value.scored_member_count, value.unscored_member_count), (2, 1));
+    let members: Vec<_> = value.members.iter().map(|m| (m.client.clone(), m.depth, m.scored)).collect();
+    assert_eq!(members, [(parent.clone(), 0, true), (sub.clone(), 1, true), (unscored.clone(), 2, false)]);
+    let units = |m: &Option<crm_proto::google::r#type::Money>| m.as_ref().map_or(0, |m| m.units);
+    assert_eq!(units(&value.risk_adjusted_income), units(&a.risk_adjusted_income) + units(&b.risk_adjusted_income));
+    assert_eq!(units(&value.economic_capital), units(&a.economic_capital) + units(&b.economic_capital));
+    // Annualised revenue: 2 500 000 × 1 + 120 000 × 4.
+    assert_eq!(units(&value.annualised_revenue), 2_980_000);
+    let best = [a.tier, b.tier].into_iter().min().unwrap_or_default();
+    assert_eq!(value.best_tier, best);
+
+    let agent = app.scoring_as(Role::ContactCentreAgent, "cc-1", None);
+    let seen = agent.clone().get_group_value(GetGroupValueRequest { name: format!("{parent}/groupValue") }).await;
+    let seen = seen.expect("agents read the group").into_inner();
+    assert!(seen.money_withheld && seen.eva.is_none() && seen.members.iter().all(|m| m.eva.is_none()));
+    assert_eq!(seen.best_tier, best);
+});
+
+/// Polls a run until it ends (bounded).
+async fn finished(app: &TestApp, run: &ScoringRun) -> ScoringRun {
+    let request = GetScoringRunRequest { name: run.name.clone() };
+    let poll = async {
+        loop {
+            let now = app.analyst().get_scoring_run(request.clone()).await.expect("run").into_inner();
+            if now.state != ScoringRunState::Running as i32 {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), poll).await.expect("run ended in time")
+}
+
+conformance!(a_portfolio_run_scores_every_client_with_profitability, async |app: &TestApp| {
+    let mut clients = Vec::new();
+    for i in 0..3 {
+        let client = app.client(&format!("Portfolio {i}"), "rm-1", "BBB", "4690", &format!("Area {i}"), "").await;
+        app.record(&client, "2026-Q3", 50_000 * (i + 1), 10_000, 20_000, 2_000_000).await;
+        clients.push(client);
+    }
+    app.client("No Figures Yet", "rm-1", "A", "4690", "Area 9", "").await;
+    let err = app.rm("rm-1").score_portfolio(ScorePortfolioRequest {}).await.expect_err("role");
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    let run = app.admin().score_portfolio(ScorePortfolioRequest {}).await.expect("started").into_inner();
+    assert!(run.name.starts_with("scoringRuns/"));
+    assert_eq!(run.total_count, 3);
+    let done = finished(app, &run).await;
+    assert_eq!(done.state, ScoringRunState::Succeeded as i32, "{}", done.error);
+    assert_eq!((done.processed_count, done.scored_count, done.skipped_count, done.failed_count), (3, 3, 1, 0));
+    assert_eq!(done.fraction_done, 1.0);
+    for client in &clients {
+        let name = format!("{client}/valueScore");
+        let score = app.admin().get_value_score(GetValueScoreRequest { name, read_time: None }).await.expect("scored");
+        assert_ne!(score.into_inner().tier, Tier::Unspecified as i32);
+    }
+    let again = app.analyst().score_portfolio(ScorePortfolioRequest {}).await.expect("second run").into_inner();
+    let again = finished(app, &again).await;
+    assert_eq!((again.scored_count, again.unchanged_count), (0, 3), "nothing changed since the first run");
+    let err =
+        app.admin().get_scoring_run(GetScoringRunRequest { name: "scoringRuns/nope".into() }).await.expect_err("none");
+    assert_eq!(err.code(), Code::NotFound);
+});
+
+conformance!(a_credit_grade_change_in_the_profile_rescores_the_client, async |app: &TestApp| {
+    let mut feed = app
+        .scoring_as(Role::Channel, "svc:segmentation", None)
+        .watch_changes(WatchChangesRequest { after_sequence: 0 })
+        .await
+        .expect("watch")
+        .into_inner();
+    let next = async |feed: &mut tonic::Streaming<crm_proto::crm::scoring::v1::ChangeEvent>| {
+        tokio::time::timeout(Duration::from_secs(20), feed.message())
+            .await
+            .expect("event in time")
+            .expect("ok")
+            .expect("event")
+    };
+    let client = app.client("Tianjin Ports", "rm-1", "A", "5222", "North China", "").await;
+    app.record(&client, "2026-Q3", 200_000, 50_000, 60_000, 6_000_000).await;
+    let first = app.score(&client).await;
+    assert_eq!(next(&mut feed).await.value_score.map(|s| s.credit_grade), Some("A".into()));
+
+    let patch = Client { name: client.clone(), credit_grade: "CCC".into(), ..Default::default() };
+    let mask = Some(FieldMask { paths: vec!["credit_grade".into()] });
+    app.profile()
+        .update_client(UpdateClientRequest { client: Some(patch), update_mask: mask })
+        .await
+        .expect("downgraded");
+    let event = next(&mut feed).await;
+    let rescored = event.value_score.expect("score");
+    assert_eq!((event.client.as_str(), rescored.credit_grade.as_str()), (client.as_str(), "CCC"));
+    // EL = PD × 0.45 × 6 000 000: A (0.001) gives 2 700, CCC (0.10) gives 270 000.
+    assert_eq!(component(&first, "expected_loss"), "2700.000000000");
+    assert_eq!(component(&rescored, "expected_loss"), "270000.000000000");
+    assert!(rescored.composite_score < first.composite_score);
+});
