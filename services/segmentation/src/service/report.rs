@@ -1,0 +1,124 @@
+//! PreviewScheme (evaluate without committing) and GetSchemeReport (quality of the
+//! materialised memberships). Reports are computed over the whole portfolio, so a computed
+//! report is reused while nothing changed (the store's generation) for a few seconds.
+
+use std::sync::Arc;
+
+use crm_kit::{ApiError, ApiResult};
+use crm_proto::crm::segmentation::v1::{
+    GetSchemeReportRequest, PreviewSchemeRequest, Scheme, SchemeReport, SchemeState, preview_scheme_request::Target,
+};
+
+use super::{Caller, SegmentationApp, convert, schemes::not_in_state};
+use crate::{
+    domain::{
+        names, policy,
+        quality::{self, Assignment},
+        scheme::{self, CompiledScheme, UNASSIGNED},
+        view::ClientRecord,
+    },
+    store::SegmentationStore,
+};
+
+/// Records read per projection scan.
+const SCAN: usize = 1000;
+impl<S: SegmentationStore> SegmentationApp<S> {
+    /// Every live client of the projection.
+    async fn live_records(&self) -> ApiResult<Vec<ClientRecord>> {
+        let mut all = Vec::new();
+        let mut after = String::new();
+        loop {
+            let batch = self.store.scan_records(&after, SCAN).await?;
+            let Some(last) = batch.last() else { break };
+            after.clone_from(&last.id);
+            let done = batch.len() < SCAN;
+            all.extend(batch.into_iter().filter(|r| !r.facts.deleted));
+            if done {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// PreviewScheme: counts and quality of a stored or inline scheme over the current portfolio.
+    pub async fn preview_scheme(&self, caller: &Caller, req: PreviewSchemeRequest) -> ApiResult<SchemeReport> {
+        let scheme = match req.target {
+            Some(Target::Name(name)) => {
+                self.require_manager(caller, "PreviewScheme", &name).await?;
+                let id = names::scheme_id("name", &name)?;
+                self.store.get_scheme(id).await?.ok_or_else(|| ApiError::not_found(&name))?
+            }
+            Some(Target::Scheme(scheme)) => {
+                self.require_manager(caller, "PreviewScheme", "schemes").await?;
+                Scheme { name: String::new(), state: SchemeState::Unspecified as i32, ..scheme }
+            }
+            None => return Err(ApiError::invalid("target", "give the name of a scheme or a scheme")),
+        };
+        let compiled = scheme::check(&scheme, "scheme")?;
+        let records = self.live_records().await?;
+        let paths = scheme::assign_records(&[&compiled], &records)?;
+        let assignments: Vec<Assignment<'_>> = records
+            .iter()
+            .zip(paths)
+            .map(|(record, mut per_scheme)| Assignment {
+                record,
+                path: indexes(&compiled, &per_scheme.pop().unwrap_or_default()),
+            })
+            .collect();
+        let name = if scheme.name.is_empty() { "schemes/-".to_owned() } else { scheme.name.clone() };
+        let measures = quality::measure(&name, &compiled, &scheme.thresholds.clone().unwrap_or_default(), &assignments);
+        Ok(convert::report(&Scheme { name, ..scheme }, measures))
+    }
+
+    /// GetSchemeReport: quality of an ACTIVE (or ACTIVATING) scheme's current memberships.
+    pub async fn get_scheme_report(&self, caller: &Caller, req: GetSchemeReportRequest) -> ApiResult<SchemeReport> {
+        policy::can_read(&caller.principal)?;
+        let id = names::scheme_id("name", &req.name)?;
+        let generation = self.store.generation();
+        let scheme = self.store.get_scheme(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
+        let key = format!("{}@{}", scheme.name, scheme.etag);
+        if let Some(report) = self.reports.get(&key, generation) {
+            return Ok(report.as_ref().clone());
+        }
+        let m = self.materialised(&scheme).await?;
+        let thresholds = scheme.thresholds.clone().unwrap_or_default();
+        let measures = quality::measure(&scheme.name, &m.compiled, &thresholds, &m.assignments());
+        let report = convert::report(&scheme, measures);
+        self.reports.put(key, generation, Arc::new(report.clone()));
+        Ok(report)
+    }
+
+    /// The current memberships of an ACTIVE (or ACTIVATING) scheme with the live clients' records.
+    pub(super) async fn materialised(&self, scheme: &Scheme) -> ApiResult<Materialised> {
+        if !matches!(SchemeState::try_from(scheme.state), Ok(SchemeState::Active | SchemeState::Activating)) {
+            return Err(not_in_state(scheme, "ACTIVE (preview a DRAFT scheme with PreviewScheme)"));
+        }
+        let compiled = scheme::check(scheme, "scheme")?;
+        let paths = self.store.current_paths(scheme.name.trim_start_matches("schemes/")).await?;
+        let mut records = self.live_records().await?;
+        records.retain(|r| paths.contains_key(&r.id));
+        let paths =
+            records.iter().map(|r| paths.get(&r.id).map(|p| indexes(&compiled, p)).unwrap_or_default()).collect();
+        Ok(Materialised { compiled, records, paths })
+    }
+}
+
+/// A scheme's current memberships with the members' records.
+pub(super) struct Materialised {
+    /// The compiled scheme.
+    pub compiled: CompiledScheme,
+    records: Vec<ClientRecord>,
+    paths: Vec<Vec<usize>>,
+}
+
+impl Materialised {
+    /// Each member with its segment path.
+    pub fn assignments(&self) -> Vec<Assignment<'_>> {
+        self.records.iter().zip(&self.paths).map(|(record, path)| Assignment { record, path: path.clone() }).collect()
+    }
+}
+
+/// Segment indexes of a path of ids (the unassigned bucket is the empty path).
+fn indexes(compiled: &CompiledScheme, ids: &[String]) -> Vec<usize> {
+    ids.iter().filter(|id| id.as_str() != UNASSIGNED).filter_map(|id| compiled.index_of(id)).collect()
+}
