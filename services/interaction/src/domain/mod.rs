@@ -1,0 +1,10 @@
+//! The rules of the interaction service, free of storage and transport.
+
+pub mod case;
+pub mod consent;
+pub mod content;
+pub mod interaction;
+pub mod names;
+pub mod plan;
+pub mod policy;
+pub mod recommend;

@@ -1,0 +1,74 @@
+//! Following the profile's change feed (DESIGN §5) for client merges: when the profile merges
+//! a duplicate record into a survivor, the history recorded under the duplicate
+//! (interactions, cases, consent, plans) is read together with the survivor's. The cursor is
+//! kept in this service's database, and recording a merge is idempotent, so a restart
+//! neither loses nor double-applies an event.
+
+use std::sync::Arc;
+
+use crm_kit::{follow, peer::PeerAuth, server::Shutdown};
+use crm_proto::crm::profile::v1::{
+    ChangeEvent, ChangeKind, WatchChangesRequest, change_event::ResourceState,
+    client_profile_service_client::ClientProfileServiceClient,
+};
+use tonic::transport::Channel;
+
+use crate::store::InteractionStore;
+
+/// Name of the profile feed's cursor in `feed_cursor`.
+pub const PROFILE_FEED: &str = "profile";
+
+/// The (duplicate id, survivor id) of a merge event; `None` for every other event.
+pub fn merge_of(event: &ChangeEvent) -> Option<(String, String)> {
+    if event.kind != ChangeKind::Merged as i32 {
+        return None;
+    }
+    match &event.resource_state {
+        Some(ResourceState::ClientState(client)) if !client.merged_into.is_empty() => Some((
+            client.name.trim_start_matches("clients/").to_owned(),
+            client.merged_into.trim_start_matches("clients/").to_owned(),
+        )),
+        _ => None,
+    }
+}
+
+/// Follows the profile feed as CHANNEL until `shutdown`, recording merges.
+pub async fn follow_profile<S: InteractionStore>(store: Arc<S>, profile: Channel, auth: PeerAuth, shutdown: Shutdown) {
+    let client = ClientProfileServiceClient::with_interceptor(profile, auth);
+    let db = store.db().clone();
+    let open = move |after: i64| {
+        let mut client = client.clone();
+        async move {
+            client.watch_changes(WatchChangesRequest { after_sequence: after }).await.map(tonic::Response::into_inner)
+        }
+    };
+    let apply = move |batch: Vec<ChangeEvent>| {
+        let store = store.clone();
+        async move {
+            let merges: Vec<(String, String)> = batch.iter().filter_map(merge_of).collect();
+            store.record_merges(&merges).await.map_err(|err| anyhow::anyhow!("recording client merges: {err}"))
+        }
+    };
+    follow::follow(db, PROFILE_FEED, open, apply, shutdown).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crm_proto::crm::profile::v1::Client;
+
+    #[test]
+    fn only_merge_events_name_a_survivor() {
+        let gone = Client { name: "clients/a".into(), merged_into: "clients/b".into(), ..Default::default() };
+        let merged = ChangeEvent {
+            kind: ChangeKind::Merged as i32,
+            resource_state: Some(ResourceState::ClientState(gone.clone())),
+            ..Default::default()
+        };
+        assert_eq!(merge_of(&merged), Some(("a".to_owned(), "b".to_owned())));
+        let updated = ChangeEvent { kind: ChangeKind::Updated as i32, ..merged.clone() };
+        assert_eq!(merge_of(&updated), None);
+        let thin = ChangeEvent { resource_state: None, ..merged };
+        assert_eq!(merge_of(&thin), None);
+    }
+}

@@ -1,0 +1,184 @@
+//! Channel preference calls: record an instruction, list the history, evaluate contactability.
+
+use crm_kit::{
+    ApiError, ApiResult, paging,
+    time::{from_timestamp, now_micros, to_timestamp},
+};
+use crm_proto::crm::{
+    interaction::v1::{
+        Channel, ChannelPreference, ContactPurpose, Contactability, GetContactabilityRequest,
+        ListChannelPreferencesRequest, ListChannelPreferencesResponse, SetChannelPreferenceRequest,
+    },
+    profile::v1::{Client, Contact, ContactRole, PreferredChannel},
+};
+
+use super::{Caller, InteractionApp, idempotency_of};
+use crate::{
+    Peers,
+    domain::{
+        consent::{self, Evaluation, Reach},
+        names,
+    },
+    store::{InteractionStore, Keyset},
+};
+
+/// Most instructions of one client that contactability considers.
+const MAX_INSTRUCTIONS: usize = 10_000;
+
+/// The interaction channel of a contact's preferred channel in the profile.
+fn channel_of(preferred: i32) -> Option<Channel> {
+    match PreferredChannel::try_from(preferred).ok()? {
+        PreferredChannel::RmVisit => Some(Channel::RmVisit),
+        PreferredChannel::Phone => Some(Channel::Phone),
+        PreferredChannel::Email => Some(Channel::Email),
+        PreferredChannel::Online => Some(Channel::Online),
+        PreferredChannel::Mobile => Some(Channel::Mobile),
+        PreferredChannel::Branch => Some(Channel::Branch),
+        PreferredChannel::Unspecified => None,
+    }
+}
+
+/// What the contacts tell about reaching the client: any contact counts; a stated preference
+/// of a decision maker counts before anyone else's.
+fn reach_of(contacts: &[&Contact], relationship_manager: bool, holds_products: bool) -> Reach {
+    let decision_maker = contacts
+        .iter()
+        .filter(|c| c.role == ContactRole::DecisionMaker as i32)
+        .find_map(|c| channel_of(c.preferred_channel));
+    Reach {
+        email: contacts.iter().any(|c| !c.email.is_empty()),
+        phone: contacts.iter().any(|c| !c.phone.is_empty()),
+        relationship_manager,
+        holds_products,
+        stated_preference: decision_maker.or_else(|| contacts.iter().find_map(|c| channel_of(c.preferred_channel))),
+    }
+}
+
+impl<S: InteractionStore> InteractionApp<S> {
+    /// SetChannelPreference: records one instruction (history is kept).
+    pub async fn set_channel_preference(
+        &self,
+        caller: &Caller,
+        req: SetChannelPreferenceRequest,
+    ) -> ApiResult<ChannelPreference> {
+        let client_id = names::client_id("parent", &req.parent)?.to_owned();
+        let idempotency = idempotency_of(&req.request_id, &req)?;
+        let Some(given) = req.channel_preference else {
+            return Err(ApiError::invalid("channel_preference", "is required"));
+        };
+        let now = now_micros();
+        let mut pref = ChannelPreference {
+            contact: given.contact,
+            purpose: given.purpose,
+            all_purposes: given.all_purposes,
+            channel: given.channel,
+            all_channels: given.all_channels,
+            consent: given.consent,
+            preferred: given.preferred,
+            source: given.source,
+            effective_time: given.effective_time,
+            ..Default::default()
+        };
+        consent::prepare(&mut pref, &client_id, now)?;
+        self.authorize_write(caller, "SetChannelPreference", &client_id).await?;
+        if !pref.contact.is_empty()
+            && !self.peers(caller).contacts(&client_id).await?.iter().any(|c| c.name == pref.contact)
+        {
+            return Err(ApiError::invalid("channel_preference.contact", "no such contact of this client"));
+        }
+        pref.name = names::child_name(&client_id, names::CHANNEL_PREFERENCES, &names::new_id());
+        pref.client = names::client_name(&client_id);
+        pref.recorded_by.clone_from(&caller.principal.subject);
+        pref.create_time = Some(to_timestamp(now));
+        pref.effective_time = Some(pref.effective_time.unwrap_or_else(|| to_timestamp(now)));
+        self.store.add_preference(caller.ctx("SetChannelPreference"), pref, idempotency).await
+    }
+
+    /// ListChannelPreferences: the full history, most recently effective first.
+    pub async fn list_channel_preferences(
+        &self,
+        _caller: &Caller,
+        req: ListChannelPreferencesRequest,
+    ) -> ApiResult<ListChannelPreferencesResponse> {
+        let client_id = names::client_id("parent", &req.parent)?;
+        let size = paging::page_size(req.page_size)?;
+        let query = format!("preferences|{client_id}");
+        let after: Option<Keyset> =
+            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let clients = self.history_of(client_id).await?;
+        let mut prefs = self.store.list_preferences(&clients, after.as_ref(), size + 1).await?;
+        let more = prefs.len() > size;
+        prefs.truncate(size);
+        let next_page_token = match prefs.last() {
+            Some(last) if more => {
+                let id = last.name.rsplit('/').next().unwrap_or_default().to_owned();
+                self.tokens.encode(&query, &(last.effective_time.as_ref().map_or(0, from_timestamp), id))
+            }
+            _ => String::new(),
+        };
+        Ok(ListChannelPreferencesResponse { channel_preferences: prefs, next_page_token })
+    }
+
+    /// Evaluates contactability of a client (or one of its contacts).
+    async fn evaluate_contactability(&self, peers: &Peers, client_id: &str, contact: &str) -> ApiResult<Evaluation> {
+        let (client, (_, holds_products)) =
+            futures::try_join!(peers.client(client_id), peers.held_product_lines(client_id))?;
+        let client = client.ok_or_else(|| ApiError::not_found(names::client_name(client_id)))?;
+        self.evaluate_for(peers, &client, contact, holds_products).await
+    }
+
+    /// Evaluates contactability of a known client (or one of its contacts).
+    pub(super) async fn evaluate_for(
+        &self,
+        peers: &Peers,
+        client: &Client,
+        contact: &str,
+        holds_products: bool,
+    ) -> ApiResult<Evaluation> {
+        let client_id = names::client_id("name", &client.name)?;
+        let clients = self.history_of(client_id).await?;
+        let (contacts, instructions) = futures::try_join!(
+            peers.contacts(client_id),
+            self.store.list_preferences(&clients, None, MAX_INSTRUCTIONS)
+        )?;
+        let reachable: Vec<&Contact> = if contact.is_empty() {
+            contacts.iter().collect()
+        } else {
+            let found: Vec<&Contact> = contacts.iter().filter(|c| c.name == contact).collect();
+            if found.is_empty() {
+                return Err(ApiError::not_found(contact));
+            }
+            found
+        };
+        let reach = reach_of(&reachable, !client.relationship_manager.is_empty(), holds_products);
+        let instructions: Vec<ChannelPreference> =
+            instructions.into_iter().filter(|p| p.contact.is_empty() || p.contact == contact).collect();
+        Ok(consent::evaluate(&instructions, &reach))
+    }
+
+    /// GetContactability.
+    pub async fn get_contactability(
+        &self,
+        caller: &Caller,
+        req: GetContactabilityRequest,
+    ) -> ApiResult<Contactability> {
+        let client_id = names::contactability_client("name", &req.name)?;
+        let contact = req.contact.trim();
+        if !contact.is_empty() {
+            match names::child_id("contact", contact, names::CONTACTS) {
+                Ok((owner, _)) if owner == client_id => {}
+                _ => return Err(ApiError::invalid("contact", "must be a contact of the same client")),
+            }
+        }
+        let eval = self.evaluate_contactability(&self.peers(caller), client_id, contact).await?;
+        Ok(Contactability {
+            name: req.name.clone(),
+            contact: contact.to_owned(),
+            preferred_channel: eval.preferred_for(ContactPurpose::Service).unwrap_or(Channel::Unspecified) as i32,
+            do_not_contact: eval.do_not_contact,
+            permissions: eval.permissions,
+            preferred_channels: eval.preferred,
+            evaluate_time: Some(to_timestamp(now_micros())),
+        })
+    }
+}

@@ -1,0 +1,192 @@
+//! The tonic adapter: each RPC takes the caller from the request, calls the application
+//! and maps the outcome. No rules live here.
+
+use std::{pin::Pin, sync::Arc};
+
+use crm_kit::{
+    ApiResult, auth,
+    server::{parse_grpc_timeout, request_id},
+};
+use crm_proto::crm::interaction::v1::{
+    AccountPlan, Case, ChangeEvent, ChannelPreference, Contactability, ContentItem, CreateAccountPlanRequest,
+    CreateContentItemRequest, GetCaseRequest, GetContactabilityRequest, GetContentItemRequest, GetInteractionRequest,
+    Interaction, ListAccountPlansRequest, ListAccountPlansResponse, ListCasesRequest, ListCasesResponse,
+    ListChannelPreferencesRequest, ListChannelPreferencesResponse, ListInteractionsRequest, ListInteractionsResponse,
+    ListRecommendationsRequest, ListRecommendationsResponse, LogInteractionRequest, OpenCaseRequest,
+    RenderContentRequest, RenderedContent, SetChannelPreferenceRequest, StreamTimelineRequest, TimelineEvent,
+    UpdateCaseRequest, UpdateContentItemRequest, WatchChangesRequest, interaction_service_server::InteractionService,
+};
+use futures::{Stream, StreamExt};
+use tonic::{Request, Response, Status};
+
+use super::{Caller, DOMAIN, InteractionApp};
+use crate::store::InteractionStore;
+
+/// gRPC face of [`InteractionApp`].
+pub struct InteractionGrpc<S> {
+    app: Arc<InteractionApp<S>>,
+}
+
+impl<S> InteractionGrpc<S> {
+    /// Wraps the application.
+    pub fn new(app: Arc<InteractionApp<S>>) -> Self {
+        Self { app }
+    }
+}
+
+fn caller<T>(req: &Request<T>) -> Result<Caller, Status> {
+    let timeout = req.metadata().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);
+    Ok(Caller {
+        principal: auth::principal(req)?.clone(),
+        request_id: request_id(req),
+        deadline: timeout.map(|t| tokio::time::Instant::now() + t),
+    })
+}
+
+fn reply<T>(result: ApiResult<T>) -> Result<Response<T>, Status> {
+    result.map(Response::new).map_err(|err| err.into_status(DOMAIN))
+}
+
+type StatusStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+fn stream<T: Send + 'static>(
+    events: ApiResult<Pin<Box<dyn Stream<Item = ApiResult<T>> + Send>>>,
+) -> Result<Response<StatusStream<T>>, Status> {
+    let events = events.map_err(|err| err.into_status(DOMAIN))?;
+    Ok(Response::new(Box::pin(events.map(|event| event.map_err(|err| err.into_status(DOMAIN))))))
+}
+
+#[tonic::async_trait]
+impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
+    async fn log_interaction(&self, req: Request<LogInteractionRequest>) -> Result<Response<Interaction>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.log_interaction(&caller, req.into_inner()).await)
+    }
+
+    async fn get_interaction(&self, req: Request<GetInteractionRequest>) -> Result<Response<Interaction>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.get_interaction(&caller, req.into_inner()).await)
+    }
+
+    async fn list_interactions(
+        &self,
+        req: Request<ListInteractionsRequest>,
+    ) -> Result<Response<ListInteractionsResponse>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.list_interactions(&caller, req.into_inner()).await)
+    }
+
+    type StreamTimelineStream = StatusStream<TimelineEvent>;
+
+    async fn stream_timeline(
+        &self,
+        req: Request<StreamTimelineRequest>,
+    ) -> Result<Response<Self::StreamTimelineStream>, Status> {
+        let caller = caller(&req)?;
+        stream(self.app.stream_timeline(&caller, req.into_inner()).await)
+    }
+
+    async fn open_case(&self, req: Request<OpenCaseRequest>) -> Result<Response<Case>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.open_case(&caller, req.into_inner()).await)
+    }
+
+    async fn get_case(&self, req: Request<GetCaseRequest>) -> Result<Response<Case>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.get_case(&caller, req.into_inner()).await)
+    }
+
+    async fn update_case(&self, req: Request<UpdateCaseRequest>) -> Result<Response<Case>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.update_case(&caller, req.into_inner()).await)
+    }
+
+    async fn list_cases(&self, req: Request<ListCasesRequest>) -> Result<Response<ListCasesResponse>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.list_cases(&caller, req.into_inner()).await)
+    }
+
+    async fn set_channel_preference(
+        &self,
+        req: Request<SetChannelPreferenceRequest>,
+    ) -> Result<Response<ChannelPreference>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.set_channel_preference(&caller, req.into_inner()).await)
+    }
+
+    async fn list_channel_preferences(
+        &self,
+        req: Request<ListChannelPreferencesRequest>,
+    ) -> Result<Response<ListChannelPreferencesResponse>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.list_channel_preferences(&caller, req.into_inner()).await)
+    }
+
+    async fn get_contactability(
+        &self,
+        req: Request<GetContactabilityRequest>,
+    ) -> Result<Response<Contactability>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.get_contactability(&caller, req.into_inner()).await)
+    }
+
+    async fn list_recommendations(
+        &self,
+        req: Request<ListRecommendationsRequest>,
+    ) -> Result<Response<ListRecommendationsResponse>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.list_recommendations(&caller, req.into_inner()).await)
+    }
+
+    async fn create_content_item(
+        &self,
+        req: Request<CreateContentItemRequest>,
+    ) -> Result<Response<ContentItem>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.create_content_item(&caller, req.into_inner()).await)
+    }
+
+    async fn get_content_item(&self, req: Request<GetContentItemRequest>) -> Result<Response<ContentItem>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.get_content_item(&caller, req.into_inner()).await)
+    }
+
+    async fn update_content_item(
+        &self,
+        req: Request<UpdateContentItemRequest>,
+    ) -> Result<Response<ContentItem>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.update_content_item(&caller, req.into_inner()).await)
+    }
+
+    async fn render_content(&self, req: Request<RenderContentRequest>) -> Result<Response<RenderedContent>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.render_content(&caller, req.into_inner()).await)
+    }
+
+    async fn create_account_plan(
+        &self,
+        req: Request<CreateAccountPlanRequest>,
+    ) -> Result<Response<AccountPlan>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.create_account_plan(&caller, req.into_inner()).await)
+    }
+
+    async fn list_account_plans(
+        &self,
+        req: Request<ListAccountPlansRequest>,
+    ) -> Result<Response<ListAccountPlansResponse>, Status> {
+        let caller = caller(&req)?;
+        reply(self.app.list_account_plans(&caller, req.into_inner()).await)
+    }
+
+    type WatchChangesStream = StatusStream<ChangeEvent>;
+
+    async fn watch_changes(
+        &self,
+        req: Request<WatchChangesRequest>,
+    ) -> Result<Response<Self::WatchChangesStream>, Status> {
+        let caller = caller(&req)?;
+        stream(self.app.watch_changes(&caller, req.into_inner()))
+    }
+}

@@ -1,0 +1,177 @@
+//! The interaction application: each call validates, authorises, then uses the store and
+//! the peers. `grpc` adapts it to tonic; nothing here knows about transport.
+
+mod cases;
+mod consent;
+mod content;
+mod feed;
+mod grpc;
+mod interactions;
+mod plans;
+mod recommendations;
+
+use std::sync::Arc;
+
+use crm_kit::{
+    ApiError, ApiResult,
+    audit::{AuditEvent, AuditSink, Outcome},
+    auth::{Principal, Role},
+    idempotency,
+    paging::PageTokens,
+    server::Shutdown,
+};
+use crm_proto::crm::profile::v1::Client;
+use prost::Message;
+
+pub use feed::{to_change_event, to_timeline_event};
+pub use grpc::InteractionGrpc;
+
+use crate::{
+    domain::{names, policy},
+    peers::Peers,
+    store::{Idempotency, InteractionStore, WriteCtx},
+};
+
+/// ErrorInfo domain of this service.
+pub const DOMAIN: &str = "crm.interaction";
+
+/// Fully qualified gRPC service name.
+pub const SERVICE_NAME: &str = "crm.interaction.v1.InteractionService";
+
+/// Who is calling, with the request id of the call.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The authenticated principal.
+    pub principal: Principal,
+    /// The request id (from the request-id layer).
+    pub request_id: String,
+    /// When the caller stops waiting (its `grpc-timeout`), propagated to peer calls.
+    pub deadline: Option<tokio::time::Instant>,
+}
+
+impl Caller {
+    fn ctx(&self, action: &'static str) -> WriteCtx<'_> {
+        WriteCtx { principal: &self.principal, request_id: &self.request_id, action }
+    }
+
+    /// Whether the caller is a person on the bank's staff (not a channel system).
+    fn is_staff(&self) -> bool {
+        self.principal.role != Role::Channel && !self.principal.is_system()
+    }
+}
+
+/// The interaction application over a store and its peers.
+pub struct InteractionApp<S> {
+    store: Arc<S>,
+    peers: Peers,
+    audit: AuditSink,
+    tokens: PageTokens,
+    shutdown: Shutdown,
+}
+
+impl<S> std::fmt::Debug for InteractionApp<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InteractionApp").field("peers", &self.peers).finish_non_exhaustive()
+    }
+}
+
+impl<S: InteractionStore> InteractionApp<S> {
+    /// Builds the application (inside a Tokio runtime: it starts the audit writer).
+    pub fn new(store: Arc<S>, peers: Peers, tokens: PageTokens, shutdown: Shutdown) -> Self {
+        let audit = AuditSink::spawn(store.db().clone());
+        Self { store, peers, audit, tokens, shutdown }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The store, shared (for background tasks such as the feed follower).
+    pub fn store_arc(&self) -> Arc<S> {
+        self.store.clone()
+    }
+
+    /// The client ids whose records make up `client_id`'s history: itself and every client
+    /// the profile merged into it.
+    async fn history_of(&self, client_id: &str) -> ApiResult<Vec<String>> {
+        let mut ids = vec![client_id.to_owned()];
+        ids.extend(self.store.merged_into(client_id).await?);
+        Ok(ids)
+    }
+
+    /// The peers, with calls bounded by the caller's deadline.
+    fn peers(&self, caller: &Caller) -> Peers {
+        self.peers.within(caller.deadline)
+    }
+
+    /// Records a refused write in the audit trail (its own transaction), then returns the error.
+    async fn audit_denial(&self, caller: &Caller, action: &'static str, resource: &str, err: ApiError) -> ApiError {
+        if err.code() == tonic::Code::PermissionDenied {
+            let event = AuditEvent {
+                principal: &caller.principal,
+                action,
+                resource,
+                request_id: &caller.request_id,
+                outcome: Outcome::Denied,
+                detail: err.reason().to_owned(),
+            };
+            if let Err(audit_err) = self.audit.record(&event).await {
+                tracing::error!(error = %audit_err, "could not audit a denied call");
+            }
+        }
+        err
+    }
+
+    /// Authorises a write for client `client_id`: the role may write, the client exists (as
+    /// the profile service says) and, for managers, is in their portfolio. Permission is
+    /// decided before existence is revealed. Returns the live client record.
+    async fn authorize_write(&self, caller: &Caller, action: &'static str, client_id: &str) -> ApiResult<Client> {
+        self.authorize_for(caller, action, client_id, policy::can_write).await
+    }
+
+    /// [`Self::authorize_write`] with another role check.
+    async fn authorize_for(
+        &self,
+        caller: &Caller,
+        action: &'static str,
+        client_id: &str,
+        role_check: fn(&Principal) -> ApiResult<()>,
+    ) -> ApiResult<Client> {
+        let resource = names::client_name(client_id);
+        if let Err(err) = role_check(&caller.principal) {
+            return Err(self.audit_denial(caller, action, &resource, err).await);
+        }
+        let client = self.peers(caller).client(client_id).await?;
+        if let Err(err) = policy::check_client(&caller.principal, &resource, client.as_ref()) {
+            return Err(self.audit_denial(caller, action, &resource, err).await);
+        }
+        let client = client.ok_or_else(|| ApiError::not_found(&resource))?;
+        if client.name != resource {
+            return Err(ApiError::failed_precondition(
+                "CLIENT_MERGED",
+                format!("{resource} was merged into {}; record it there", client.name),
+            )
+            .with_metadata("survivor", client.name));
+        }
+        if client.delete_time.is_some() {
+            return Err(ApiError::failed_precondition("CLIENT_DELETED", format!("{resource} is deleted")));
+        }
+        Ok(client)
+    }
+}
+
+/// Idempotency key of a create request (`None` without a request id).
+fn idempotency_of(request_id: &str, request: &impl Message) -> ApiResult<Option<Idempotency>> {
+    let request_id = request_id.trim();
+    if request_id.is_empty() {
+        return Ok(None);
+    }
+    if request_id.len() > 128 {
+        return Err(ApiError::invalid("request_id", "must be at most 128 characters"));
+    }
+    Ok(Some(Idempotency {
+        request_id: request_id.to_owned(),
+        fingerprint: idempotency::fingerprint(&request.encode_to_vec()),
+    }))
+}

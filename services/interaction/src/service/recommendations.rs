@@ -1,0 +1,137 @@
+//! ListRecommendations: next best actions from the client's segments (segmentation service)
+//! and its holdings (profile service), with whether the client may be contacted about them.
+
+use std::collections::BTreeSet;
+
+use crm_kit::{ApiError, ApiResult};
+use crm_proto::crm::interaction::v1::{
+    Channel, ContactPurpose, ContactabilityReason, ListRecommendationsRequest, ListRecommendationsResponse,
+    Recommendation,
+};
+
+use super::{Caller, InteractionApp};
+use crate::{
+    domain::{
+        consent::Evaluation,
+        names,
+        recommend::{self, SegmentFacts},
+    },
+    store::InteractionStore,
+};
+
+/// Recommendations returned when the request says 0.
+const DEFAULT_RECOMMENDATIONS: usize = 10;
+/// Most recommendations returned.
+const MAX_RECOMMENDATIONS: usize = 50;
+
+fn limit_of(page_size: i32) -> ApiResult<usize> {
+    match usize::try_from(page_size) {
+        Err(_) => Err(ApiError::invalid("page_size", "must not be negative")),
+        Ok(0) => Ok(DEFAULT_RECOMMENDATIONS),
+        Ok(n) => Ok(n.min(MAX_RECOMMENDATIONS)),
+    }
+}
+
+/// Whether marketing may reach the client, on which channel, and why (or why not).
+fn marketing_reach(eval: &Evaluation) -> (bool, Channel, ContactabilityReason) {
+    use ContactabilityReason as R;
+    if let Some(channel) = eval.preferred_for(ContactPurpose::Marketing) {
+        let reason = eval
+            .permission(ContactPurpose::Marketing, channel)
+            .and_then(|p| R::try_from(p.reason).ok())
+            .unwrap_or(R::ConsentGranted);
+        return (true, channel, reason);
+    }
+    let reasons: Vec<R> = eval
+        .permissions
+        .iter()
+        .filter(|p| p.purpose == ContactPurpose::Marketing as i32)
+        .filter_map(|p| R::try_from(p.reason).ok())
+        .collect();
+    let why = [R::DoNotContact, R::OptedOut, R::NoConsent, R::NoContactDetails]
+        .into_iter()
+        .find(|r| reasons.contains(r))
+        .unwrap_or(R::Unspecified);
+    (false, Channel::Unspecified, why)
+}
+
+impl<S: InteractionStore> InteractionApp<S> {
+    /// ListRecommendations. UNAVAILABLE (never invented advice) when segmentation cannot answer.
+    pub async fn list_recommendations(
+        &self,
+        caller: &Caller,
+        req: ListRecommendationsRequest,
+    ) -> ApiResult<ListRecommendationsResponse> {
+        let client_id = names::client_id("parent", &req.parent)?;
+        let limit = limit_of(req.page_size)?;
+        let peers = self.peers(caller);
+        let (client, memberships, (held, holds_products)) = futures::try_join!(
+            peers.client(client_id),
+            peers.client_segments(client_id),
+            peers.held_product_lines(client_id)
+        )?;
+        let client = client.ok_or_else(|| ApiError::not_found(&req.parent))?;
+        let schemes: BTreeSet<&str> = memberships.iter().map(|m| m.scheme.as_str()).collect();
+        let reports = futures::future::try_join_all(schemes.iter().map(|s| peers.scheme_report(s))).await?;
+        let mut facts = Vec::new();
+        for membership in &memberships {
+            let Some(report) = reports.iter().find(|r| r.scheme == membership.scheme) else { continue };
+            let Some(quality) = report.segments.iter().find(|q| q.segment == membership.segment) else { continue };
+            facts.push(SegmentFacts {
+                scheme: membership.scheme.clone(),
+                segment: membership.segment.clone(),
+                display_name: quality.display_name.clone(),
+                members: Some(quality.member_count),
+                penetration: quality.product_penetration.clone().into_iter().collect(),
+                portfolio_penetration: report.product_penetration.clone().into_iter().collect(),
+            });
+        }
+        let segments = memberships.iter().map(|m| m.segment.clone()).collect();
+        let ranked = recommend::rank(&facts, &held, limit);
+        if ranked.is_empty() {
+            return Ok(ListRecommendationsResponse { recommendations: Vec::new(), segments });
+        }
+        let eval = self.evaluate_for(&peers, &client, "", holds_products).await?;
+        let (contactable, channel, reason) = marketing_reach(&eval);
+        let recommendations = ranked
+            .into_iter()
+            .map(|r| Recommendation {
+                product_line: r.product_line,
+                reason: r.reason,
+                lift: r.lift,
+                segment: r.segment,
+                segment_display_name: r.segment_display_name,
+                scheme: r.scheme,
+                segment_penetration: r.segment_penetration,
+                portfolio_penetration: r.portfolio_penetration,
+                contactable,
+                suggested_channel: channel as i32,
+                contact_reason: reason as i32,
+                score: r.score,
+            })
+            .collect();
+        Ok(ListRecommendationsResponse { recommendations, segments })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::consent::{Reach, evaluate};
+
+    #[test]
+    fn limits_default_cap_and_reject_negative() {
+        assert_eq!(limit_of(0).ok(), Some(10));
+        assert_eq!(limit_of(500).ok(), Some(50));
+        assert!(limit_of(-1).is_err());
+    }
+
+    #[test]
+    fn without_consent_recommendations_say_why_they_cannot_be_offered() {
+        let reach = Reach { email: true, ..Default::default() };
+        assert_eq!(
+            marketing_reach(&evaluate(&[], &reach)),
+            (false, Channel::Unspecified, ContactabilityReason::NoConsent)
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! Next best actions end to end: a real segmentation service follows the profile, a scheme
+//! is activated, and recommendations come from its report and the client's holdings.
+
+use std::ops::Deref;
+
+use crm_kit::auth::Role;
+use crm_proto::crm::{
+    interaction::v1::{
+        Channel, ChannelPreference, ConsentStatus, ContactPurpose, ContactabilityReason, ListRecommendationsRequest,
+        SetChannelPreferenceRequest,
+    },
+    profile::v1::{Holding, ProductLine, UpsertHoldingRequest},
+    segmentation::v1::{
+        ActivateSchemeRequest, ActivationState, CreateSchemeRequest, GetActivationRequest, PreviewSchemeRequest,
+        Scheme, Segment, SegmentationBasis, preview_scheme_request::Target,
+        segmentation_service_client::SegmentationServiceClient,
+    },
+};
+
+use crate::support::{self, Backend, conformance, eventually};
+
+/// The app with a segmentation service running.
+pub struct TestApp(support::TestApp);
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self(support::TestApp::spawn_with(backend, true).await)
+    }
+
+    pub async fn finish(self) {
+        self.0.finish().await;
+    }
+
+    fn analyst(
+        &self,
+    ) -> SegmentationServiceClient<
+        tonic::service::interceptor::InterceptedService<tonic::transport::Channel, crm_kit::auth::Bearer>,
+    > {
+        let channel = self.segmentation.clone().expect("segmentation runs");
+        SegmentationServiceClient::with_interceptor(channel, self.keys.bearer(Role::MarketingAnalyst, "ma-1", None))
+    }
+
+    async fn hold(&self, client: &str, lines: &[ProductLine]) {
+        for line in lines {
+            let holding = Holding {
+                product_code: format!("P-{}", line.as_str_name()),
+                product_line: *line as i32,
+                account_number: uuid::Uuid::new_v4().simple().to_string(),
+                ..Default::default()
+            };
+            let request = UpsertHoldingRequest { parent: client.into(), holding: Some(holding) };
+            self.profile().upsert_holding(request).await.expect("holding");
+        }
+    }
+}
+
+impl Deref for TestApp {
+    type Target = support::TestApp;
+
+    fn deref(&self) -> &support::TestApp {
+        &self.0
+    }
+}
+
+fn scheme() -> Scheme {
+    let segment = |id: &str, rule: &str| Segment {
+        segment_id: id.into(),
+        display_name: format!("{id} clients"),
+        rule: rule.into(),
+        ..Default::default()
+    };
+    Scheme {
+        display_name: "Industry".into(),
+        bases: vec![SegmentationBasis::Industry as i32],
+        segments: vec![
+            segment("wholesale", r#"client.industry_code.startsWith("46")"#),
+            segment("manufacturing", r#"client.industry_code.startsWith("24")"#),
+        ],
+        ..Default::default()
+    }
+}
+
+conformance!(recommendations_are_products_common_in_the_segment_that_the_client_lacks, async |app: &TestApp| {
+    use ProductLine::{Deposits, Lending, TradeFinance};
+    // Six wholesalers (four with trade finance), four manufacturers (none): trade finance is
+    // held by 4/6 of the segment against 4/10 of the portfolio.
+    let mut wholesalers = Vec::new();
+    for i in 0..6 {
+        let client = app.new_client_in(&format!("Wholesaler {i}"), "rm-1", "4690").await;
+        let lines: &[ProductLine] = if i < 4 { &[Deposits, TradeFinance] } else { &[Deposits] };
+        app.hold(&client, lines).await;
+        wholesalers.push(client);
+    }
+    for i in 0..4 {
+        let client = app.new_client_in(&format!("Steelworks {i}"), "rm-1", "2410").await;
+        app.hold(&client, &[Deposits, Lending]).await;
+    }
+    eventually("segmentation to see the whole portfolio", || async {
+        let preview = PreviewSchemeRequest { target: Some(Target::Scheme(scheme())) };
+        let report = app.analyst().preview_scheme(preview).await.ok()?.into_inner();
+        let trade = report.product_penetration.get("TRADE_FINANCE").copied().unwrap_or_default();
+        (report.population == 10 && (trade - 0.4).abs() < 1e-9).then_some(())
+    })
+    .await;
+    let created = app
+        .analyst()
+        .create_scheme(CreateSchemeRequest { scheme: Some(scheme()), request_id: String::new() })
+        .await
+        .expect("scheme")
+        .into_inner();
+    let started = app
+        .analyst()
+        .activate_scheme(ActivateSchemeRequest { name: created.name.clone(), etag: created.etag.clone() })
+        .await
+        .expect("activate")
+        .into_inner();
+    let done = eventually("the activation to finish", || async {
+        let a = app.analyst().get_activation(GetActivationRequest { name: started.name.clone() }).await.ok()?;
+        let a = a.into_inner();
+        (a.state != ActivationState::Running as i32).then_some(a)
+    })
+    .await;
+    assert_eq!(done.state, ActivationState::Succeeded as i32, "{}", done.error);
+
+    let target = wholesalers[5].clone();
+    let request = ListRecommendationsRequest { parent: target.clone(), page_size: 0 };
+    let found = app.agent().list_recommendations(request.clone()).await.expect("recommendations").into_inner();
+    let segment = format!("{}/segments/wholesale", created.name);
+    assert_eq!(found.segments, std::slice::from_ref(&segment));
+    assert_eq!(found.recommendations.len(), 1, "{:?}", found.recommendations);
+    let rec = &found.recommendations[0];
+    assert_eq!(
+        (rec.product_line.as_str(), rec.segment.as_str(), rec.scheme.as_str()),
+        ("TRADE_FINANCE", segment.as_str(), created.name.as_str())
+    );
+    assert!((rec.segment_penetration - 4.0 / 6.0).abs() < 1e-9);
+    assert!((rec.portfolio_penetration - 0.4).abs() < 1e-9);
+    assert!((rec.lift - (4.0 / 6.0) / 0.4).abs() < 1e-9);
+    assert_eq!(
+        rec.reason,
+        "67% of clients in segment wholesale clients hold TRADE_FINANCE against 40% of the portfolio (lift 1.67); the client holds no TRADE_FINANCE product"
+    );
+    assert_eq!((rec.contactable, rec.contact_reason), (false, ContactabilityReason::NoConsent as i32));
+
+    // A client that already holds it gets no such recommendation.
+    let holder = ListRecommendationsRequest { parent: wholesalers[0].clone(), page_size: 0 };
+    assert!(app.agent().list_recommendations(holder).await.expect("holder").into_inner().recommendations.is_empty());
+
+    // With marketing consent and an e-mail address, the offer can go out by e-mail.
+    app.new_contact(&target, "treasurer@wholesaler.example", "").await;
+    let consent = ChannelPreference {
+        purpose: ContactPurpose::Marketing as i32,
+        all_channels: true,
+        consent: ConsentStatus::Granted as i32,
+        ..Default::default()
+    };
+    app.agent()
+        .set_channel_preference(SetChannelPreferenceRequest {
+            parent: target.clone(),
+            channel_preference: Some(consent),
+            request_id: String::new(),
+        })
+        .await
+        .expect("consent");
+    let found = app.rm("rm-1").list_recommendations(request).await.expect("again").into_inner();
+    let rec = &found.recommendations[0];
+    assert_eq!((rec.contactable, rec.suggested_channel), (true, Channel::Email as i32));
+    assert_eq!(rec.contact_reason, ContactabilityReason::ConsentGranted as i32);
+});
