@@ -2,13 +2,16 @@
 
 use std::fmt::Write as _;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use crm_kit::{
     config::Config,
     server::{self, Shutdown, shutdown_signal},
 };
 
-use crate::{runtime, seeding};
+use crate::{
+    demo, runtime, seeding,
+    suite::{self, Service, Suite},
+};
 
 /// Arguments of `crm up`.
 #[derive(Debug, Args)]
@@ -21,15 +24,6 @@ pub struct UpArgs {
     demo_clients: u64,
 }
 
-/// Services `crm serve` can run.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Service {
-    /// crm.profile.v1.ClientProfileService
-    Profile,
-    /// The gateway (gRPC, gRPC-Web, REST, client 360) in front of the configured backends.
-    Gateway,
-}
-
 /// Arguments of `crm serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -39,47 +33,34 @@ pub struct ServeArgs {
 
 /// `crm up`.
 pub async fn up(config: Config, args: UpArgs) -> anyhow::Result<()> {
-    let deps = runtime::profile_deps(&config).await?;
     if args.demo {
-        seeding::ensure_demo(&config, &deps.db, args.demo_clients).await?;
+        let db = runtime::profile_db(&config).await?;
+        seeding::ensure_demo(&config, &db, args.demo_clients).await?;
+        db.close().await;
     }
-    let listener = server::bind(config.profile.listen).await?;
-    let addr = listener.local_addr()?;
-    let gateway_deps = runtime::gateway_deps(&config, Some(addr))?;
-    let gateway_listener = server::bind(config.gateway.listen).await?;
-    let gateway_addr = gateway_listener.local_addr()?;
-    print_banner(&config, addr, gateway_addr);
-    run_until_signal(|shutdown| async move {
-        let profile = crm_profile::serve(listener, deps, shutdown.clone());
-        let gateway = crm_gateway::serve(gateway_listener, gateway_deps, shutdown);
-        tokio::try_join!(profile, gateway).map(|_| ())
-    })
-    .await
+    let suite = Suite::start(&config).await?;
+    if args.demo
+        && let Err(err) = demo::ensure(&config, &suite).await
+    {
+        let _ = suite.stop().await;
+        return Err(err.context("loading the demo data of segmentation, scoring and interaction"));
+    }
+    print_banner(&config, &suite);
+    suite.run_until(shutdown_signal()).await
 }
 
-/// `crm serve <service>`.
+/// `crm serve <service>`: one service on its configured address; peers from configuration.
 pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
-    match args.service {
-        Service::Profile => {
-            let deps = runtime::profile_deps(&config).await?;
-            let listener = server::bind(config.profile.listen).await?;
-            run_until_signal(|shutdown| crm_profile::serve(listener, deps, shutdown)).await
-        }
-        Service::Gateway => {
-            let deps = runtime::gateway_deps(&config, None)?;
-            let listener = server::bind(config.gateway.listen).await?;
-            run_until_signal(|shutdown| crm_gateway::serve(listener, deps, shutdown)).await
-        }
-    }
-}
-
-/// Runs the servers until SIGINT/SIGTERM, then lets them drain; fails if a server fails.
-async fn run_until_signal<F>(start: impl FnOnce(Shutdown) -> F) -> anyhow::Result<()>
-where
-    F: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
-{
+    let listen = match args.service {
+        Service::Profile => config.profile.listen,
+        Service::Segmentation => config.segmentation.listen,
+        Service::Scoring => config.scoring.listen,
+        Service::Interaction => config.interaction.listen,
+        Service::Gateway => config.gateway.listen,
+    };
+    let listener = server::bind(listen).await?;
     let (trigger, shutdown) = Shutdown::new();
-    let mut task = tokio::spawn(start(shutdown));
+    let mut task = suite::spawn_service(args.service, &config, None, listener, shutdown).await?;
     tokio::select! {
         () = shutdown_signal() => {
             trigger.fire();
@@ -90,7 +71,10 @@ where
 }
 
 /// Prints where the suite listens and ready-to-paste calls.
-fn print_banner(config: &Config, addr: std::net::SocketAddr, gateway: std::net::SocketAddr) {
+fn print_banner(config: &Config, suite: &Suite) {
+    let unbound = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let addr_of = |service: Service| suite.addr(service).unwrap_or(unbound);
+    let (addr, gateway) = (addr_of(Service::Profile), addr_of(Service::Gateway));
     let data_dir = config.data_dir.display();
     // Paste-ready addresses: a wildcard listen address is reachable on loopback.
     let local = |a: std::net::SocketAddr| {
@@ -100,7 +84,10 @@ fn print_banner(config: &Config, addr: std::net::SocketAddr, gateway: std::net::
     let mut b = String::new();
     let _ = writeln!(b, "crm suite is up");
     let _ = writeln!(b, "  gateway  http://{gateway}  (gRPC, gRPC-Web and REST on one port; /openapi.json)");
-    let _ = writeln!(b, "  profile  grpc://{addr}  (crm.profile.v1.ClientProfileService, health, reflection)");
+    for service in &Service::ALL[..4] {
+        let name = service.as_str();
+        let _ = writeln!(b, "  {name:<8} grpc://{}  ({}, health, reflection)", addr_of(*service), service.grpc_name());
+    }
     let _ = writeln!(b, "  data     {data_dir}");
     let _ = writeln!(b);
     let _ = writeln!(b, "try it (a demo ADMIN token, valid 8 hours):");

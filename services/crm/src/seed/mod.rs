@@ -24,7 +24,7 @@
 mod company;
 mod contacts;
 mod generate;
-mod geo;
+pub(crate) mod geo;
 mod ids;
 mod industry;
 mod names;

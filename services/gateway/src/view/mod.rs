@@ -6,6 +6,7 @@
 //! A part whose service is down, slow or not configured is left out with a warning; a
 //! refusal about the client itself (not found, permission denied) fails the whole call.
 
+mod fetch;
 mod parts;
 
 use std::time::{Duration, Instant};
@@ -13,24 +14,25 @@ use std::time::{Duration, Instant};
 use crm_kit::ApiError;
 use crm_proto::crm::{
     gateway::v1::{Client360, GetClient360Request, Part, client_view_service_server::ClientViewService},
+    interaction::v1::{Case, Contactability, Interaction, Recommendation},
     profile::v1::{
-        Client, Contact, FinancialStatement, GetClientRequest, Holding, ListContactsRequest,
-        ListFinancialStatementsRequest, ListHoldingsRequest, LookupClientRequest,
+        Client, Contact, FinancialStatement, Holding, LookupClientRequest,
         client_profile_service_client::ClientProfileServiceClient,
     },
+    scoring::v1::ValueScore,
+    segmentation::v1::SegmentMembership,
 };
-use tonic::{Code, Request, Response, Status, metadata::MetadataMap, transport::Channel};
+use tonic::{Code, Request, Response, Status, metadata::MetadataMap};
 
 pub use parts::{PartFuture, gather, warning};
 
+use self::fetch::{Fetcher, PROFILE, Sizes, call};
 use crate::{backends::Backends, upstream::forwarded_metadata};
 
-/// The profile service's name in the route table.
-const PROFILE_SERVICE: &str = "crm.profile.v1.ClientProfileService";
-/// Page size for contacts and holdings.
-const LIST_PAGE: i32 = 100;
 /// Financial statements returned when the request does not say.
 const DEFAULT_STATEMENTS: i32 = 4;
+/// Interactions returned when the request does not say.
+const DEFAULT_INTERACTIONS: i32 = 10;
 
 /// The client 360 service.
 #[derive(Clone, Debug)]
@@ -47,11 +49,35 @@ impl ClientView {
     }
 }
 
+/// A fetched part.
 enum PartValue {
     Profile(Client),
     Contacts(Vec<Contact>),
     Holdings(Vec<Holding>),
     Statements(Vec<FinancialStatement>),
+    Segments(Vec<SegmentMembership>),
+    Score(Option<ValueScore>),
+    Interactions(Vec<Interaction>),
+    Cases(Vec<Case>),
+    Contactability(Contactability),
+    Recommendations(Vec<Recommendation>),
+}
+
+impl PartValue {
+    fn fill(self, view: &mut Client360) {
+        match self {
+            Self::Profile(client) => view.client = Some(client),
+            Self::Contacts(contacts) => view.contacts = contacts,
+            Self::Holdings(holdings) => view.holdings = holdings,
+            Self::Statements(statements) => view.financial_statements = statements,
+            Self::Segments(segments) => view.segments = segments,
+            Self::Score(score) => view.value_score = score,
+            Self::Interactions(interactions) => view.recent_interactions = interactions,
+            Self::Cases(cases) => view.open_cases = cases,
+            Self::Contactability(contactability) => view.contactability = Some(contactability),
+            Self::Recommendations(recommendations) => view.recommendations = recommendations,
+        }
+    }
 }
 
 /// Deadline bookkeeping for one call.
@@ -78,6 +104,10 @@ impl Budget {
     }
 }
 
+fn bounded(requested: i32, default: i32, max: i32) -> i32 {
+    if requested > 0 { requested.min(max) } else { default }
+}
+
 #[tonic::async_trait]
 impl ClientViewService for ClientView {
     async fn get_client360(&self, request: Request<GetClient360Request>) -> Result<Response<Client360>, Status> {
@@ -85,41 +115,26 @@ impl ClientViewService for ClientView {
         let metadata = forwarded_metadata(&request.metadata().clone().into_headers());
         let req = request.into_inner();
         let lookup = lookup_key(&req).map_err(|err| err.into_status(crate::DOMAIN))?;
-        let Some(backend) = self.backends.for_service(PROFILE_SERVICE) else {
-            let status = ApiError::unavailable("BACKEND_NOT_CONFIGURED", "the profile service is not configured")
-                .into_status(crate::DOMAIN);
-            if lookup.is_some() {
-                return Err(status);
-            }
-            let warnings = ALL_PARTS.iter().map(|part| warning(*part, &status)).collect();
-            return Ok(Response::new(Client360 { warnings, ..Default::default() }));
-        };
-        let profiles =
-            ClientProfileServiceClient::new(backend.channel()).max_decoding_message_size(backend.max_message_bytes());
-
         let (mut view, name) = match lookup {
             None => (Client360::default(), req.name.clone()),
             Some(key) => {
-                let mut client = profiles.clone();
-                let timeout = budget.next();
-                let found = tokio::time::timeout(timeout, client.lookup_client(call(&metadata, key, timeout)))
-                    .await
-                    .map_err(|_| Status::deadline_exceeded("the client lookup did not answer in time"))??
-                    .into_inner();
+                let found = self.lookup(&metadata, key, budget.next()).await?;
                 let name = found.name.clone();
                 (Client360 { client: Some(found), ..Default::default() }, name)
             }
         };
-        let statements =
-            if req.max_financial_statements > 0 { req.max_financial_statements.min(50) } else { DEFAULT_STATEMENTS };
+        let sizes = Sizes {
+            statements: bounded(req.max_financial_statements, DEFAULT_STATEMENTS, 50),
+            interactions: bounded(req.max_interactions, DEFAULT_INTERACTIONS, 100),
+        };
         let timeout = budget.next();
-        let fetches = part_fetches(&profiles, &metadata, &name, view.client.is_none(), statements, timeout);
-        for (part, outcome) in gather(fetches, timeout).await {
+        let mut fetcher = Fetcher::new(&self.backends, &metadata, timeout);
+        fetcher.profile_parts(&name, view.client.is_none(), sizes);
+        fetcher.analytics_parts(&name);
+        fetcher.interaction_parts(&name, sizes);
+        for (part, outcome) in gather(fetcher.into_fetches(), timeout).await {
             match outcome {
-                Ok(PartValue::Profile(client)) => view.client = Some(client),
-                Ok(PartValue::Contacts(contacts)) => view.contacts = contacts,
-                Ok(PartValue::Holdings(holdings)) => view.holdings = holdings,
-                Ok(PartValue::Statements(statements)) => view.financial_statements = statements,
+                Ok(value) => value.fill(&mut view),
                 // A refusal about the client itself answers the whole call.
                 Err(status) if part == Part::Profile && is_about_the_client(status.code()) => return Err(status),
                 Err(status) => view.warnings.push(warning(part, &status)),
@@ -129,68 +144,29 @@ impl ClientViewService for ClientView {
     }
 }
 
-const ALL_PARTS: [Part; 4] = [Part::Profile, Part::Contacts, Part::Holdings, Part::FinancialStatements];
+impl ClientView {
+    /// Resolves a LookupClient key to the client (the whole call fails if it cannot).
+    async fn lookup(
+        &self,
+        metadata: &MetadataMap,
+        key: LookupClientRequest,
+        timeout: Duration,
+    ) -> Result<Client, Status> {
+        let Some(backend) = self.backends.for_service(PROFILE) else {
+            return Err(ApiError::unavailable("BACKEND_NOT_CONFIGURED", "the profile service is not configured")
+                .into_status(crate::DOMAIN));
+        };
+        let mut client =
+            ClientProfileServiceClient::new(backend.channel()).max_decoding_message_size(backend.max_message_bytes());
+        let found = tokio::time::timeout(timeout, client.lookup_client(call(metadata, key, timeout)))
+            .await
+            .map_err(|_| Status::deadline_exceeded("the client lookup did not answer in time"))??;
+        Ok(found.into_inner())
+    }
+}
 
 fn is_about_the_client(code: Code) -> bool {
     matches!(code, Code::NotFound | Code::PermissionDenied | Code::Unauthenticated | Code::InvalidArgument)
-}
-
-fn part_fetches(
-    profiles: &ClientProfileServiceClient<Channel>,
-    metadata: &MetadataMap,
-    name: &str,
-    with_profile: bool,
-    statements: i32,
-    timeout: Duration,
-) -> Vec<(Part, PartFuture<'static, PartValue>)> {
-    let mut fetches: Vec<(Part, PartFuture<'static, PartValue>)> = Vec::with_capacity(4);
-    if with_profile {
-        let (mut c, r) = (
-            profiles.clone(),
-            call(metadata, GetClientRequest { name: name.to_owned(), ..Default::default() }, timeout),
-        );
-        fetches.push((
-            Part::Profile,
-            Box::pin(async move { Ok(PartValue::Profile(c.get_client(r).await?.into_inner())) }),
-        ));
-    }
-    let parent = name.to_owned();
-    let r = call(
-        metadata,
-        ListContactsRequest { parent: parent.clone(), page_size: LIST_PAGE, ..Default::default() },
-        timeout,
-    );
-    let mut c = profiles.clone();
-    fetches.push((
-        Part::Contacts,
-        Box::pin(async move { Ok(PartValue::Contacts(c.list_contacts(r).await?.into_inner().contacts)) }),
-    ));
-    let r = call(
-        metadata,
-        ListHoldingsRequest { parent: parent.clone(), page_size: LIST_PAGE, ..Default::default() },
-        timeout,
-    );
-    let mut c = profiles.clone();
-    fetches.push((
-        Part::Holdings,
-        Box::pin(async move { Ok(PartValue::Holdings(c.list_holdings(r).await?.into_inner().holdings)) }),
-    ));
-    let r =
-        call(metadata, ListFinancialStatementsRequest { parent, page_size: statements, ..Default::default() }, timeout);
-    let mut c = profiles.clone();
-    fetches.push((
-        Part::FinancialStatements,
-        Box::pin(async move {
-            Ok(PartValue::Statements(c.list_financial_statements(r).await?.into_inner().financial_statements))
-        }),
-    ));
-    fetches
-}
-
-fn call<T>(metadata: &MetadataMap, message: T, timeout: Duration) -> Request<T> {
-    let mut request = Request::from_parts(metadata.clone(), tonic::Extensions::default(), message);
-    request.set_timeout(timeout);
-    request
 }
 
 /// `None` to fetch by name, or the LookupClient request; INVALID_ARGUMENT when the request

@@ -5,9 +5,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use crm_kit::auth::Role;
+use crm_kit::{auth::Role, config::BackendConfig};
 use crm_proto::crm::{
-    gateway::v1::{GetClient360Request, Part, client_view_service_client::ClientViewServiceClient},
+    gateway::v1::{Client360, GetClient360Request, Part, client_view_service_client::ClientViewServiceClient},
     profile::v1::{
         Client, Contact, CreateClientRequest, CreateContactRequest, GetClientRequest, Holding, LookupClientRequest,
         ProductLine, UpsertHoldingRequest, WatchChangesRequest,
@@ -255,7 +255,13 @@ async fn client_360_returns_every_part_and_degrades_when_the_backend_stops() {
     assert_ne!(view.client.as_ref().map(|c| c.tax_id.as_str()), Some(created.tax_id.as_str()), "masked");
     assert_eq!(view.contacts.len(), 1);
     assert_eq!(view.holdings.len(), 1);
-    assert!(view.warnings.is_empty(), "{:?}", view.warnings);
+    assert_eq!(warned(&view), PROFILE_PARTS.map(|_| None), "the profile's parts are all there");
+    assert!(
+        view.warnings.iter().all(|w| w.reason == "BACKEND_NOT_CONFIGURED" && !PROFILE_PARTS.contains(&w.part())),
+        "only the services this gateway has no backend for are missing: {:?}",
+        view.warnings
+    );
+    assert_eq!(view.warnings.len(), 6);
 
     let by_key = view_client(&suite, Role::ContactCentreAgent)
         .get_client360(GetClient360Request { contact_email: "wang@example.cn".into(), ..Default::default() })
@@ -279,17 +285,16 @@ async fn client_360_returns_every_part_and_degrades_when_the_backend_stops() {
     let started = Instant::now();
     let view = view_client(&suite, Role::Admin).get_client360(request).await.expect("answers").into_inner();
     assert!(started.elapsed() < Duration::from_secs(3), "within the deadline: {:?}", started.elapsed());
-    let missing: Vec<_> = view.warnings.iter().map(|w| (w.part(), w.reason.as_str())).collect();
-    assert_eq!(
-        missing,
-        [
-            (Part::Profile, "BACKEND_UNAVAILABLE"),
-            (Part::Contacts, "BACKEND_UNAVAILABLE"),
-            (Part::Holdings, "BACKEND_UNAVAILABLE"),
-            (Part::FinancialStatements, "BACKEND_UNAVAILABLE"),
-        ]
-    );
+    assert_eq!(warned(&view), PROFILE_PARTS.map(|_| Some("BACKEND_UNAVAILABLE")));
     suite.finish().await;
+}
+
+/// The parts a client 360 view takes from the profile service.
+const PROFILE_PARTS: [Part; 4] = [Part::Profile, Part::Contacts, Part::Holdings, Part::FinancialStatements];
+
+/// For each profile part, the reason of its warning (`None`: the part is there).
+fn warned(view: &Client360) -> [Option<&str>; 4] {
+    PROFILE_PARTS.map(|part| view.warnings.iter().find(|w| w.part() == part).map(|w| w.reason.as_str()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,7 +311,10 @@ async fn client_360_with_a_hanging_backend_answers_within_the_callers_deadline()
     let suite = Suite::start(gateway_config()).await;
     let mut config = gateway_config();
     config.part_timeout_ms = 5_000;
-    config.backends.get_mut("profile").expect("profile").url = format!("http://{hole_addr}");
+    config.backends.insert(
+        "profile".into(),
+        BackendConfig { url: format!("http://{hole_addr}"), services: vec![crm_profile::SERVICE_NAME.into()] },
+    );
     let verifier_suite = support::hanging_gateway(&suite, config).await;
     let mut view = ClientViewServiceClient::with_interceptor(
         support::channel(&verifier_suite.addr),
@@ -317,8 +325,7 @@ async fn client_360_with_a_hanging_backend_answers_within_the_callers_deadline()
     let started = Instant::now();
     let view = view.get_client360(request).await.expect("answers before the deadline").into_inner();
     assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
-    assert_eq!(view.warnings.len(), 4);
-    assert!(view.warnings.iter().all(|w| w.reason == "DEADLINE_EXCEEDED"), "{:?}", view.warnings);
+    assert_eq!(warned(&view), PROFILE_PARTS.map(|_| Some("DEADLINE_EXCEEDED")), "{:?}", view.warnings);
     verifier_suite.stop().await;
     suite.finish().await;
 }

@@ -47,8 +47,15 @@ pub struct Suite {
 }
 
 /// Gateway settings for tests: generous limits unless a test says otherwise.
+/// A gateway with no backends but the test's profile service (added by `Suite::start`):
+/// the other services' parts of a client 360 view are BACKEND_NOT_CONFIGURED.
 pub fn gateway_config() -> GatewayConfig {
-    GatewayConfig { rate_limit_per_second: 0, part_timeout_ms: 2_000, ..GatewayConfig::default() }
+    GatewayConfig {
+        rate_limit_per_second: 0,
+        part_timeout_ms: 2_000,
+        backends: Default::default(),
+        ..GatewayConfig::default()
+    }
 }
 
 impl Suite {

@@ -1,0 +1,16 @@
+//! `crm`: run, seed, migrate and administer the corporate client management suite.
+//!
+//! The binary is [`cli::main`]; the library exposes the in-process [`suite`] (all services
+//! and the gateway) so that end-to-end tests start it exactly as `crm up` does.
+
+pub mod bench;
+pub mod cli;
+pub mod demo;
+pub mod eval;
+pub mod reindex;
+pub mod runtime;
+pub mod seed;
+pub mod seeding;
+pub mod suite;
+pub mod token;
+pub mod up;
