@@ -1,13 +1,12 @@
 //! Support for the end-to-end tests: the whole suite started in process on free ports over a
 //! fresh data directory, exactly as `crm up` starts it, with tokens for any role.
 
-use std::time::Duration;
-
 pub use crm::suite::{Service, Suite};
 use crm_kit::{
-    auth::{Bearer, Role, TokenIssuer},
+    auth::{Bearer, Role},
     config::Config,
 };
+use crm_testkit::TestKeys;
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 /// A running suite.
@@ -18,7 +17,7 @@ pub struct Running {
     pub data_dir: std::path::PathBuf,
     /// A channel to the gateway.
     pub gateway: Channel,
-    issuer: TokenIssuer,
+    keys: TestKeys,
 }
 
 /// Starts the suite and waits until every service is SERVING.
@@ -33,24 +32,17 @@ pub async fn start() -> Running {
     config.limits.drain_timeout_ms = 1_000;
     let suite = Suite::start(&config).await.expect("suite starts");
     for service in Service::ALL {
-        let addr = suite.addr(service).expect("bound");
-        let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect_lazy();
-        crm_kit::server::wait_serving(channel, service.grpc_name(), Duration::from_secs(30))
-            .await
-            .unwrap_or_else(|e| panic!("{} is not serving: {e}", service.as_str()));
+        crm_testkit::serving_channel(suite.addr(service).expect("bound"), service.grpc_name()).await;
     }
-    let gateway_addr = suite.addr(Service::Gateway).expect("gateway");
-    let gateway = Channel::from_shared(format!("http://{gateway_addr}")).expect("uri").connect_lazy();
+    let gateway = crm_testkit::channel(suite.addr(Service::Gateway).expect("gateway"));
     let secret = crm_kit::auth::load_or_create_secret(&data_dir).expect("embedded key");
-    let issuer = TokenIssuer::new(&secret).expect("issuer");
-    Running { suite, data_dir, gateway, issuer }
+    Running { suite, data_dir, gateway, keys: TestKeys::from_secret(secret) }
 }
 
 impl Running {
     /// A bearer for `role`.
     pub fn bearer(&self, role: Role, subject: &str) -> Bearer {
-        let token = self.issuer.mint(subject, role, None, Duration::from_secs(600)).expect("token");
-        Bearer::new(&token).expect("header")
+        self.keys.bearer(role, subject, None)
     }
 
     /// A typed client of the gateway acting as `role`.

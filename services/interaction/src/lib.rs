@@ -14,14 +14,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use crm_kit::{
-    auth::{self, TokenVerifier},
-    config::Limits,
-    db::Db,
-    paging::PageTokens,
-    peer::PeerAuth,
-    server::{self, ServeSpec, Shutdown},
-};
+use crm_kit::{auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, peer::PeerAuth, server::Shutdown};
 use crm_proto::crm::interaction::v1::interaction_service_server::InteractionServiceServer;
 use tokio::net::TcpListener;
 
@@ -65,16 +58,8 @@ pub async fn serve(listener: TcpListener, deps: InteractionDeps, shutdown: Shutd
         deps.peer_auth.clone(),
         shutdown.clone(),
     ));
-    let max = deps.limits.max_message_bytes;
-    let grpc = InteractionServiceServer::new(InteractionGrpc::new(app))
-        .max_decoding_message_size(max)
-        .max_encoding_message_size(max);
-    let routes = tonic::service::Routes::new(tonic::service::interceptor::InterceptedService::new(
-        grpc,
-        auth::interceptor(deps.verifier.clone()),
-    ));
-    let spec = ServeSpec { services: vec![SERVICE_NAME], routes, db: deps.db, limits: deps.limits };
-    let served = server::serve(listener, spec, shutdown).await;
+    let served =
+        crm_kit::serve_grpc!(listener, InteractionServiceServer::new(InteractionGrpc::new(app)), deps, shutdown).await;
     if served.is_err() {
         follower.abort();
     } else if let Err(err) = follower.await {

@@ -9,13 +9,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use crm_kit::{
-    auth::{self, TokenVerifier},
-    config::Limits,
-    db::Db,
-    paging::PageTokens,
-    server::{self, ServeSpec, Shutdown},
-};
+use crm_kit::{auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, server::Shutdown};
 use crm_proto::crm::profile::v1::client_profile_service_server::ClientProfileServiceServer;
 use tokio::net::TcpListener;
 
@@ -44,14 +38,5 @@ pub fn app(deps: &ProfileDeps, shutdown: Shutdown) -> Arc<ProfileApp<SqlProfileS
 /// Serves the profile service on `listener` until `shutdown`.
 pub async fn serve(listener: TcpListener, deps: ProfileDeps, shutdown: Shutdown) -> anyhow::Result<()> {
     let app = app(&deps, shutdown.clone());
-    let max = deps.limits.max_message_bytes;
-    let grpc = ClientProfileServiceServer::new(ProfileGrpc::new(app))
-        .max_decoding_message_size(max)
-        .max_encoding_message_size(max);
-    let routes = tonic::service::Routes::new(tonic::service::interceptor::InterceptedService::new(
-        grpc,
-        auth::interceptor(deps.verifier.clone()),
-    ));
-    let spec = ServeSpec { services: vec![SERVICE_NAME], routes, db: deps.db, limits: deps.limits };
-    server::serve(listener, spec, shutdown).await
+    crm_kit::serve_grpc!(listener, ClientProfileServiceServer::new(ProfileGrpc::new(app)), deps, shutdown).await
 }

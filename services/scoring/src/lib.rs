@@ -11,14 +11,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use crm_kit::{
-    auth::{self, TokenVerifier},
-    config::Limits,
-    db::Db,
-    paging::PageTokens,
-    peer::PeerAuth,
-    server::{self, ServeSpec, Shutdown},
-};
+use crm_kit::{auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, peer::PeerAuth, server::Shutdown};
 use crm_proto::crm::scoring::v1::value_scoring_service_server::ValueScoringServiceServer;
 use tokio::net::TcpListener;
 
@@ -60,14 +53,5 @@ pub async fn serve(listener: TcpListener, deps: ScoringDeps, shutdown: Shutdown)
         tracing::warn!(interrupted, "portfolio scoring runs interrupted by a restart were marked failed");
     }
     tokio::spawn(Arc::clone(&app).follow_profile(shutdown.clone()));
-    let max = deps.limits.max_message_bytes;
-    let grpc = ValueScoringServiceServer::new(ScoringGrpc::new(app))
-        .max_decoding_message_size(max)
-        .max_encoding_message_size(max);
-    let routes = tonic::service::Routes::new(tonic::service::interceptor::InterceptedService::new(
-        grpc,
-        auth::interceptor(deps.verifier.clone()),
-    ));
-    let spec = ServeSpec { services: vec![SERVICE_NAME], routes, db: deps.db, limits: deps.limits };
-    server::serve(listener, spec, shutdown).await
+    crm_kit::serve_grpc!(listener, ValueScoringServiceServer::new(ScoringGrpc::new(app)), deps, shutdown).await
 }

@@ -13,14 +13,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use crm_kit::{
-    auth::{self, TokenVerifier},
-    config::Limits,
-    db::Db,
-    paging::PageTokens,
-    peer::PeerAuth,
-    server::{self, ServeSpec, Shutdown},
-};
+use crm_kit::{auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, peer::PeerAuth, server::Shutdown};
 use crm_proto::crm::segmentation::v1::segmentation_service_server::SegmentationServiceServer;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -67,16 +60,9 @@ pub async fn serve(listener: TcpListener, deps: SegmentationDeps, shutdown: Shut
     let scoring = deps.scoring.clone().map(|channel| {
         tokio::spawn(feed::scoring::follow_scoring(app.store_arc(), channel, deps.peer_auth.clone(), shutdown.clone()))
     });
-    let max = deps.limits.max_message_bytes;
-    let grpc = SegmentationServiceServer::new(SegmentationGrpc::new(app))
-        .max_decoding_message_size(max)
-        .max_encoding_message_size(max);
-    let routes = tonic::service::Routes::new(tonic::service::interceptor::InterceptedService::new(
-        grpc,
-        auth::interceptor(deps.verifier.clone()),
-    ));
-    let spec = ServeSpec { services: vec![SERVICE_NAME], routes, db: deps.db, limits: deps.limits };
-    let served = server::serve(listener, spec, shutdown).await;
+    let served =
+        crm_kit::serve_grpc!(listener, SegmentationServiceServer::new(SegmentationGrpc::new(app)), deps, shutdown)
+            .await;
     for task in std::iter::once(follower).chain(scoring) {
         if let Err(err) = task.await {
             tracing::error!(error = %err, "a feed follower ended abnormally");

@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     auth::Principal,
+    call::{Caller, WriteCtx},
     db::Db,
     error::{ApiError, ApiResult},
     time::now_micros,
@@ -122,6 +123,26 @@ pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent<'_>) -> Ap
     Ok(record.sequence)
 }
 
+/// Appends the OK record of a write made in `ctx` to `resource`, inside `tx` (the write's
+/// transaction).
+pub async fn append_write(
+    tx: &mut Transaction<'_, Any>,
+    ctx: WriteCtx<'_>,
+    resource: &str,
+    detail: String,
+) -> ApiResult<()> {
+    let event = AuditEvent {
+        principal: ctx.principal,
+        action: ctx.action,
+        resource,
+        request_id: ctx.request_id,
+        outcome: Outcome::Ok,
+        detail,
+    };
+    append(tx, &event).await?;
+    Ok(())
+}
+
 /// Appends audit records that are not part of a mutation (reads of sensitive data, denied
 /// attempts) with group commit: concurrent callers share one transaction, and each call
 /// returns once its record is durable.
@@ -186,6 +207,25 @@ impl AuditSink {
             Ok(true) => Ok(()),
             _ => Err(unavailable()),
         }
+    }
+
+    /// Records a call refused by authorisation (PERMISSION_DENIED) as DENIED, then returns
+    /// `err` unchanged; other errors pass through unrecorded. A failure to record is logged.
+    pub async fn denied(&self, caller: &Caller, action: &str, resource: &str, err: ApiError) -> ApiError {
+        if err.code() == tonic::Code::PermissionDenied {
+            let event = AuditEvent {
+                principal: &caller.principal,
+                action,
+                resource,
+                request_id: &caller.request_id,
+                outcome: Outcome::Denied,
+                detail: err.reason().to_owned(),
+            };
+            if let Err(audit_err) = self.record(&event).await {
+                tracing::error!(error = %audit_err, "could not audit a denied call");
+            }
+        }
+        err
     }
 }
 

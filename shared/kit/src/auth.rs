@@ -119,6 +119,9 @@ impl<'de> Deserialize<'de> for Role {
     }
 }
 
+/// Subject prefix of the suite's own services' tokens (`svc:scoring`, ...).
+pub const SERVICE_SUBJECT_PREFIX: &str = "svc:";
+
 /// The authenticated caller of an RPC, built from a verified token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
@@ -140,6 +143,12 @@ impl Principal {
     /// The portfolio this principal works in: the `portfolio` claim, else the subject.
     pub fn portfolio_key(&self) -> &str {
         self.portfolio.as_deref().unwrap_or(&self.subject)
+    }
+
+    /// Whether this is one of the suite's own services calling another (a CHANNEL token
+    /// with subject `svc:<service>`, as minted by [`crate::peer::PeerAuth`]).
+    pub fn is_suite_service(&self) -> bool {
+        self.role == Role::Channel && self.subject.starts_with(SERVICE_SUBJECT_PREFIX)
     }
 
     /// Whether this principal was made by [`Principal::system`].

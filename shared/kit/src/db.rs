@@ -53,6 +53,19 @@ pub struct Migrations {
     pub postgres: Migrator,
 }
 
+/// The [`Migrations`] of the crate this expands in: its `migrations/sqlite` and
+/// `migrations/postgres` folders (`sqlx::migrate!` resolves paths against the crate being
+/// compiled, which must depend on `sqlx`).
+#[macro_export]
+macro_rules! migrations {
+    () => {
+        $crate::db::Migrations {
+            sqlite: ::sqlx::migrate!("migrations/sqlite"),
+            postgres: ::sqlx::migrate!("migrations/postgres"),
+        }
+    };
+}
+
 /// Pool settings of one service database.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]

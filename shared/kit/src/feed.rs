@@ -5,13 +5,44 @@
 //! become visible before an earlier one: a consumer that reads `sequence > cursor` sees no
 //! gap and no repeat. SQLite has one writer, which gives the same order.
 
-use std::{collections::VecDeque, time::Duration};
+use std::{collections::VecDeque, pin::Pin, time::Duration};
 
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use sqlx::{Any, AnyPool, Row, Transaction};
 use tokio::sync::watch;
 
-use crate::{error::ApiResult, time::now_micros};
+use crate::{
+    audit,
+    call::WriteCtx,
+    error::{ApiError, ApiResult},
+    server::Shutdown,
+    time::now_micros,
+};
+
+/// A stream of converted feed events, as a WatchChanges-style RPC returns it.
+pub type EventStream<T> = Pin<Box<dyn Stream<Item = ApiResult<T>> + Send>>;
+
+/// What a WatchChanges call answers: the events after `after_sequence` from `watch` (a
+/// store's feed watch), the backlog then live, each converted by `convert`, ending when
+/// `shutdown` fires. INVALID_ARGUMENT on a negative `after_sequence`, before `watch` runs.
+pub fn watch_changes<T, W>(
+    after_sequence: i64,
+    watch: impl FnOnce(i64) -> W,
+    convert: fn(FeedEvent) -> ApiResult<T>,
+    shutdown: Shutdown,
+) -> ApiResult<EventStream<T>>
+where
+    T: 'static,
+    W: Stream<Item = ApiResult<FeedEvent>> + Send + 'static,
+{
+    if after_sequence < 0 {
+        return Err(ApiError::invalid("after_sequence", "must not be negative"));
+    }
+    let events = watch(after_sequence)
+        .map(move |event| event.and_then(convert))
+        .take_until(async move { shutdown.cancelled().await });
+    Ok(Box::pin(events))
+}
 
 /// One event to append.
 #[derive(Debug, Clone)]
@@ -91,6 +122,30 @@ impl Feed {
         .execute(&mut **tx)
         .await?;
         Ok(sequence)
+    }
+
+    /// Appends the change event of a write made in `ctx` (kind, resource, aggregate and
+    /// payload) and its audit record (detail: the kind) inside `tx`; returns the sequence.
+    pub async fn record(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        ctx: WriteCtx<'_>,
+        kind: &str,
+        resource: &str,
+        aggregate: &str,
+        payload: Vec<u8>,
+    ) -> ApiResult<i64> {
+        let sequence =
+            self.append(tx, NewEvent { kind, resource, aggregate, request_id: ctx.request_id, payload }).await?;
+        audit::append_write(tx, ctx, resource, kind.to_owned()).await?;
+        Ok(sequence)
+    }
+
+    /// Commits `tx`, then wakes watchers for events up to `sequence`.
+    pub async fn commit(&self, tx: Transaction<'_, Any>, sequence: i64) -> ApiResult<()> {
+        tx.commit().await?;
+        self.notify_committed(sequence);
+        Ok(())
     }
 
     /// Tells watchers in this process that a transaction with events has committed.
@@ -174,7 +229,8 @@ impl WatchState {
     }
 }
 
-fn row_to_event(row: &sqlx::any::AnyRow) -> ApiResult<FeedEvent> {
+/// Decodes a row of `outbox` (all its columns).
+pub fn row_to_event(row: &sqlx::any::AnyRow) -> ApiResult<FeedEvent> {
     Ok(FeedEvent {
         sequence: row.try_get("sequence")?,
         commit_time: row.try_get("commit_time")?,

@@ -1,11 +1,13 @@
 //! The shared service kit: everything a crm service needs besides its domain.
 //!
 //! A service is its domain plus thin handlers; configuration, telemetry, errors,
-//! authentication, storage pools and migrations, audit, change feed, paging and the server
+//! authentication, the caller of a call and its write context, portfolio rules, shared
+//! resource names, storage pools and migrations, audit, change feed, paging and the server
 //! bootstrap all live here so that no service copies them.
 
 pub mod audit;
 pub mod auth;
+pub mod call;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -14,8 +16,10 @@ pub mod feed;
 pub mod follow;
 pub mod idempotency;
 pub mod jobs;
+pub mod names;
 pub mod paging;
 pub mod peer;
+pub mod policy;
 pub mod server;
 pub mod telemetry;
 pub mod time;

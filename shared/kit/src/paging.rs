@@ -65,6 +65,12 @@ impl PageTokens {
         format!("{}.{}", URL_SAFE_NO_PAD.encode(&body), URL_SAFE_NO_PAD.encode(tag))
     }
 
+    /// The cursor of a request's `page_token`: `None` when it is empty (the first page),
+    /// else [`PageTokens::decode`].
+    pub fn cursor<C: DeserializeOwned>(&self, query: &str, token: &str) -> ApiResult<Option<C>> {
+        if token.is_empty() { Ok(None) } else { self.decode(query, token).map(Some) }
+    }
+
     /// Decodes a token made by [`PageTokens::encode`] for the same `query`.
     pub fn decode<C: DeserializeOwned>(&self, query: &str, token: &str) -> ApiResult<C> {
         let invalid = || ApiError::invalid("page_token", "page_token is malformed or was not issued by this service");

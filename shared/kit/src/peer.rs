@@ -19,7 +19,7 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 
-use crate::auth::{Role, SecretKey, TokenIssuer};
+use crate::auth::{Role, SERVICE_SUBJECT_PREFIX, SecretKey, TokenIssuer};
 
 /// How long a minted service token lives; it is renewed at half its life.
 const MINTED_TTL: Duration = Duration::from_secs(3600);
@@ -53,7 +53,7 @@ impl PeerAuth {
     /// Mints CHANNEL tokens for `svc:<service>` with the embedded signing key.
     pub fn minted(secret: &SecretKey, service: &str) -> anyhow::Result<Self> {
         let issuer = TokenIssuer::new(secret)?;
-        Ok(Self::from_source(Source::Minted { issuer, subject: format!("svc:{service}") }))
+        Ok(Self::from_source(Source::Minted { issuer, subject: format!("{SERVICE_SUBJECT_PREFIX}{service}") }))
     }
 
     /// Presents the bare JWT stored in `path` (re-read every minute).
@@ -125,6 +125,7 @@ mod tests {
         let principal = verifier.verify(&token).expect("valid");
         assert_eq!(principal.subject, "svc:scoring");
         assert_eq!(principal.role, Role::Channel);
+        assert!(principal.is_suite_service());
         assert!(!format!("{auth:?}").contains(&token));
     }
 

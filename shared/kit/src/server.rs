@@ -2,6 +2,7 @@
 //! health (tied to database readiness), reflection, request ids, tracing spans, message and
 //! concurrency limits with load shedding, deadline mapping and graceful shutdown.
 
+mod authenticated;
 mod deadline;
 mod shutdown;
 
@@ -20,6 +21,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+pub use authenticated::serve_authenticated;
 pub use deadline::{DeadlineLayer, parse_grpc_timeout};
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_signal};
 

@@ -1,17 +1,26 @@
 //! Test support shared by every service's conformance suite: a fresh database on either
-//! backend (removed afterwards), token minting, and the details of a `Status`.
+//! backend (removed afterwards), token minting, servers under test on free ports (the real
+//! profile service among them), polling, and the details of a `Status`.
 //!
 //! A service suite declares each scenario once with [`conformance!`]; it runs on SQLite and,
 //! when the crate is built with `CRM_TEST_POSTGRES_URL` set (cfg `crm_pg`, from the
 //! service's build script), on PostgreSQL.
+
+mod profile;
+mod server;
 
 use std::time::Duration;
 
 use crm_kit::{
     auth::{Bearer, Role, SecretKey, TokenIssuer, TokenVerifier},
     db::{Db, DbConfig, Migrations},
+    paging::PageTokens,
+    peer::PeerAuth,
 };
 use tonic::Status;
+
+pub use profile::{ProfileClient, TestProfile};
+pub use server::{SERVING_TIMEOUT, TestServer, channel, eventually, nowhere, serving_channel};
 
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,16 +114,29 @@ pub struct TestKeys {
 impl TestKeys {
     /// A fresh random key.
     pub fn new() -> Self {
-        let secret = SecretKey::generate().expect("secret");
+        Self::from_secret(SecretKey::generate().expect("secret"))
+    }
+
+    /// The keys of `secret` (e.g. the key a suite under test created for itself).
+    pub fn from_secret(secret: SecretKey) -> Self {
         let issuer = TokenIssuer::new(&secret).expect("issuer");
         let verifier = TokenVerifier::from_secret(&secret, &Default::default()).expect("verifier");
         Self { secret, issuer, verifier }
     }
 
+    /// A token for `role` / `subject` (valid ten minutes).
+    pub fn token(&self, role: Role, subject: &str, portfolio: Option<&str>) -> String {
+        self.issuer.mint(subject, role, portfolio, Duration::from_secs(600)).expect("token")
+    }
+
     /// A bearer interceptor for `role` / `subject` (valid ten minutes).
     pub fn bearer(&self, role: Role, subject: &str, portfolio: Option<&str>) -> Bearer {
-        let token = self.issuer.mint(subject, role, portfolio, Duration::from_secs(600)).expect("token");
-        Bearer::new(&token).expect("header")
+        Bearer::new(&self.token(role, subject, portfolio)).expect("header")
+    }
+
+    /// Peer credentials with which `service` calls the others (tokens minted with this key).
+    pub fn peer_auth(&self, service: &str) -> PeerAuth {
+        PeerAuth::minted(&self.secret, service).expect("peer auth")
     }
 }
 
@@ -122,6 +144,11 @@ impl Default for TestKeys {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Page tokens signed with a fresh random key.
+pub fn page_tokens() -> PageTokens {
+    PageTokens::new(uuid::Uuid::new_v4().as_bytes())
 }
 
 /// The field paths of a status's BadRequest violations.

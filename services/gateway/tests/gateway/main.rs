@@ -316,10 +316,8 @@ async fn client_360_with_a_hanging_backend_answers_within_the_callers_deadline()
         BackendConfig { url: format!("http://{hole_addr}"), services: vec![crm_profile::SERVICE_NAME.into()] },
     );
     let verifier_suite = support::hanging_gateway(&suite, config).await;
-    let mut view = ClientViewServiceClient::with_interceptor(
-        support::channel(&verifier_suite.addr),
-        suite.interceptor(Role::Admin, "a"),
-    );
+    let mut view =
+        ClientViewServiceClient::with_interceptor(verifier_suite.channel(), suite.interceptor(Role::Admin, "a"));
     let mut request = tonic::Request::new(GetClient360Request { name: "clients/x".into(), ..Default::default() });
     request.set_timeout(Duration::from_millis(800));
     let started = Instant::now();

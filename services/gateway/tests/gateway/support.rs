@@ -2,47 +2,22 @@
 //! through its health service (no sleeps), with typed gRPC clients and a plain HTTP/1.1
 //! client for REST, gRPC-Web and CORS.
 
-use std::{net::SocketAddr, time::Duration};
-
 use bytes::Bytes;
 use crm_kit::{
-    auth::{Bearer, Role, SecretKey, TokenIssuer, TokenVerifier},
+    auth::{Bearer, Role, TokenVerifier},
     config::{BackendConfig, GatewayConfig, Limits},
-    db::{Db, DbConfig},
-    paging::PageTokens,
-    server::{Shutdown, ShutdownTrigger},
 };
-use crm_profile::ProfileDeps;
 use crm_proto::crm::profile::v1::client_profile_service_client::ClientProfileServiceClient;
+use crm_testkit::{Backend, ProfileClient, TestKeys, TestProfile, TestServer};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::{client::legacy::Client as HttpClient, rt::TokioExecutor};
 use tonic::{metadata::MetadataValue, service::interceptor::InterceptedService, transport::Channel};
 
-pub type Profiles = ClientProfileServiceClient<InterceptedService<Channel, Bearer>>;
-
-/// A running server task.
-pub struct Running {
-    pub addr: SocketAddr,
-    trigger: ShutdownTrigger,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl Running {
-    /// Stops the server and waits until it has drained.
-    pub async fn stop(self) {
-        self.trigger.fire();
-        self.task.await.expect("server task").expect("server ran cleanly");
-    }
-}
-
 /// A profile service and a gateway in front of it.
 pub struct Suite {
-    pub profile: Option<Running>,
-    pub gateway: Running,
-    pub issuer: TokenIssuer,
-    pub verifier: TokenVerifier,
-    pub db: Db,
-    dir: std::path::PathBuf,
+    pub profile: Option<TestProfile>,
+    pub gateway: TestServer,
+    pub keys: TestKeys,
     http: HttpClient<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 }
 
@@ -61,75 +36,47 @@ pub fn gateway_config() -> GatewayConfig {
 impl Suite {
     /// Profile + gateway with `config` (its profile backend pointed at the test profile).
     pub async fn start(mut config: GatewayConfig) -> Self {
-        let unique = uuid::Uuid::new_v4().simple().to_string();
-        let dir = std::env::temp_dir().join(format!("crm-gw-test-{unique}"));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let db = Db::connect_and_migrate(
-            &DbConfig {
-                url: format!("sqlite:{}", dir.join("profile.db").display()),
-                max_connections: 4,
-                ..DbConfig::default()
-            },
-            crm_profile::store::migrations(),
-        )
-        .await
-        .expect("migrated database");
-        let secret = SecretKey::generate().expect("secret");
-        let issuer = TokenIssuer::new(&secret).expect("issuer");
-        let verifier = TokenVerifier::from_secret(&secret, &Default::default()).expect("verifier");
+        let keys = TestKeys::new();
         let limits = Limits { drain_timeout_ms: 2_000, ..Limits::default() };
-        let deps = ProfileDeps {
-            db: db.clone(),
-            verifier: verifier.clone(),
-            page_tokens: PageTokens::new(unique.as_bytes()),
-            limits: limits.clone(),
-        };
-        let profile = spawn(|listener, shutdown| crm_profile::serve(listener, deps, shutdown)).await;
-        crm_kit::server::wait_serving(channel(&profile.addr), crm_profile::SERVICE_NAME, Duration::from_secs(30))
-            .await
-            .expect("SERVING");
-
+        let profile = TestProfile::start_with(Backend::Sqlite, keys.verifier.clone(), limits.clone()).await;
         config.backends.insert(
             "profile".into(),
-            BackendConfig { url: format!("http://{}", profile.addr), services: vec![crm_profile::SERVICE_NAME.into()] },
+            BackendConfig { url: profile.url(), services: vec![crm_profile::SERVICE_NAME.into()] },
         );
-        let gateway = start_gateway(config, verifier.clone(), limits).await;
+        let gateway = start_gateway(config, keys.verifier.clone(), limits).await;
         let http = HttpClient::builder(TokioExecutor::new()).build_http();
-        Self { profile: Some(profile), gateway, issuer, verifier, db, dir, http }
+        Self { profile: Some(profile), gateway, keys, http }
     }
 
     /// A bearer header value for `role`/`subject`.
     /// A client-side interceptor carrying a fresh token for `role`/`subject`.
     pub fn interceptor(&self, role: Role, subject: &str) -> Bearer {
-        let token = self.issuer.mint(subject, role, None, Duration::from_secs(600)).expect("token");
-        Bearer::new(&token).expect("header")
+        self.keys.bearer(role, subject, None)
     }
 
     pub fn bearer(&self, role: Role, subject: &str) -> MetadataValue<tonic::metadata::Ascii> {
-        let token = self.issuer.mint(subject, role, None, Duration::from_secs(600)).expect("token");
-        format!("Bearer {token}").parse().expect("header")
+        format!("Bearer {}", self.keys.token(role, subject, None)).parse().expect("header")
     }
 
     /// A profile client straight to the profile service.
-    pub fn direct(&self, role: Role, subject: &str) -> Profiles {
-        let addr = self.profile.as_ref().expect("profile running").addr;
-        ClientProfileServiceClient::with_interceptor(channel(&addr), self.interceptor(role, subject))
+    pub fn direct(&self, role: Role, subject: &str) -> ProfileClient {
+        self.profile.as_ref().expect("profile running").client(self.interceptor(role, subject))
     }
 
     /// A profile client through the gateway.
-    pub fn via_gateway(&self, role: Role, subject: &str) -> Profiles {
-        ClientProfileServiceClient::with_interceptor(channel(&self.gateway.addr), self.interceptor(role, subject))
+    pub fn via_gateway(&self, role: Role, subject: &str) -> ProfileClient {
+        ClientProfileServiceClient::with_interceptor(self.gateway_channel(), self.interceptor(role, subject))
     }
 
     /// A channel to the gateway.
     pub fn gateway_channel(&self) -> Channel {
-        channel(&self.gateway.addr)
+        self.gateway.channel()
     }
 
     /// One HTTP/1.1 request to the gateway; the response status, headers and body.
     pub async fn http(&self, request: http::Request<Full<Bytes>>) -> (http::StatusCode, http::HeaderMap, Bytes) {
         let (mut parts, body) = request.into_parts();
-        parts.uri = format!("http://{}{}", self.gateway.addr, parts.uri).parse().expect("uri");
+        parts.uri = format!("{}{}", self.gateway.url(), parts.uri).parse().expect("uri");
         let response = self.http.request(http::Request::from_parts(parts, body)).await.expect("http call");
         let (parts, body) = response.into_parts();
         let body = body.collect().await.expect("body").to_bytes();
@@ -159,40 +106,18 @@ impl Suite {
     }
 
     /// Stops everything and removes the database.
-    pub async fn finish(mut self) {
+    pub async fn finish(self) {
         self.gateway.stop().await;
-        if let Some(profile) = self.profile.take() {
+        if let Some(profile) = self.profile {
             profile.stop().await;
         }
-        self.db.close().await;
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 /// Starts a gateway on port 0 and waits until its health says SERVING.
-pub async fn start_gateway(config: GatewayConfig, verifier: TokenVerifier, limits: Limits) -> Running {
+pub async fn start_gateway(config: GatewayConfig, verifier: TokenVerifier, limits: Limits) -> TestServer {
     let deps = crm_gateway::GatewayDeps { config, verifier, limits };
-    let gateway = spawn(|listener, shutdown| crm_gateway::serve(listener, deps, shutdown)).await;
-    crm_kit::server::wait_serving(channel(&gateway.addr), crm_gateway::SERVICE_NAME, Duration::from_secs(30))
-        .await
-        .expect("SERVING");
-    gateway
-}
-
-async fn spawn<F, Fut>(start: F) -> Running
-where
-    F: FnOnce(tokio::net::TcpListener, Shutdown) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
-{
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
-    let addr = listener.local_addr().expect("addr");
-    let (trigger, shutdown) = Shutdown::new();
-    let task = tokio::spawn(start(listener, shutdown));
-    Running { addr, trigger, task }
-}
-
-pub fn channel(addr: &SocketAddr) -> Channel {
-    Channel::from_shared(format!("http://{addr}")).expect("uri").connect_lazy()
+    TestServer::start(crm_gateway::SERVICE_NAME, deps, crm_gateway::serve).await
 }
 
 /// A gRPC-Web (binary) request body: one uncompressed message frame.
@@ -226,6 +151,6 @@ pub fn grpc_web_parts(body: &[u8]) -> (Option<Bytes>, String) {
 pub type InterceptedChannel = InterceptedService<Channel, Bearer>;
 
 /// A second gateway with `config` (e.g. a backend that never answers), same token key.
-pub async fn hanging_gateway(suite: &Suite, config: GatewayConfig) -> Running {
-    start_gateway(config, suite.verifier.clone(), Limits::default()).await
+pub async fn hanging_gateway(suite: &Suite, config: GatewayConfig) -> TestServer {
+    start_gateway(config, suite.keys.verifier.clone(), Limits::default()).await
 }

@@ -89,24 +89,7 @@ fn check_fact(v: &mut Violations, field: &str, fact: &ContentFact) {
 
 /// Parses an update mask into the fields it names.
 pub fn mask_fields(paths: &[String]) -> ApiResult<Vec<&'static str>> {
-    let mut v = Violations::default();
-    let mut fields = Vec::new();
-    if paths.is_empty() {
-        v.add("update_mask", "is required: name the fields to change, or * for all");
-    }
-    for path in paths {
-        if path == "*" {
-            fields.extend(WRITABLE_FIELDS);
-        } else if let Some(field) = WRITABLE_FIELDS.iter().find(|f| **f == path.as_str()) {
-            fields.push(*field);
-        } else {
-            v.add("update_mask", format!("{path} cannot be updated; use {}", WRITABLE_FIELDS.join(", ")));
-        }
-    }
-    v.check()?;
-    fields.sort_unstable();
-    fields.dedup();
-    Ok(fields)
+    super::mask::fields(paths, &WRITABLE_FIELDS)
 }
 
 /// Copies the masked fields from `patch` into `target`.

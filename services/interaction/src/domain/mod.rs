@@ -4,6 +4,7 @@ pub mod case;
 pub mod consent;
 pub mod content;
 pub mod interaction;
+pub mod mask;
 pub mod names;
 pub mod plan;
 pub mod policy;

@@ -12,6 +12,9 @@ use crm_kit::{
 };
 use crm_proto::crm::profile::v1::Client;
 
+pub use crm_kit::policy::can_watch;
+use crm_kit::policy::check_portfolio;
+
 /// Whether the role records interactions, cases and channel preferences at all.
 pub fn can_write(principal: &Principal) -> ApiResult<()> {
     match principal.role {
@@ -49,34 +52,10 @@ pub fn can_plan(principal: &Principal) -> ApiResult<()> {
     }
 }
 
-/// Managers write only for clients in their own portfolio.
-fn portfolio_bound(principal: &Principal) -> bool {
-    matches!(principal.role, Role::RelationshipManager | Role::KeyAccountManager)
-}
-
 /// Checks a write for a client as the profile service knows it (`None`: no such client),
 /// once the role is known to write.
 pub fn check_client(principal: &Principal, resource: &str, client: Option<&Client>) -> ApiResult<()> {
-    match client {
-        Some(client) if portfolio_bound(principal) && client.relationship_manager != principal.portfolio_key() => {
-            Err(not_in_portfolio())
-        }
-        Some(_) => Ok(()),
-        None if portfolio_bound(principal) => Err(not_in_portfolio()),
-        None => Err(ApiError::not_found(resource)),
-    }
-}
-
-fn not_in_portfolio() -> ApiError {
-    ApiError::permission_denied("NOT_IN_PORTFOLIO", "the client does not exist or is not in your portfolio")
-}
-
-/// Only administrators and service accounts follow the raw change feed.
-pub fn can_watch(principal: &Principal) -> ApiResult<()> {
-    match principal.role {
-        Role::Admin | Role::Channel => Ok(()),
-        _ => Err(ApiError::permission_denied("ROLE_CANNOT_WATCH", "only ADMIN and CHANNEL may follow the change feed")),
-    }
+    check_portfolio(principal, resource, client.map(|c| c.relationship_manager.as_str()))
 }
 
 #[cfg(test)]

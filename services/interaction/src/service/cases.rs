@@ -8,17 +8,18 @@ use crm_proto::crm::interaction::v1::{
     Case, CaseState, GetCaseRequest, ListCasesRequest, ListCasesResponse, OpenCaseRequest, UpdateCaseRequest,
 };
 
-use super::{Caller, InteractionApp, idempotency_of};
+use super::{Caller, InteractionApp, is_staff};
 use crate::{
     domain::{case as rules, names},
     store::{InteractionStore, Keyset},
 };
+use crm_kit::call::Idempotency;
 
 impl<S: InteractionStore> InteractionApp<S> {
     /// OpenCase.
     pub async fn open_case(&self, caller: &Caller, req: OpenCaseRequest) -> ApiResult<Case> {
         let client_id = names::client_id("parent", &req.parent)?.to_owned();
-        let idempotency = idempotency_of(&req.request_id, &req)?;
+        let idempotency = Idempotency::of(&req.request_id, &req)?;
         let Some(given) = req.case else { return Err(ApiError::invalid("case", "is required")) };
         // Only what a caller may write on creation is kept.
         let mut case = Case {
@@ -32,7 +33,7 @@ impl<S: InteractionStore> InteractionApp<S> {
         };
         rules::prepare_new(&mut case)?;
         self.authorize_write(caller, "OpenCase", &client_id).await?;
-        if case.owner.is_empty() && caller.is_staff() {
+        if case.owner.is_empty() && is_staff(caller) {
             case.owner.clone_from(&caller.principal.subject);
         }
         let now = now_micros();
@@ -93,8 +94,7 @@ impl<S: InteractionStore> InteractionApp<S> {
         states.sort_unstable();
         states.dedup();
         let query = format!("cases|{client_id}|{states:?}");
-        let after: Option<Keyset> =
-            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let after: Option<Keyset> = self.tokens.cursor(&query, &req.page_token)?;
         let clients = self.history_of(client_id).await?;
         let mut cases = self.store.list_cases(&clients, &states, after.as_ref(), size + 1).await?;
         let more = cases.len() > size;

@@ -12,7 +12,7 @@ use crm_proto::crm::{
     profile::v1::{Client, Contact, ContactRole, PreferredChannel},
 };
 
-use super::{Caller, InteractionApp, idempotency_of};
+use super::{Caller, InteractionApp};
 use crate::{
     Peers,
     domain::{
@@ -21,6 +21,7 @@ use crate::{
     },
     store::{InteractionStore, Keyset},
 };
+use crm_kit::call::Idempotency;
 
 /// Most instructions of one client that contactability considers.
 const MAX_INSTRUCTIONS: usize = 10_000;
@@ -62,7 +63,7 @@ impl<S: InteractionStore> InteractionApp<S> {
         req: SetChannelPreferenceRequest,
     ) -> ApiResult<ChannelPreference> {
         let client_id = names::client_id("parent", &req.parent)?.to_owned();
-        let idempotency = idempotency_of(&req.request_id, &req)?;
+        let idempotency = Idempotency::of(&req.request_id, &req)?;
         let Some(given) = req.channel_preference else {
             return Err(ApiError::invalid("channel_preference", "is required"));
         };
@@ -103,8 +104,7 @@ impl<S: InteractionStore> InteractionApp<S> {
         let client_id = names::client_id("parent", &req.parent)?;
         let size = paging::page_size(req.page_size)?;
         let query = format!("preferences|{client_id}");
-        let after: Option<Keyset> =
-            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let after: Option<Keyset> = self.tokens.cursor(&query, &req.page_token)?;
         let clients = self.history_of(client_id).await?;
         let mut prefs = self.store.list_preferences(&clients, after.as_ref(), size + 1).await?;
         let more = prefs.len() > size;

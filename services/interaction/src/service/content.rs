@@ -9,11 +9,12 @@ use crm_proto::crm::interaction::v1::{
     UpdateContentItemRequest,
 };
 
-use super::{Caller, InteractionApp, idempotency_of};
+use super::{Caller, InteractionApp};
 use crate::{
     domain::{content as rules, names, policy},
     store::{InteractionStore, content_name},
 };
+use crm_kit::call::Idempotency;
 
 /// The fields a caller writes, from a request's item.
 fn writable(given: &ContentItem) -> ContentItem {
@@ -39,14 +40,14 @@ fn version_of(version: i64) -> ApiResult<Option<i64>> {
 impl<S: InteractionStore> InteractionApp<S> {
     async fn check_content_writer(&self, caller: &Caller, action: &'static str, resource: &str) -> ApiResult<()> {
         if let Err(err) = policy::can_write_content(&caller.principal) {
-            return Err(self.audit_denial(caller, action, resource, err).await);
+            return Err(self.audit.denied(caller, action, resource, err).await);
         }
         Ok(())
     }
 
     /// CreateContentItem.
     pub async fn create_content_item(&self, caller: &Caller, req: CreateContentItemRequest) -> ApiResult<ContentItem> {
-        let idempotency = idempotency_of(&req.request_id, &req)?;
+        let idempotency = Idempotency::of(&req.request_id, &req)?;
         let id = match req.content_item_id.trim() {
             "" => names::new_id(),
             id if names::valid_id(id) => id.to_owned(),

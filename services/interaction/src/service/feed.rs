@@ -3,7 +3,11 @@
 
 use std::pin::Pin;
 
-use crm_kit::{ApiError, ApiResult, feed::FeedEvent, time};
+use crm_kit::{
+    ApiError, ApiResult,
+    feed::{self, FeedEvent},
+    time,
+};
 use crm_proto::crm::interaction::v1::{
     AccountPlan, Case, ChangeEvent, ChangeKind, ChannelPreference, ContentItem, Interaction, StreamTimelineRequest,
     TimelineEvent, WatchChangesRequest, change_event, timeline_event,
@@ -18,7 +22,7 @@ use crate::{
 };
 
 /// Stream of change events.
-pub type ChangeStream = Pin<Box<dyn Stream<Item = ApiResult<ChangeEvent>> + Send>>;
+pub type ChangeStream = feed::EventStream<ChangeEvent>;
 /// Stream of timeline events.
 pub type TimelineStream = Pin<Box<dyn Stream<Item = ApiResult<TimelineEvent>> + Send>>;
 
@@ -110,16 +114,7 @@ impl<S: InteractionStore> InteractionApp<S> {
     /// WatchChanges: backlog after `after_sequence`, then live; ends when the server shuts down.
     pub fn watch_changes(&self, caller: &Caller, req: WatchChangesRequest) -> ApiResult<ChangeStream> {
         policy::can_watch(&caller.principal)?;
-        if req.after_sequence < 0 {
-            return Err(ApiError::invalid("after_sequence", "must not be negative"));
-        }
-        let shutdown = self.shutdown.clone();
-        let events = self
-            .store
-            .watch(req.after_sequence)
-            .map(|event| event.and_then(to_change_event))
-            .take_until(async move { shutdown.cancelled().await });
-        Ok(Box::pin(events))
+        feed::watch_changes(req.after_sequence, |after| self.store.watch(after), to_change_event, self.shutdown.clone())
     }
 
     /// StreamTimeline: the client's events (and those of clients merged into it) after

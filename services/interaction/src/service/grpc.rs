@@ -3,10 +3,7 @@
 
 use std::{pin::Pin, sync::Arc};
 
-use crm_kit::{
-    ApiResult, auth,
-    server::{parse_grpc_timeout, request_id},
-};
+use crm_kit::ApiResult;
 use crm_proto::crm::interaction::v1::{
     AccountPlan, Case, ChangeEvent, ChannelPreference, Contactability, ContentItem, CreateAccountPlanRequest,
     CreateContentItemRequest, GetCaseRequest, GetContactabilityRequest, GetContentItemRequest, GetInteractionRequest,
@@ -34,15 +31,6 @@ impl<S> InteractionGrpc<S> {
     }
 }
 
-fn caller<T>(req: &Request<T>) -> Result<Caller, Status> {
-    let timeout = req.metadata().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);
-    Ok(Caller {
-        principal: auth::principal(req)?.clone(),
-        request_id: request_id(req),
-        deadline: timeout.map(|t| tokio::time::Instant::now() + t),
-    })
-}
-
 fn reply<T>(result: ApiResult<T>) -> Result<Response<T>, Status> {
     result.map(Response::new).map_err(|err| err.into_status(DOMAIN))
 }
@@ -59,12 +47,12 @@ fn stream<T: Send + 'static>(
 #[tonic::async_trait]
 impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
     async fn log_interaction(&self, req: Request<LogInteractionRequest>) -> Result<Response<Interaction>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.log_interaction(&caller, req.into_inner()).await)
     }
 
     async fn get_interaction(&self, req: Request<GetInteractionRequest>) -> Result<Response<Interaction>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_interaction(&caller, req.into_inner()).await)
     }
 
@@ -72,7 +60,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         &self,
         req: Request<ListInteractionsRequest>,
     ) -> Result<Response<ListInteractionsResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.list_interactions(&caller, req.into_inner()).await)
     }
 
@@ -82,27 +70,27 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         &self,
         req: Request<StreamTimelineRequest>,
     ) -> Result<Response<Self::StreamTimelineStream>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         stream(self.app.stream_timeline(&caller, req.into_inner()).await)
     }
 
     async fn open_case(&self, req: Request<OpenCaseRequest>) -> Result<Response<Case>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.open_case(&caller, req.into_inner()).await)
     }
 
     async fn get_case(&self, req: Request<GetCaseRequest>) -> Result<Response<Case>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_case(&caller, req.into_inner()).await)
     }
 
     async fn update_case(&self, req: Request<UpdateCaseRequest>) -> Result<Response<Case>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.update_case(&caller, req.into_inner()).await)
     }
 
     async fn list_cases(&self, req: Request<ListCasesRequest>) -> Result<Response<ListCasesResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.list_cases(&caller, req.into_inner()).await)
     }
 
@@ -110,7 +98,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         &self,
         req: Request<SetChannelPreferenceRequest>,
     ) -> Result<Response<ChannelPreference>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.set_channel_preference(&caller, req.into_inner()).await)
     }
 
@@ -118,7 +106,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         &self,
         req: Request<ListChannelPreferencesRequest>,
     ) -> Result<Response<ListChannelPreferencesResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.list_channel_preferences(&caller, req.into_inner()).await)
     }
 
@@ -126,7 +114,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         &self,
         req: Request<GetContactabilityRequest>,
     ) -> Result<Response<Contactability>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_contactability(&caller, req.into_inner()).await)
     }
 
@@ -134,7 +122,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         &self,
         req: Request<ListRecommendationsRequest>,
     ) -> Result<Response<ListRecommendationsResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.list_recommendations(&caller, req.into_inner()).await)
     }
 
@@ -142,12 +130,12 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         &self,
         req: Request<CreateContentItemRequest>,
     ) -> Result<Response<ContentItem>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.create_content_item(&caller, req.into_inner()).await)
     }
 
     async fn get_content_item(&self, req: Request<GetContentItemRequest>) -> Result<Response<ContentItem>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_content_item(&caller, req.into_inner()).await)
     }
 
@@ -155,12 +143,12 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         &self,
         req: Request<UpdateContentItemRequest>,
     ) -> Result<Response<ContentItem>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.update_content_item(&caller, req.into_inner()).await)
     }
 
     async fn render_content(&self, req: Request<RenderContentRequest>) -> Result<Response<RenderedContent>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.render_content(&caller, req.into_inner()).await)
     }
 
@@ -168,7 +156,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         &self,
         req: Request<CreateAccountPlanRequest>,
     ) -> Result<Response<AccountPlan>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.create_account_plan(&caller, req.into_inner()).await)
     }
 
@@ -176,7 +164,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         &self,
         req: Request<ListAccountPlansRequest>,
     ) -> Result<Response<ListAccountPlansResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.list_account_plans(&caller, req.into_inner()).await)
     }
 
@@ -186,7 +174,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         &self,
         req: Request<WatchChangesRequest>,
     ) -> Result<Response<Self::WatchChangesStream>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         stream(self.app.watch_changes(&caller, req.into_inner()))
     }
 }

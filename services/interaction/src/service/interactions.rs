@@ -8,17 +8,18 @@ use crm_proto::crm::interaction::v1::{
     GetInteractionRequest, Interaction, ListInteractionsRequest, ListInteractionsResponse, LogInteractionRequest,
 };
 
-use super::{Caller, InteractionApp, idempotency_of};
+use super::{Caller, InteractionApp, is_staff};
 use crate::{
     domain::{interaction as rules, names},
     store::{InteractionStore, Keyset},
 };
+use crm_kit::call::Idempotency;
 
 impl<S: InteractionStore> InteractionApp<S> {
     /// LogInteraction.
     pub async fn log_interaction(&self, caller: &Caller, req: LogInteractionRequest) -> ApiResult<Interaction> {
         let client_id = names::client_id("parent", &req.parent)?.to_owned();
-        let idempotency = idempotency_of(&req.request_id, &req)?;
+        let idempotency = Idempotency::of(&req.request_id, &req)?;
         let Some(mut interaction) = req.interaction else {
             return Err(ApiError::invalid("interaction", "is required"));
         };
@@ -36,7 +37,7 @@ impl<S: InteractionStore> InteractionApp<S> {
             }
             v.check()?;
         }
-        rules::fill_defaults(&mut interaction, &caller.principal.subject, caller.is_staff());
+        rules::fill_defaults(&mut interaction, &caller.principal.subject, is_staff(caller));
         interaction.name = names::child_name(&client_id, names::INTERACTIONS, &names::new_id());
         interaction.client = names::client_name(&client_id);
         interaction.recorded_by.clone_from(&caller.principal.subject);
@@ -59,8 +60,7 @@ impl<S: InteractionStore> InteractionApp<S> {
         let client_id = names::client_id("parent", &req.parent)?;
         let size = paging::page_size(req.page_size)?;
         let query = format!("interactions|{client_id}");
-        let after: Option<Keyset> =
-            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let after: Option<Keyset> = self.tokens.cursor(&query, &req.page_token)?;
         let clients = self.history_of(client_id).await?;
         let mut interactions = self.store.list_interactions(&clients, after.as_ref(), size + 1).await?;
         let more = interactions.len() > size;

@@ -14,22 +14,21 @@ use std::sync::Arc;
 
 use crm_kit::{
     ApiError, ApiResult,
-    audit::{AuditEvent, AuditSink, Outcome},
+    audit::AuditSink,
     auth::{Principal, Role},
-    idempotency,
     paging::PageTokens,
     server::Shutdown,
 };
 use crm_proto::crm::profile::v1::Client;
-use prost::Message;
 
+pub use crm_kit::call::Caller;
 pub use feed::{to_change_event, to_timeline_event};
 pub use grpc::InteractionGrpc;
 
 use crate::{
     domain::{names, policy},
     peers::Peers,
-    store::{Idempotency, InteractionStore, WriteCtx},
+    store::InteractionStore,
 };
 
 /// ErrorInfo domain of this service.
@@ -38,26 +37,9 @@ pub const DOMAIN: &str = "crm.interaction";
 /// Fully qualified gRPC service name.
 pub const SERVICE_NAME: &str = "crm.interaction.v1.InteractionService";
 
-/// Who is calling, with the request id of the call.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    /// The authenticated principal.
-    pub principal: Principal,
-    /// The request id (from the request-id layer).
-    pub request_id: String,
-    /// When the caller stops waiting (its `grpc-timeout`), propagated to peer calls.
-    pub deadline: Option<tokio::time::Instant>,
-}
-
-impl Caller {
-    fn ctx(&self, action: &'static str) -> WriteCtx<'_> {
-        WriteCtx { principal: &self.principal, request_id: &self.request_id, action }
-    }
-
-    /// Whether the caller is a person on the bank's staff (not a channel system).
-    fn is_staff(&self) -> bool {
-        self.principal.role != Role::Channel && !self.principal.is_system()
-    }
+/// Whether `caller` is a person on the bank's staff (not a channel system).
+fn is_staff(caller: &Caller) -> bool {
+    caller.principal.role != Role::Channel && !caller.principal.is_system()
 }
 
 /// The interaction application over a store and its peers.
@@ -105,24 +87,6 @@ impl<S: InteractionStore> InteractionApp<S> {
         self.peers.within(caller.deadline)
     }
 
-    /// Records a refused write in the audit trail (its own transaction), then returns the error.
-    async fn audit_denial(&self, caller: &Caller, action: &'static str, resource: &str, err: ApiError) -> ApiError {
-        if err.code() == tonic::Code::PermissionDenied {
-            let event = AuditEvent {
-                principal: &caller.principal,
-                action,
-                resource,
-                request_id: &caller.request_id,
-                outcome: Outcome::Denied,
-                detail: err.reason().to_owned(),
-            };
-            if let Err(audit_err) = self.audit.record(&event).await {
-                tracing::error!(error = %audit_err, "could not audit a denied call");
-            }
-        }
-        err
-    }
-
     /// Authorises a write for client `client_id`: the role may write, the client exists (as
     /// the profile service says) and, for managers, is in their portfolio. Permission is
     /// decided before existence is revealed. Returns the live client record.
@@ -140,11 +104,11 @@ impl<S: InteractionStore> InteractionApp<S> {
     ) -> ApiResult<Client> {
         let resource = names::client_name(client_id);
         if let Err(err) = role_check(&caller.principal) {
-            return Err(self.audit_denial(caller, action, &resource, err).await);
+            return Err(self.audit.denied(caller, action, &resource, err).await);
         }
         let client = self.peers(caller).client(client_id).await?;
         if let Err(err) = policy::check_client(&caller.principal, &resource, client.as_ref()) {
-            return Err(self.audit_denial(caller, action, &resource, err).await);
+            return Err(self.audit.denied(caller, action, &resource, err).await);
         }
         let client = client.ok_or_else(|| ApiError::not_found(&resource))?;
         if client.name != resource {
@@ -159,19 +123,4 @@ impl<S: InteractionStore> InteractionApp<S> {
         }
         Ok(client)
     }
-}
-
-/// Idempotency key of a create request (`None` without a request id).
-fn idempotency_of(request_id: &str, request: &impl Message) -> ApiResult<Option<Idempotency>> {
-    let request_id = request_id.trim();
-    if request_id.is_empty() {
-        return Ok(None);
-    }
-    if request_id.len() > 128 {
-        return Err(ApiError::invalid("request_id", "must be at most 128 characters"));
-    }
-    Ok(Some(Idempotency {
-        request_id: request_id.to_owned(),
-        fingerprint: idempotency::fingerprint(&request.encode_to_vec()),
-    }))
 }

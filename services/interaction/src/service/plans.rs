@@ -8,17 +8,18 @@ use crm_proto::crm::interaction::v1::{
     AccountPlan, CreateAccountPlanRequest, ListAccountPlansRequest, ListAccountPlansResponse,
 };
 
-use super::{Caller, InteractionApp, idempotency_of};
+use super::{Caller, InteractionApp};
 use crate::{
     domain::{names, plan as rules, policy},
     store::{ACCOUNT_PLANS, InteractionStore, Keyset},
 };
+use crm_kit::call::Idempotency;
 
 impl<S: InteractionStore> InteractionApp<S> {
     /// CreateAccountPlan: KEY_ACCOUNT_MANAGER (own portfolio) or ADMIN.
     pub async fn create_account_plan(&self, caller: &Caller, req: CreateAccountPlanRequest) -> ApiResult<AccountPlan> {
         let client_id = names::client_id("parent", &req.parent)?.to_owned();
-        let idempotency = idempotency_of(&req.request_id, &req)?;
+        let idempotency = Idempotency::of(&req.request_id, &req)?;
         let Some(given) = req.account_plan else { return Err(ApiError::invalid("account_plan", "is required")) };
         let now = now_micros();
         let mut plan = AccountPlan {
@@ -51,8 +52,7 @@ impl<S: InteractionStore> InteractionApp<S> {
         let client_id = names::client_id("parent", &req.parent)?;
         let size = paging::page_size(req.page_size)?;
         let query = format!("plans|{client_id}");
-        let after: Option<Keyset> =
-            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let after: Option<Keyset> = self.tokens.cursor(&query, &req.page_token)?;
         let clients = self.history_of(client_id).await?;
         let mut plans = self.store.list_plans(&clients, after.as_ref(), size + 1).await?;
         let more = plans.len() > size;

@@ -43,8 +43,9 @@ impl SqlInteractionStore {
         .bind(case.encode_to_vec())
         .execute(&mut *tx)
         .await?;
-        let seq = self.record(&mut tx, ctx, "case.CREATED", &case.name, &case.client, case.encode_to_vec()).await?;
-        self.commit(tx, seq).await?;
+        let seq =
+            self.feed.record(&mut tx, ctx, "case.CREATED", &case.name, &case.client, case.encode_to_vec()).await?;
+        self.feed.commit(tx, seq).await?;
         Ok(case)
     }
 
@@ -104,8 +105,9 @@ impl SqlInteractionStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let seq = self.record(&mut tx, ctx, "case.UPDATED", &next.name, &next.client, next.encode_to_vec()).await?;
-        self.commit(tx, seq).await?;
+        let seq =
+            self.feed.record(&mut tx, ctx, "case.UPDATED", &next.name, &next.client, next.encode_to_vec()).await?;
+        self.feed.commit(tx, seq).await?;
         Ok(next)
     }
 

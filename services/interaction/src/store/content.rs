@@ -73,8 +73,8 @@ impl SqlInteractionStore {
             return Err(ApiError::already_exists("CONTENT_ITEM_EXISTS", format!("{} already exists", item.name))
                 .with_metadata("resource", item.name.clone()));
         }
-        let seq = self.record(&mut tx, ctx, "content_item.CREATED", &item.name, "", item.encode_to_vec()).await?;
-        self.commit(tx, seq).await?;
+        let seq = self.feed.record(&mut tx, ctx, "content_item.CREATED", &item.name, "", item.encode_to_vec()).await?;
+        self.feed.commit(tx, seq).await?;
         Ok(item)
     }
 
@@ -124,8 +124,8 @@ impl SqlInteractionStore {
         next.etag = names::etag(next.version);
         next.update_time = Some(to_timestamp(now_micros()));
         Self::write_version(&mut tx, id, &next, false).await?;
-        let seq = self.record(&mut tx, ctx, "content_item.UPDATED", &next.name, "", next.encode_to_vec()).await?;
-        self.commit(tx, seq).await?;
+        let seq = self.feed.record(&mut tx, ctx, "content_item.UPDATED", &next.name, "", next.encode_to_vec()).await?;
+        self.feed.commit(tx, seq).await?;
         Ok(next)
     }
 }

@@ -49,9 +49,11 @@ impl SqlInteractionStore {
             .execute(&mut *tx)
             .await?;
         let payload = interaction.encode_to_vec();
-        let seq =
-            self.record(&mut tx, ctx, "interaction.CREATED", &interaction.name, &interaction.client, payload).await?;
-        self.commit(tx, seq).await?;
+        let seq = self
+            .feed
+            .record(&mut tx, ctx, "interaction.CREATED", &interaction.name, &interaction.client, payload)
+            .await?;
+        self.feed.commit(tx, seq).await?;
         Ok(interaction)
     }
 

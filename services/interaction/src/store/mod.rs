@@ -14,7 +14,6 @@ use std::future::Future;
 
 use crm_kit::{
     ApiResult,
-    auth::Principal,
     db::Db,
     feed::{Feed, FeedEvent},
 };
@@ -22,35 +21,13 @@ use crm_proto::crm::interaction::v1::{AccountPlan, Case, ChannelPreference, Cont
 use futures::Stream;
 
 pub use content::content_name;
+pub use crm_kit::call::{Idempotency, WriteCtx};
 pub use plans::ACCOUNT_PLANS;
 pub use sql::SqlInteractionStore;
 
 /// Migrations of the interaction database for each backend.
 pub fn migrations() -> crm_kit::db::Migrations {
-    crm_kit::db::Migrations {
-        sqlite: sqlx::migrate!("migrations/sqlite"),
-        postgres: sqlx::migrate!("migrations/postgres"),
-    }
-}
-
-/// Who is writing and why: recorded in the audit trail and the change feed.
-#[derive(Clone, Copy, Debug)]
-pub struct WriteCtx<'a> {
-    /// The caller.
-    pub principal: &'a Principal,
-    /// The request id of the call.
-    pub request_id: &'a str,
-    /// The operation, e.g. "LogInteraction".
-    pub action: &'static str,
-}
-
-/// An idempotency key with the fingerprint of the request it came with.
-#[derive(Clone, Debug)]
-pub struct Idempotency {
-    /// Caller's request id.
-    pub request_id: String,
-    /// Hash of the request payload.
-    pub fingerprint: String,
+    crm_kit::migrations!()
 }
 
 /// Keyset position of a newest-first list: (time in microseconds, id) of the last row returned.

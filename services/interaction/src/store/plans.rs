@@ -36,9 +36,11 @@ impl SqlInteractionStore {
             .bind(plan.encode_to_vec())
             .execute(&mut *tx)
             .await?;
-        let seq =
-            self.record(&mut tx, ctx, "account_plan.CREATED", &plan.name, &plan.client, plan.encode_to_vec()).await?;
-        self.commit(tx, seq).await?;
+        let seq = self
+            .feed
+            .record(&mut tx, ctx, "account_plan.CREATED", &plan.name, &plan.client, plan.encode_to_vec())
+            .await?;
+        self.feed.commit(tx, seq).await?;
         Ok(plan)
     }
 

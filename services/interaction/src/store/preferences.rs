@@ -34,9 +34,10 @@ impl SqlInteractionStore {
             .execute(&mut *tx)
             .await?;
         let seq = self
+            .feed
             .record(&mut tx, ctx, "channel_preference.CREATED", &pref.name, &pref.client, pref.encode_to_vec())
             .await?;
-        self.commit(tx, seq).await?;
+        self.feed.commit(tx, seq).await?;
         Ok(pref)
     }
 

@@ -3,9 +3,8 @@
 
 use crm_kit::{
     ApiResult,
-    audit::{self, AuditEvent, Outcome},
     db::Db,
-    feed::{Feed, FeedEvent, NewEvent},
+    feed::{Feed, FeedEvent},
     idempotency::{self, Prior},
 };
 use crm_proto::crm::interaction::v1::{AccountPlan, Case, ChannelPreference, ContentItem, Interaction};
@@ -25,39 +24,6 @@ impl SqlInteractionStore {
     /// A store over a migrated database.
     pub fn new(db: Db) -> Self {
         Self { db, feed: Feed::default() }
-    }
-
-    /// Appends the change event and the audit record of a write, inside its transaction.
-    pub(super) async fn record(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        ctx: WriteCtx<'_>,
-        kind: &str,
-        resource: &str,
-        client: &str,
-        payload: Vec<u8>,
-    ) -> ApiResult<i64> {
-        let sequence = self
-            .feed
-            .append(tx, NewEvent { kind, resource, aggregate: client, request_id: ctx.request_id, payload })
-            .await?;
-        let event = AuditEvent {
-            principal: ctx.principal,
-            action: ctx.action,
-            resource,
-            request_id: ctx.request_id,
-            outcome: Outcome::Ok,
-            detail: kind.to_owned(),
-        };
-        audit::append(tx, &event).await?;
-        Ok(sequence)
-    }
-
-    /// Commits and wakes change-feed watchers.
-    pub(super) async fn commit(&self, tx: Transaction<'_, Any>, sequence: i64) -> ApiResult<()> {
-        tx.commit().await?;
-        self.feed.notify_committed(sequence);
-        Ok(())
     }
 
     /// The resource an earlier request with this id created, outside any transaction.
@@ -236,20 +202,7 @@ impl InteractionStore for SqlInteractionStore {
         ));
         let query = sqlx::query(sql).bind(after).bind(up_to).bind(sql_limit(limit));
         let rows = clients.iter().fold(query, |q, c| q.bind(c.clone())).fetch_all(self.db.reader()).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(FeedEvent {
-                    sequence: row.try_get("sequence")?,
-                    commit_time: row.try_get("commit_time")?,
-                    kind: row.try_get("kind")?,
-                    resource: row.try_get("resource")?,
-                    aggregate: row.try_get("aggregate")?,
-                    request_id: row.try_get::<Option<String>, _>("request_id")?.unwrap_or_default(),
-                    traceparent: row.try_get::<Option<String>, _>("traceparent")?.unwrap_or_default(),
-                    payload: row.try_get("payload")?,
-                })
-            })
-            .collect()
+        rows.iter().map(crm_kit::feed::row_to_event).collect()
     }
 
     fn watch(&self, after: i64) -> impl Stream<Item = ApiResult<FeedEvent>> + Send + 'static {

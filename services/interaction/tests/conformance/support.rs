@@ -9,63 +9,26 @@ use crm_kit::{
     auth::{Bearer, Role},
     config::Limits,
     db::Db,
-    paging::PageTokens,
-    peer::PeerAuth,
-    server::{Shutdown, ShutdownTrigger},
 };
-use crm_profile::ProfileDeps;
 use crm_proto::crm::{
     interaction::v1::interaction_service_client::InteractionServiceClient,
-    profile::v1::{
-        Client, Contact, CreateClientRequest, CreateContactRequest,
-        client_profile_service_client::ClientProfileServiceClient,
-    },
+    profile::v1::{Client, Contact, CreateClientRequest, CreateContactRequest},
 };
 pub use crm_testkit::{Backend, conformance, reason, violations};
-use crm_testkit::{TestDb, TestKeys};
+use crm_testkit::{ProfileClient, TestDb, TestKeys, TestProfile, TestServer, page_tokens};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 pub type Api = InteractionServiceClient<InterceptedService<Channel, Bearer>>;
-pub type Profile = ClientProfileServiceClient<InterceptedService<Channel, Bearer>>;
-
-struct Server {
-    trigger: ShutdownTrigger,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    store: TestDb,
-}
-
-impl Server {
-    async fn stop(self) {
-        self.trigger.fire();
-        self.task.await.expect("server task").expect("server ran cleanly");
-        self.store.remove().await;
-    }
-}
 
 /// A running interaction service with its profile service.
 pub struct TestApp {
-    pub channel: Channel,
-    pub profile_channel: Channel,
     pub db: Db,
     pub keys: TestKeys,
     /// The segmentation service, when spawned with it.
     pub segmentation: Option<Channel>,
-    interaction: Server,
-    profile: Server,
-    segmentation_server: Option<Server>,
-}
-
-async fn listen() -> (tokio::net::TcpListener, Channel) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
-    let addr = listener.local_addr().expect("addr");
-    (listener, Channel::from_shared(format!("http://{addr}")).expect("uri").connect_lazy())
-}
-
-/// A channel to an address where nothing listens (the port was bound, then released).
-async fn nowhere() -> Channel {
-    let (listener, channel) = listen().await;
-    drop(listener);
-    channel
+    interaction: TestServer,
+    profile: TestProfile,
+    segmentation_server: Option<TestServer>,
 }
 
 impl TestApp {
@@ -78,55 +41,35 @@ impl TestApp {
     /// `with_segmentation`.
     pub async fn spawn_with(backend: Backend, with_segmentation: bool) -> Self {
         let keys = TestKeys::new();
-        let profile_store = TestDb::create(backend, "profile.db", crm_profile::store::migrations()).await;
-        let (listener, profile_channel) = listen().await;
-        let deps = ProfileDeps {
-            db: profile_store.db.clone(),
-            verifier: keys.verifier.clone(),
-            page_tokens: PageTokens::new(uuid::Uuid::new_v4().as_bytes()),
-            limits: Limits::default(),
-        };
-        let (trigger, shutdown) = Shutdown::new();
-        let task = tokio::spawn(crm_profile::serve(listener, deps, shutdown));
-        let profile = Server { trigger, task, store: profile_store };
-
-        let (segmentation, segmentation_server) = if with_segmentation {
-            let (channel, server) = spawn_segmentation(backend, &keys, profile_channel.clone()).await;
-            (Some(channel), Some(server))
-        } else {
-            (None, None)
-        };
+        let profile = TestProfile::start(backend, &keys).await;
+        let segmentation_server =
+            if with_segmentation { Some(spawn_segmentation(backend, &keys, profile.channel()).await) } else { None };
+        let segmentation = segmentation_server.as_ref().map(TestServer::channel);
         let store = TestDb::create(backend, "interaction.db", crm_interaction::migrations()).await;
-        let (listener, channel) = listen().await;
+        let db = store.db.clone();
         let deps = InteractionDeps {
-            db: store.db.clone(),
+            db: db.clone(),
             verifier: keys.verifier.clone(),
-            page_tokens: PageTokens::new(uuid::Uuid::new_v4().as_bytes()),
+            page_tokens: page_tokens(),
             limits: Limits::default(),
-            profile: profile_channel.clone(),
+            profile: profile.channel(),
             segmentation: match &segmentation {
                 Some(channel) => channel.clone(),
-                None => nowhere().await,
+                None => crm_testkit::nowhere().await,
             },
-            peer_auth: PeerAuth::minted(&keys.secret, "interaction").expect("peer auth"),
+            peer_auth: keys.peer_auth("interaction"),
         };
-        let db = store.db.clone();
-        let (trigger, shutdown) = Shutdown::new();
-        let task = tokio::spawn(crm_interaction::serve(listener, deps, shutdown));
-        let interaction = Server { trigger, task, store };
-        let timeout = Duration::from_secs(30);
-        crm_kit::server::wait_serving(profile_channel.clone(), crm_profile::SERVICE_NAME, timeout)
-            .await
-            .expect("profile SERVING");
-        crm_kit::server::wait_serving(channel.clone(), crm_interaction::SERVICE_NAME, timeout)
-            .await
-            .expect("interaction SERVING");
-        Self { channel, profile_channel, db, keys, segmentation, interaction, profile, segmentation_server }
+        let interaction =
+            TestServer::start(crm_interaction::SERVICE_NAME, deps, crm_interaction::serve).await.owning(store);
+        Self { db, keys, segmentation, interaction, profile, segmentation_server }
     }
 
     /// An interaction client acting as `role`/`subject`.
     pub fn client_as(&self, role: Role, subject: &str, portfolio: Option<&str>) -> Api {
-        InteractionServiceClient::with_interceptor(self.channel.clone(), self.keys.bearer(role, subject, portfolio))
+        InteractionServiceClient::with_interceptor(
+            self.interaction.channel(),
+            self.keys.bearer(role, subject, portfolio),
+        )
     }
 
     pub fn admin(&self) -> Api {
@@ -142,11 +85,8 @@ impl TestApp {
     }
 
     /// A profile client acting as ADMIN.
-    pub fn profile(&self) -> Profile {
-        ClientProfileServiceClient::with_interceptor(
-            self.profile_channel.clone(),
-            self.keys.bearer(Role::Admin, "admin-1", None),
-        )
+    pub fn profile(&self) -> ProfileClient {
+        self.profile.client(self.keys.bearer(Role::Admin, "admin-1", None))
     }
 
     /// Creates a client in `rm`'s portfolio; returns its name.
@@ -193,38 +133,25 @@ impl TestApp {
 }
 
 /// Starts a segmentation service that follows the profile at `profile`.
-async fn spawn_segmentation(backend: Backend, keys: &TestKeys, profile: Channel) -> (Channel, Server) {
+async fn spawn_segmentation(backend: Backend, keys: &TestKeys, profile: Channel) -> TestServer {
     let store = TestDb::create(backend, "segmentation.db", crm_segmentation::migrations()).await;
-    let (listener, channel) = listen().await;
     let deps = crm_segmentation::SegmentationDeps {
         db: store.db.clone(),
         verifier: keys.verifier.clone(),
-        page_tokens: PageTokens::new(uuid::Uuid::new_v4().as_bytes()),
+        page_tokens: page_tokens(),
         limits: Limits::default(),
         profile,
         scoring: None,
-        peer_auth: PeerAuth::minted(&keys.secret, "segmentation").expect("peer auth"),
+        peer_auth: keys.peer_auth("segmentation"),
     };
-    let (trigger, shutdown) = Shutdown::new();
-    let task = tokio::spawn(crm_segmentation::serve(listener, deps, shutdown));
-    crm_kit::server::wait_serving(channel.clone(), crm_segmentation::SERVICE_NAME, Duration::from_secs(30))
-        .await
-        .expect("segmentation SERVING");
-    (channel, Server { trigger, task, store })
+    TestServer::start(crm_segmentation::SERVICE_NAME, deps, crm_segmentation::serve).await.owning(store)
 }
 
 /// Polls `probe` until it yields `Some`; panics naming `what` after 30 s.
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    crm_testkit::eventually(what, Duration::from_secs(30), probe).await
 }

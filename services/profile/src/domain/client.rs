@@ -8,6 +8,8 @@ use crm_proto::{
     google::r#type::Money,
 };
 
+pub use crm_kit::names::{etag, revision_of};
+
 use super::{codes, lei, names};
 
 /// Fields a caller may write (update masks name these; `*` means all of them).
@@ -350,16 +352,6 @@ pub fn changed_fields(old: &Client, new: &Client) -> Vec<&'static str> {
         changed.push("merged_into");
     }
     changed
-}
-
-/// Opaque etag for a revision.
-pub fn etag(revision: i64) -> String {
-    format!("\"r{revision}\"")
-}
-
-/// The revision an etag made by [`etag`] stands for (0 if it is not one).
-pub fn revision_of(etag: &str) -> i64 {
-    etag.trim_matches('"').strip_prefix('r').and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 #[cfg(test)]

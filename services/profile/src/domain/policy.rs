@@ -11,6 +11,9 @@ use crm_kit::{
 };
 use crm_proto::crm::profile::v1::Client;
 
+pub use crm_kit::policy::can_watch;
+use crm_kit::policy::{check_portfolio, portfolio_bound};
+
 /// Whether the role writes client records at all.
 pub fn can_write(principal: &Principal) -> ApiResult<()> {
     match principal.role {
@@ -22,25 +25,10 @@ pub fn can_write(principal: &Principal) -> ApiResult<()> {
     }
 }
 
-fn portfolio_bound(principal: &Principal) -> bool {
-    matches!(principal.role, Role::RelationshipManager | Role::KeyAccountManager)
-}
-
-fn not_in_portfolio() -> ApiError {
-    ApiError::permission_denied("NOT_IN_PORTFOLIO", "the client does not exist or is not in your portfolio")
-}
-
 /// Checks a write to an existing record (`current` is `None` when it does not exist).
 pub fn check_write(principal: &Principal, resource: &str, current: Option<&Client>) -> ApiResult<()> {
     can_write(principal)?;
-    match current {
-        Some(client) if portfolio_bound(principal) && client.relationship_manager != principal.portfolio_key() => {
-            Err(not_in_portfolio())
-        }
-        Some(_) => Ok(()),
-        None if portfolio_bound(principal) => Err(not_in_portfolio()),
-        None => Err(ApiError::not_found(resource)),
-    }
+    check_portfolio(principal, resource, current.map(|c| c.relationship_manager.as_str()))
 }
 
 /// Checks (and completes) a new or changed record's portfolio: managers create and keep
@@ -62,22 +50,17 @@ pub fn check_assignment(principal: &Principal, client: &mut Client) -> ApiResult
     Ok(())
 }
 
-/// Whether the caller sees sensitive fields (tax id) unmasked.
+/// Whether the caller sees sensitive fields (tax id) unmasked. The suite's own services
+/// (scoring, segmentation, interaction) never need them in clear: they get masked values, so
+/// their bulk reads neither expose tax ids nor flood the audit trail.
 pub fn sees_sensitive(principal: &Principal) -> bool {
-    !matches!(principal.role, Role::ContactCentreAgent | Role::MarketingAnalyst)
+    !matches!(principal.role, Role::ContactCentreAgent | Role::MarketingAnalyst) && !principal.is_suite_service()
 }
 
-/// Whether the caller sees contact phone numbers and e-mail unmasked.
+/// Whether the caller sees contact phone numbers and e-mail unmasked (the suite's services
+/// only need to know that they exist).
 pub fn sees_contact_details(principal: &Principal) -> bool {
-    principal.role != Role::ContactCentreAgent
-}
-
-/// Only administrators and service accounts follow the raw change feed (it is unmasked).
-pub fn can_watch(principal: &Principal) -> ApiResult<()> {
-    match principal.role {
-        Role::Admin | Role::Channel => Ok(()),
-        _ => Err(ApiError::permission_denied("ROLE_CANNOT_WATCH", "only ADMIN and CHANNEL may follow the change feed")),
-    }
+    principal.role != Role::ContactCentreAgent && !principal.is_suite_service()
 }
 
 #[cfg(test)]
@@ -108,6 +91,14 @@ mod tests {
         let agent = who(Role::ContactCentreAgent, "cc-1");
         assert_eq!(check_write(&agent, "clients/zz", None).expect_err("role").code(), tonic::Code::PermissionDenied);
         assert!(!sees_sensitive(&agent) && !sees_contact_details(&agent));
+    }
+
+    #[test]
+    fn suite_services_read_masked_but_other_channels_do_not() {
+        let scoring = who(Role::Channel, "svc:scoring");
+        assert!(!sees_sensitive(&scoring) && !sees_contact_details(&scoring));
+        let bank_channel = who(Role::Channel, "mobile-banking");
+        assert!(sees_sensitive(&bank_channel) && sees_contact_details(&bank_channel));
     }
 
     #[test]

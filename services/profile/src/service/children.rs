@@ -7,11 +7,12 @@ use crm_proto::crm::profile::v1::{
     ListHoldingsRequest, ListHoldingsResponse, UpdateContactRequest, UpsertHoldingRequest,
 };
 
-use super::{Caller, ProfileApp, idempotency_of};
+use super::{Caller, ProfileApp};
 use crate::{
     domain::{children as rules, mask, names, policy},
     store::{Guard, ProfileStore},
 };
+use crm_kit::call::Idempotency;
 
 impl<S: ProfileStore> ProfileApp<S> {
     /// The guard for writes under `client_id`: role, portfolio, existence (in that order).
@@ -23,7 +24,7 @@ impl<S: ProfileStore> ProfileApp<S> {
 
     /// Decodes the id cursor of a child page.
     fn child_cursor(&self, collection: &str, parent: &str, token: &str) -> ApiResult<String> {
-        if token.is_empty() { Ok(String::new()) } else { self.tokens.decode(&format!("{collection}|{parent}"), token) }
+        Ok(self.tokens.cursor(&format!("{collection}|{parent}"), token)?.unwrap_or_default())
     }
 
     fn child_token(&self, collection: &str, parent: &str, last: Option<&str>, full: bool) -> String {
@@ -40,7 +41,7 @@ impl<S: ProfileStore> ProfileApp<S> {
     pub async fn create_contact(&self, caller: &Caller, req: CreateContactRequest) -> ApiResult<Contact> {
         let client_id = names::client_id("parent", &req.parent)?.to_owned();
         let Some(mut contact) = req.contact else { return Err(ApiError::invalid("contact", "is required")) };
-        let idempotency = idempotency_of(
+        let idempotency = Idempotency::of(
             &req.request_id,
             &CreateContactRequest {
                 parent: req.parent.clone(),
@@ -53,7 +54,7 @@ impl<S: ProfileStore> ProfileApp<S> {
         let guard = Self::child_guard(caller, &client_id);
         match self.store.create_contact(caller.ctx("CreateContact"), &client_id, guard, contact, idempotency).await {
             Ok(contact) => Ok(contact),
-            Err(err) => Err(self.audit_denial(caller, "CreateContact", &req.parent, err).await),
+            Err(err) => Err(self.audit.denied(caller, "CreateContact", &req.parent, err).await),
         }
     }
 
@@ -117,7 +118,7 @@ impl<S: ProfileStore> ProfileApp<S> {
                 }
                 Ok(contact)
             }
-            Err(err) => Err(self.audit_denial(caller, action, resource, err).await),
+            Err(err) => Err(self.audit.denied(caller, action, resource, err).await),
         }
     }
 
@@ -144,7 +145,7 @@ impl<S: ProfileStore> ProfileApp<S> {
         let guard = Self::child_guard(caller, &client_id);
         match self.store.upsert_holding(caller.ctx("UpsertHolding"), &client_id, guard, holding).await {
             Ok(holding) => Ok(holding),
-            Err(err) => Err(self.audit_denial(caller, "UpsertHolding", &req.parent, err).await),
+            Err(err) => Err(self.audit.denied(caller, "UpsertHolding", &req.parent, err).await),
         }
     }
 
@@ -174,7 +175,7 @@ impl<S: ProfileStore> ProfileApp<S> {
         let guard = Self::child_guard(caller, &client_id);
         match self.store.create_statement(caller.ctx("CreateFinancialStatement"), &client_id, guard, statement).await {
             Ok(statement) => Ok(statement),
-            Err(err) => Err(self.audit_denial(caller, "CreateFinancialStatement", &req.parent, err).await),
+            Err(err) => Err(self.audit.denied(caller, "CreateFinancialStatement", &req.parent, err).await),
         }
     }
 
@@ -187,8 +188,7 @@ impl<S: ProfileStore> ProfileApp<S> {
         let client_id = names::client_id("parent", &req.parent)?;
         let size = paging::page_size(req.page_size)?;
         let query = format!("financialStatements|{}", req.parent);
-        let after: Option<(i64, String)> =
-            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let after: Option<(i64, String)> = self.tokens.cursor(&query, &req.page_token)?;
         let statements = self.store.list_statements(client_id, after, size).await?;
         let next_page_token = match statements.last() {
             Some(last) if statements.len() == size => {

@@ -7,11 +7,12 @@ use crm_proto::crm::profile::v1::{
     UpdateClientRequest,
 };
 
-use super::{Caller, MAX_SCAN_PER_PAGE, ProfileApp, idempotency_of};
+use super::{Caller, MAX_SCAN_PER_PAGE, ProfileApp, source_of};
 use crate::{
     domain::{client as rules, filter::ClientFilter, lookup, mask, names, policy, quality},
     store::{ChangeKind, ClientOrder, ClientScan, Cursor, ProfileStore, SortKey},
 };
+use crm_kit::call::Idempotency;
 
 /// Parses `order_by`: one of the supported fields, optionally followed by `desc`/`asc`.
 fn parse_order(order_by: &str) -> ApiResult<(ClientOrder, bool)> {
@@ -94,19 +95,19 @@ impl<S: ProfileStore> ProfileApp<S> {
     /// CreateClient.
     pub async fn create_client(&self, caller: &Caller, req: CreateClientRequest) -> ApiResult<Client> {
         let Some(original) = req.client else { return Err(ApiError::invalid("client", "is required")) };
-        let idempotency = idempotency_of(&req.request_id, &original)?;
+        let idempotency = Idempotency::of(&req.request_id, &original)?;
         let mut client = original;
         rules::normalize(&mut client);
         let stated = std::mem::take(&mut client.provenance);
         let written = rules::written_on_create(&client);
         rules::check_stated_provenance(&stated, &written)?;
-        rules::stamp_provenance(&mut client, &written, &stated, &caller.source());
+        rules::stamp_provenance(&mut client, &written, &stated, &source_of(caller));
         if client.lifecycle_stage == 0 {
             client.lifecycle_stage = crm_proto::crm::profile::v1::LifecycleStage::Prospect as i32;
         }
         rules::validate(&client)?;
         if let Err(err) = policy::check_assignment(&caller.principal, &mut client) {
-            return Err(self.audit_denial(caller, "CreateClient", "clients", err).await);
+            return Err(self.audit.denied(caller, "CreateClient", "clients", err).await);
         }
         let created = self.store.create_client(caller.ctx("CreateClient"), client, idempotency).await?;
         Ok(Self::written(caller, created))
@@ -170,8 +171,7 @@ impl<S: ProfileStore> ProfileApp<S> {
         let filter = ClientFilter::parse(&req.filter, self.limits.max_filter_length)?;
         let (order, descending) = parse_order(&req.order_by)?;
         let query = format!("{:?}|{descending}|{}|{}", order, req.show_deleted, req.filter.trim());
-        let mut after: Option<Cursor> =
-            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let mut after: Option<Cursor> = self.tokens.cursor(&query, &req.page_token)?;
         let batch = if filter.is_empty() { size + 1 } else { (size * 4).clamp(200, paging::MAX_PAGE_SIZE) };
         let (mut page, mut scanned, mut more) = (Vec::with_capacity(size), 0, false);
         'scan: loop {
@@ -216,7 +216,7 @@ impl<S: ProfileStore> ProfileApp<S> {
         rules::normalize(&mut patch);
         let stated = std::mem::take(&mut patch.provenance);
         rules::check_stated_provenance(&stated, &fields)?;
-        let (principal, source) = (caller.principal.clone(), caller.source());
+        let (principal, source) = (caller.principal.clone(), source_of(caller));
         let resource = names::client_name(&id);
         let result = self
             .store
@@ -242,7 +242,7 @@ impl<S: ProfileStore> ProfileApp<S> {
             .await;
         match result {
             Ok(client) => Ok(Self::written(caller, client)),
-            Err(err) => Err(self.audit_denial(caller, "UpdateClient", &names::client_name(&id), err).await),
+            Err(err) => Err(self.audit.denied(caller, "UpdateClient", &names::client_name(&id), err).await),
         }
     }
 
@@ -277,7 +277,7 @@ impl<S: ProfileStore> ProfileApp<S> {
             .await;
         match result {
             Ok(client) => Ok(Self::written(caller, client)),
-            Err(err) => Err(self.audit_denial(caller, action, name, err).await),
+            Err(err) => Err(self.audit.denied(caller, action, name, err).await),
         }
     }
 

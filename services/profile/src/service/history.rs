@@ -19,7 +19,7 @@ impl<S: ProfileStore> ProfileApp<S> {
         let id = names::client_id("name", &req.name)?;
         let size = paging::page_size(req.page_size)?;
         let query = format!("revisions|{}", req.name);
-        let before: i64 = if req.page_token.is_empty() { 0 } else { self.tokens.decode(&query, &req.page_token)? };
+        let before: i64 = self.tokens.cursor(&query, &req.page_token)?.unwrap_or_default();
         let revisions = self.store.list_revisions(id, before, size).await?;
         let next_page_token = match revisions.last() {
             Some(last) if revisions.len() == size && last.revision > 1 => self.tokens.encode(&query, &last.revision),

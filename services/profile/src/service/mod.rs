@@ -11,19 +11,18 @@ mod watch;
 use std::sync::Arc;
 
 use crm_kit::{
-    ApiError, ApiResult,
+    ApiResult,
     audit::{AuditEvent, AuditSink, Outcome},
-    auth::Principal,
     config::Limits,
-    idempotency,
     paging::PageTokens,
     server::Shutdown,
 };
-use prost::Message;
 
 pub use grpc::ProfileGrpc;
 
-use crate::store::{Idempotency, ProfileStore, WriteCtx};
+pub use crm_kit::call::Caller;
+
+use crate::store::ProfileStore;
 
 /// ErrorInfo domain of this service.
 pub const DOMAIN: &str = "crm.profile";
@@ -34,24 +33,9 @@ pub const SERVICE_NAME: &str = "crm.profile.v1.ClientProfileService";
 /// Rows ListClients may read for one page before it returns what it has (bounds filter cost).
 const MAX_SCAN_PER_PAGE: usize = 5_000;
 
-/// Who is calling, with the request id of the call.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    /// The authenticated principal.
-    pub principal: Principal,
-    /// The request id (from the request-id layer).
-    pub request_id: String,
-}
-
-impl Caller {
-    fn ctx(&self, action: &'static str) -> WriteCtx<'_> {
-        WriteCtx { principal: &self.principal, request_id: &self.request_id, action }
-    }
-
-    /// Provenance source recorded for facts this caller writes without stating one.
-    fn source(&self) -> String {
-        format!("{}:{}", self.principal.role.as_str(), self.principal.subject)
-    }
+/// Provenance source recorded for facts `caller` writes without stating one.
+fn source_of(caller: &Caller) -> String {
+    format!("{}:{}", caller.principal.role.as_str(), caller.principal.subject)
 }
 
 /// The client profile application over a store.
@@ -81,24 +65,6 @@ impl<S: ProfileStore> ProfileApp<S> {
         &self.store
     }
 
-    /// Records a refused write in the audit trail (its own transaction), then returns the error.
-    async fn audit_denial(&self, caller: &Caller, action: &'static str, resource: &str, err: ApiError) -> ApiError {
-        if err.code() == tonic::Code::PermissionDenied {
-            let event = AuditEvent {
-                principal: &caller.principal,
-                action,
-                resource,
-                request_id: &caller.request_id,
-                outcome: Outcome::Denied,
-                detail: err.reason().to_owned(),
-            };
-            if let Err(audit_err) = self.audit.record(&event).await {
-                tracing::error!(error = %audit_err, "could not audit a denied call");
-            }
-        }
-        err
-    }
-
     /// Audits a read that returned unmasked sensitive values; fails the read if it cannot.
     async fn audit_sensitive_read(&self, caller: &Caller, action: &'static str, resources: &[&str]) -> ApiResult<()> {
         if resources.is_empty() {
@@ -117,19 +83,4 @@ impl<S: ProfileStore> ProfileApp<S> {
         };
         self.audit.record(&event).await
     }
-}
-
-/// Idempotency key of a create request (`None` without a request id).
-fn idempotency_of(request_id: &str, payload: &impl Message) -> ApiResult<Option<Idempotency>> {
-    let request_id = request_id.trim();
-    if request_id.is_empty() {
-        return Ok(None);
-    }
-    if request_id.len() > 128 {
-        return Err(ApiError::invalid("request_id", "must be at most 128 characters"));
-    }
-    Ok(Some(Idempotency {
-        request_id: request_id.to_owned(),
-        fingerprint: idempotency::fingerprint(&payload.encode_to_vec()),
-    }))
 }

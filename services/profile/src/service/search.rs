@@ -59,7 +59,7 @@ impl<S: ProfileStore> ProfileApp<S> {
             self.store.merge_clients(caller.ctx("MergeClients"), &survivor, &duplicate, &req.etag, check).await;
         let outcome = match result {
             Ok(outcome) => outcome,
-            Err(err) => return Err(self.audit_denial(caller, "MergeClients", &req.duplicate, err).await),
+            Err(err) => return Err(self.audit.denied(caller, "MergeClients", &req.duplicate, err).await),
         };
         let mut shown = outcome.survivor;
         if !policy::sees_sensitive(&caller.principal) {
@@ -187,8 +187,7 @@ impl<S: ProfileStore> ProfileApp<S> {
             return Ok(FindDuplicateClientsResponse { pairs, next_page_token: String::new() });
         }
         let query = format!("duplicates|{min_score}");
-        let mut after: String =
-            if req.page_token.is_empty() { String::new() } else { self.tokens.decode(&query, &req.page_token)? };
+        let mut after: String = self.tokens.cursor(&query, &req.page_token)?.unwrap_or_default();
         loop {
             let keys = self.store.shared_name_keys(&after, KEYS_PER_PAGE).await?;
             let exhausted = keys.len() < KEYS_PER_PAGE;

@@ -1,20 +1,21 @@
 //! WatchChanges: the committed change feed as `ChangeEvent`s, ending at shutdown.
 
-use std::pin::Pin;
-
-use crm_kit::{ApiError, ApiResult, feed::FeedEvent, time};
+use crm_kit::{
+    ApiError, ApiResult,
+    feed::{self, FeedEvent},
+    time,
+};
 use crm_proto::crm::profile::v1::{
     ChangeEvent, ChangeKind, Client, Contact, FinancialStatement, Holding, WatchChangesRequest,
     change_event::ResourceState,
 };
-use futures::{Stream, StreamExt};
 use prost::Message;
 
 use super::{Caller, ProfileApp};
 use crate::{domain::policy, store::ProfileStore};
 
 /// The stream WatchChanges returns.
-pub type ChangeStream = Pin<Box<dyn Stream<Item = ApiResult<ChangeEvent>> + Send>>;
+pub type ChangeStream = feed::EventStream<ChangeEvent>;
 
 fn decode<M: Message + Default>(bytes: &[u8]) -> ApiResult<M> {
     M::decode(bytes).map_err(|err| ApiError::internal(anyhow::anyhow!("corrupt feed payload: {err}")))
@@ -65,15 +66,6 @@ impl<S: ProfileStore> ProfileApp<S> {
     /// WatchChanges: backlog after `after_sequence`, then live; ends when the server shuts down.
     pub fn watch_changes(&self, caller: &Caller, req: WatchChangesRequest) -> ApiResult<ChangeStream> {
         policy::can_watch(&caller.principal)?;
-        if req.after_sequence < 0 {
-            return Err(ApiError::invalid("after_sequence", "must not be negative"));
-        }
-        let shutdown = self.shutdown.clone();
-        let events = self
-            .store
-            .watch(req.after_sequence)
-            .map(|event| event.and_then(to_change_event))
-            .take_until(async move { shutdown.cancelled().await });
-        Ok(Box::pin(events))
+        feed::watch_changes(req.after_sequence, |after| self.store.watch(after), to_change_event, self.shutdown.clone())
     }
 }

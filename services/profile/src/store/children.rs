@@ -1,8 +1,7 @@
 //! SQL implementation of the store: contacts, holdings, financial statements, bulk load.
 
 use crm_kit::{
-    ApiError, ApiResult,
-    audit::{self, AuditEvent, Outcome},
+    ApiError, ApiResult, audit,
     idempotency::{self, Prior},
     time::{self, now_micros},
 };
@@ -89,8 +88,8 @@ impl SqlProfileStore {
         contact.update_time = Some(now);
         Self::insert_contact_row(&mut tx, client_id, &contact).await?;
         let payload = contact.encode_to_vec();
-        let seq = self.record(&mut tx, ctx, "contact.CREATED", &contact.name, &client.name, payload).await?;
-        self.commit(tx, seq).await?;
+        let seq = self.feed.record(&mut tx, ctx, "contact.CREATED", &contact.name, &client.name, payload).await?;
+        self.feed.commit(tx, seq).await?;
         Ok(contact)
     }
 
@@ -157,8 +156,8 @@ impl SqlProfileStore {
         holding.update_time = Some(time::to_timestamp(now_micros()));
         Self::upsert_holding_row(&mut tx, client_id, &id, revision, &holding).await?;
         let payload = holding.encode_to_vec();
-        let seq = self.record(&mut tx, ctx, kind, &holding.name, &client.name, payload).await?;
-        self.commit(tx, seq).await?;
+        let seq = self.feed.record(&mut tx, ctx, kind, &holding.name, &client.name, payload).await?;
+        self.feed.commit(tx, seq).await?;
         Ok(holding)
     }
 
@@ -214,8 +213,8 @@ impl SqlProfileStore {
         Self::insert_statement_row(&mut tx, client_id, &statement).await?;
         let payload = statement.encode_to_vec();
         let kind = "financial_statement.CREATED";
-        let seq = self.record(&mut tx, ctx, kind, &statement.name, &client.name, payload).await?;
-        self.commit(tx, seq).await?;
+        let seq = self.feed.record(&mut tx, ctx, kind, &statement.name, &client.name, payload).await?;
+        self.feed.commit(tx, seq).await?;
         Ok(statement)
     }
 
@@ -323,16 +322,8 @@ impl SqlProfileStore {
             };
             last = self.feed.append(&mut tx, event).await?;
         }
-        let event = AuditEvent {
-            principal: ctx.principal,
-            action: ctx.action,
-            resource: "clients",
-            request_id: ctx.request_id,
-            outcome: Outcome::Ok,
-            detail: format!("loaded {count} clients"),
-        };
-        audit::append(&mut tx, &event).await?;
-        self.commit(tx, last).await?;
+        audit::append_write(&mut tx, ctx, "clients", format!("loaded {count} clients")).await?;
+        self.feed.commit(tx, last).await?;
         Ok(count)
     }
 }

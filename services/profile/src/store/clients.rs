@@ -2,9 +2,8 @@
 
 use crm_kit::{
     ApiError, ApiResult,
-    audit::{self, AuditEvent, Outcome},
     db::{Backend, Db},
-    feed::{Feed, FeedEvent, NewEvent},
+    feed::{Feed, FeedEvent},
     idempotency::{self, Prior},
     time::{self, now_micros},
 };
@@ -55,39 +54,6 @@ impl SqlProfileStore {
         };
         let row = sqlx::query(sql).bind(id).fetch_optional(&mut **tx).await?;
         row.as_ref().map(rows::doc).transpose()
-    }
-
-    /// Appends the change event and the audit record of a write, inside its transaction.
-    pub(super) async fn record(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        ctx: WriteCtx<'_>,
-        kind: &str,
-        resource: &str,
-        client: &str,
-        payload: Vec<u8>,
-    ) -> ApiResult<i64> {
-        let sequence = self
-            .feed
-            .append(tx, NewEvent { kind, resource, aggregate: client, request_id: ctx.request_id, payload })
-            .await?;
-        let event = AuditEvent {
-            principal: ctx.principal,
-            action: ctx.action,
-            resource,
-            request_id: ctx.request_id,
-            outcome: Outcome::Ok,
-            detail: kind.to_owned(),
-        };
-        audit::append(tx, &event).await?;
-        Ok(sequence)
-    }
-
-    /// Commits and wakes change-feed watchers.
-    pub(super) async fn commit(&self, tx: Transaction<'_, Any>, sequence: i64) -> ApiResult<()> {
-        tx.commit().await?;
-        self.feed.notify_committed(sequence);
-        Ok(())
     }
 
     /// The parent must exist, be live, and not be the client itself or one of its descendants.
@@ -215,8 +181,8 @@ impl ProfileStore for SqlProfileStore {
         self.insert_client(&mut tx, &client).await?;
         Self::append_revision(&mut tx, Some(ctx), "CREATED", &written_on_create(&client), &client).await?;
         let payload = client.encode_to_vec();
-        let seq = self.record(&mut tx, ctx, "client.CREATED", &client.name, &client.name, payload).await?;
-        self.commit(tx, seq).await?;
+        let seq = self.feed.record(&mut tx, ctx, "client.CREATED", &client.name, &client.name, payload).await?;
+        self.feed.commit(tx, seq).await?;
         Ok(client)
     }
 
@@ -318,8 +284,8 @@ impl ProfileStore for SqlProfileStore {
         };
         Self::append_revision(&mut tx, Some(ctx), revision_kind, &changed_fields(&current, &next), &next).await?;
         let payload = next.encode_to_vec();
-        let seq = self.record(&mut tx, ctx, kind, &next.name, &next.name, payload).await?;
-        self.commit(tx, seq).await?;
+        let seq = self.feed.record(&mut tx, ctx, kind, &next.name, &next.name, payload).await?;
+        self.feed.commit(tx, seq).await?;
         Ok(next)
     }
 

@@ -58,8 +58,8 @@ impl SqlProfileStore {
             .execute(&mut *tx)
             .await?;
         let kind = if removed { "contact.DELETED" } else { "contact.UPDATED" };
-        let seq = self.record(&mut tx, ctx, kind, &name, &client.name, next.encode_to_vec()).await?;
-        self.commit(tx, seq).await?;
+        let seq = self.feed.record(&mut tx, ctx, kind, &name, &client.name, next.encode_to_vec()).await?;
+        self.feed.commit(tx, seq).await?;
         Ok(next)
     }
 }

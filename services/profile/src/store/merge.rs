@@ -141,9 +141,9 @@ impl SqlProfileStore {
 
         let mut last = 0;
         for (kind, resource, payload) in events {
-            last = self.record(&mut tx, ctx, &kind, &resource, &survivor.name, payload).await?;
+            last = self.feed.record(&mut tx, ctx, &kind, &resource, &survivor.name, payload).await?;
         }
-        self.commit(tx, last).await?;
+        self.feed.commit(tx, last).await?;
         Ok(outcome)
     }
 

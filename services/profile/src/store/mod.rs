@@ -15,7 +15,6 @@ use std::future::Future;
 
 use crm_kit::{
     ApiResult,
-    auth::Principal,
     db::Db,
     feed::{Feed, FeedEvent},
 };
@@ -24,6 +23,8 @@ use futures::Stream;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::lookup::LookupKey;
+
+pub use crm_kit::call::{Idempotency, WriteCtx};
 
 pub use self::{
     children::ClientBundle,
@@ -36,30 +37,7 @@ pub use self::{
 
 /// Migrations of the profile database for each backend.
 pub fn migrations() -> crm_kit::db::Migrations {
-    crm_kit::db::Migrations {
-        sqlite: sqlx::migrate!("migrations/sqlite"),
-        postgres: sqlx::migrate!("migrations/postgres"),
-    }
-}
-
-/// Who is writing and why: recorded in the audit trail and the change feed.
-#[derive(Clone, Copy, Debug)]
-pub struct WriteCtx<'a> {
-    /// The caller.
-    pub principal: &'a Principal,
-    /// The request id of the call.
-    pub request_id: &'a str,
-    /// The operation, e.g. "UpdateClient".
-    pub action: &'static str,
-}
-
-/// An idempotency key with the fingerprint of the request it came with.
-#[derive(Clone, Debug)]
-pub struct Idempotency {
-    /// Caller's request id.
-    pub request_id: String,
-    /// Hash of the request payload.
-    pub fingerprint: String,
+    crm_kit::migrations!()
 }
 
 /// Sort orders ListClients supports (each a keyset over an index).

@@ -1,25 +1,13 @@
 //! Resource names of this service: `clients/{client}/valueScore`,
 //! `clients/{client}/profitabilityRecords/{period}`, `valueModels/{version}`.
 
-/// Longest client id accepted (as in the profile service).
-const MAX_ID: usize = 63;
+use crm_kit::names::valid_id;
 
-/// A client id as the profile service issues them: lower-case letters, digits and `-`.
-fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !id.starts_with('-')
-}
+pub use crm_kit::names::client_name;
 
 /// The id of `clients/{client}`.
 pub fn client_id(name: &str) -> Option<&str> {
     name.strip_prefix("clients/").filter(|id| valid_id(id))
-}
-
-/// `clients/{id}`.
-pub fn client_name(id: &str) -> String {
-    format!("clients/{id}")
 }
 
 /// The client id of `clients/{client}/valueScore`.

@@ -13,7 +13,10 @@
 use crm_kit::{
     ApiError, ApiResult,
     auth::{Principal, Role},
+    policy::check_portfolio,
 };
+
+pub use crm_kit::policy::{can_watch, portfolio_bound};
 
 /// Roles that change the value model.
 pub const MODEL_WRITERS: [Role; 2] = [Role::Admin, Role::RiskAnalyst];
@@ -50,33 +53,11 @@ pub fn can_write(principal: &Principal) -> ApiResult<()> {
     }
 }
 
-/// Whether writes are limited to the caller's own portfolio.
-pub fn portfolio_bound(principal: &Principal) -> bool {
-    matches!(principal.role, Role::RelationshipManager | Role::KeyAccountManager)
-}
-
-fn not_in_portfolio() -> ApiError {
-    ApiError::permission_denied("NOT_IN_PORTFOLIO", "the client does not exist or is not in your portfolio")
-}
-
 /// Checks a write about a client whose relationship manager is `manager` (`None` when the
 /// client does not exist).
 pub fn check_client_write(principal: &Principal, client: &str, manager: Option<&str>) -> ApiResult<()> {
     can_write(principal)?;
-    match manager {
-        Some(m) if portfolio_bound(principal) && m != principal.portfolio_key() => Err(not_in_portfolio()),
-        Some(_) => Ok(()),
-        None if portfolio_bound(principal) => Err(not_in_portfolio()),
-        None => Err(ApiError::not_found(client)),
-    }
-}
-
-/// Only administrators and service accounts follow the change feed.
-pub fn can_watch(principal: &Principal) -> ApiResult<()> {
-    match principal.role {
-        Role::Admin | Role::Channel => Ok(()),
-        _ => Err(ApiError::permission_denied("ROLE_CANNOT_WATCH", "only ADMIN and CHANNEL may follow the change feed")),
-    }
+    check_portfolio(principal, client, manager)
 }
 
 #[cfg(test)]

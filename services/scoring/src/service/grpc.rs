@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crm_kit::{ApiResult, auth, server::request_id};
+use crm_kit::ApiResult;
 use crm_proto::crm::scoring::v1::{
     ChangeEvent, GetGroupValueRequest, GetScoringRunRequest, GetValueModelRequest, GetValueScoreRequest, GroupValue,
     ImportProfitabilityRequest, ImportProfitabilityResponse, ListProfitabilityRecordsRequest,
@@ -30,10 +30,6 @@ impl<S> ScoringGrpc<S> {
     }
 }
 
-fn caller<T>(req: &Request<T>) -> Result<Caller, Status> {
-    Ok(Caller { principal: auth::principal(req)?.clone(), request_id: request_id(req) })
-}
-
 fn reply<T>(result: ApiResult<T>) -> Result<Response<T>, Status> {
     result.map(Response::new).map_err(|err| err.into_status(DOMAIN))
 }
@@ -43,12 +39,12 @@ type EventStream = std::pin::Pin<Box<dyn Stream<Item = Result<ChangeEvent, Statu
 #[tonic::async_trait]
 impl<S: ScoringStore> ValueScoringService for ScoringGrpc<S> {
     async fn get_value_model(&self, req: Request<GetValueModelRequest>) -> Result<Response<ValueModel>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_value_model(&caller, req.into_inner()).await)
     }
 
     async fn update_value_model(&self, req: Request<UpdateValueModelRequest>) -> Result<Response<ValueModel>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.update_value_model(&caller, req.into_inner()).await)
     }
 
@@ -56,7 +52,7 @@ impl<S: ScoringStore> ValueScoringService for ScoringGrpc<S> {
         &self,
         req: Request<RecordProfitabilityRequest>,
     ) -> Result<Response<ProfitabilityRecord>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.record_profitability(&caller, req.into_inner()).await)
     }
 
@@ -64,7 +60,7 @@ impl<S: ScoringStore> ValueScoringService for ScoringGrpc<S> {
         &self,
         req: Request<ImportProfitabilityRequest>,
     ) -> Result<Response<ImportProfitabilityResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.import_profitability(&caller, req.into_inner()).await)
     }
 
@@ -72,17 +68,17 @@ impl<S: ScoringStore> ValueScoringService for ScoringGrpc<S> {
         &self,
         req: Request<ListProfitabilityRecordsRequest>,
     ) -> Result<Response<ListProfitabilityRecordsResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.list_profitability(&caller, req.into_inner()).await)
     }
 
     async fn score_client(&self, req: Request<ScoreClientRequest>) -> Result<Response<ValueScore>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.score_client(&caller, req.into_inner()).await)
     }
 
     async fn get_value_score(&self, req: Request<GetValueScoreRequest>) -> Result<Response<ValueScore>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_value_score(&caller, req.into_inner()).await)
     }
 
@@ -90,34 +86,34 @@ impl<S: ScoringStore> ValueScoringService for ScoringGrpc<S> {
         &self,
         req: Request<ListValueScoresRequest>,
     ) -> Result<Response<ListValueScoresResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.list_value_scores(&caller, req.into_inner()).await)
     }
 
     async fn score_portfolio(&self, req: Request<ScorePortfolioRequest>) -> Result<Response<ScoringRun>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.score_portfolio(&caller, req.into_inner()).await)
     }
 
     async fn get_scoring_run(&self, req: Request<GetScoringRunRequest>) -> Result<Response<ScoringRun>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_scoring_run(&caller, req.into_inner()).await)
     }
 
     async fn get_group_value(&self, req: Request<GetGroupValueRequest>) -> Result<Response<GroupValue>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_group_value(&caller, req.into_inner()).await)
     }
 
     async fn quote_loan_price(&self, req: Request<QuoteLoanPriceRequest>) -> Result<Response<LoanPriceQuote>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.quote_loan_price(&caller, req.into_inner()).await)
     }
 
     type WatchChangesStream = EventStream;
 
     async fn watch_changes(&self, req: Request<WatchChangesRequest>) -> Result<Response<EventStream>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         let events = self.app.watch_changes(&caller, req.into_inner()).map_err(|err| err.into_status(DOMAIN))?;
         Ok(Response::new(Box::pin(events.map(|event| event.map_err(|err| err.into_status(DOMAIN))))))
     }

@@ -45,7 +45,7 @@ impl<S: ScoringStore> ScoringApp<S> {
     /// UpdateValueModel: a new version from the current one with the masked fields changed.
     pub async fn update_value_model(&self, caller: &Caller, req: UpdateValueModelRequest) -> ApiResult<ValueModel> {
         if let Err(err) = policy::can_update_model(&caller.principal) {
-            return Err(self.audit_denial(caller, "UpdateValueModel", "valueModels", err).await);
+            return Err(self.audit.denied(caller, "UpdateValueModel", "valueModels", err).await);
         }
         let Some(changes) = req.value_model else { return Err(ApiError::invalid("value_model", "is required")) };
         let which = names::model_ref(&changes.name).ok_or_else(|| {

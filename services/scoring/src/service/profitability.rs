@@ -27,7 +27,7 @@ impl<S: ScoringStore> ScoringApp<S> {
         const ACTION: &str = "RecordProfitability";
         let Some(record) = req.record else { return Err(ApiError::invalid("record", "is required")) };
         if let Err(err) = policy::can_write(&caller.principal) {
-            return Err(self.audit_denial(caller, ACTION, &record.client, err).await);
+            return Err(self.audit.denied(caller, ACTION, &record.client, err).await);
         }
         let (_, model) = self.current_params().await?;
         let mut v = Violations::default();
@@ -39,7 +39,7 @@ impl<S: ScoringStore> ScoringApp<S> {
         let client = self.profile.client(&client_id).await?;
         let manager = client.as_ref().map(|c| c.relationship_manager.as_str());
         if let Err(err) = policy::check_client_write(&caller.principal, &record.client, manager) {
-            return Err(self.audit_denial(caller, ACTION, &record.client, err).await);
+            return Err(self.audit.denied(caller, ACTION, &record.client, err).await);
         }
         let mut written =
             self.store.record_profitability(caller.ctx(ACTION), vec![NewRecord { client_id, period, record }]).await?;
@@ -55,7 +55,7 @@ impl<S: ScoringStore> ScoringApp<S> {
     ) -> ApiResult<ImportProfitabilityResponse> {
         const ACTION: &str = "ImportProfitability";
         if let Err(err) = policy::can_write(&caller.principal) {
-            return Err(self.audit_denial(caller, ACTION, "profitabilityRecords", err).await);
+            return Err(self.audit.denied(caller, ACTION, "profitabilityRecords", err).await);
         }
         if req.records.is_empty() || req.records.len() > MAX_IMPORT {
             return Err(ApiError::invalid("records", format!("send 1 to {MAX_IMPORT} records")));
@@ -106,7 +106,7 @@ impl<S: ScoringStore> ScoringApp<S> {
                     v.add(format!("records[{i}].client"), format!("{} does not exist", row.record.client));
                 }
                 Err(err) => {
-                    return Err(self.audit_denial(caller, "ImportProfitability", &row.record.client, err).await);
+                    return Err(self.audit.denied(caller, "ImportProfitability", &row.record.client, err).await);
                 }
             }
         }
@@ -124,8 +124,7 @@ impl<S: ScoringStore> ScoringApp<S> {
             .ok_or_else(|| ApiError::invalid("parent", "must be of the form clients/{client}"))?;
         let size = paging::page_size(req.page_size)?;
         let query = format!("profitability|{client_id}");
-        let after: Option<(i64, i64)> =
-            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let after: Option<(i64, i64)> = self.tokens.cursor(&query, &req.page_token)?;
         let mut records = self.store.list_profitability(client_id, after, size + 1).await?;
         let more = records.len() > size;
         records.truncate(size);

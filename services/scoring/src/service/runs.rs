@@ -66,7 +66,7 @@ impl<S: ScoringStore> ScoringApp<S> {
         _req: ScorePortfolioRequest,
     ) -> ApiResult<ScoringRun> {
         if let Err(err) = caller.principal.require_role(&STARTERS) {
-            return Err(self.audit_denial(caller, "ScorePortfolio", "scoringRuns", err).await);
+            return Err(self.audit.denied(caller, "ScorePortfolio", "scoringRuns", err).await);
         }
         let name = format!("scoringRuns/{}", uuid::Uuid::now_v7().simple());
         let total = self.store.count_profitable_clients().await?;

@@ -154,12 +154,12 @@ impl<S: ScoringStore> ScoringApp<S> {
         let client_id = names::score_client_id(&req.name)
             .ok_or_else(|| ApiError::invalid("name", "must be of the form clients/{client}/valueScore"))?;
         if let Err(err) = policy::can_write(&caller.principal) {
-            return Err(self.audit_denial(caller, ACTION, &req.name, err).await);
+            return Err(self.audit.denied(caller, ACTION, &req.name, err).await);
         }
         let client = self.profile.client(client_id).await?;
         let manager = client.as_ref().map(|c| c.relationship_manager.as_str());
         if let Err(err) = policy::check_client_write(&caller.principal, &names::client_name(client_id), manager) {
-            return Err(self.audit_denial(caller, ACTION, &req.name, err).await);
+            return Err(self.audit.denied(caller, ACTION, &req.name, err).await);
         }
         let client = client.ok_or_else(|| ApiError::not_found(names::client_name(client_id)))?;
         let (score, _) = self.score_client_record(caller.ctx(ACTION), &client).await?;
@@ -193,8 +193,7 @@ impl<S: ScoringStore> ScoringApp<S> {
         };
         let order = parse_order(&req.order_by)?;
         let query = format!("{order:?}|{}", req.tier);
-        let after: Option<ScoreCursor> =
-            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let after: Option<ScoreCursor> = self.tokens.cursor(&query, &req.page_token)?;
         let mut scores = self.store.scan_scores(&ScoreScan { tier, order, after, limit: size + 1 }).await?;
         let more = scores.len() > size;
         scores.truncate(size);

@@ -11,7 +11,6 @@ use std::future::Future;
 
 use crm_kit::{
     ApiResult,
-    auth::Principal,
     db::Db,
     feed::{Feed, FeedEvent},
 };
@@ -21,25 +20,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::period::Period;
 
+pub use crm_kit::call::WriteCtx;
 pub use sql::SqlScoringStore;
 
 /// Migrations of the scoring database for each backend.
 pub fn migrations() -> crm_kit::db::Migrations {
-    crm_kit::db::Migrations {
-        sqlite: sqlx::migrate!("migrations/sqlite"),
-        postgres: sqlx::migrate!("migrations/postgres"),
-    }
-}
-
-/// Who is writing and why: recorded in the audit trail and the change feed.
-#[derive(Clone, Copy, Debug)]
-pub struct WriteCtx<'a> {
-    /// The caller.
-    pub principal: &'a Principal,
-    /// The request id of the call.
-    pub request_id: &'a str,
-    /// The operation, e.g. "ScoreClient".
-    pub action: &'static str,
+    crm_kit::migrations!()
 }
 
 /// A validated profitability record to write.

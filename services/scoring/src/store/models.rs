@@ -1,7 +1,7 @@
 //! Value model versions: append-only, the highest version is current.
 
 use crm_kit::{
-    ApiError, ApiResult,
+    ApiError, ApiResult, audit,
     auth::Principal,
     time::{self, now_micros},
 };
@@ -57,7 +57,7 @@ impl SqlScoringStore {
             let system = Principal::system("scoring");
             if Self::insert_version(&mut tx, &mut model, 1, &system.subject).await? {
                 let ctx = WriteCtx { principal: &system, request_id: "", action: "CreateValueModel" };
-                Self::audit(&mut tx, ctx, &model.name, "built-in first version".into()).await?;
+                audit::append_write(&mut tx, ctx, &model.name, "built-in first version".into()).await?;
             }
         }
         tx.commit().await?;
@@ -96,7 +96,7 @@ impl SqlScoringStore {
         if !Self::insert_version(&mut tx, &mut model, version, &ctx.principal.subject).await? {
             return Err(stale());
         }
-        Self::audit(&mut tx, ctx, &model.name, format!("new version based on {based_on}")).await?;
+        audit::append_write(&mut tx, ctx, &model.name, format!("new version based on {based_on}")).await?;
         tx.commit().await?;
         Ok(model)
     }

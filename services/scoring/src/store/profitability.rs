@@ -1,7 +1,7 @@
 //! Profitability records: upserted per client and period, all or nothing per call.
 
 use crm_kit::{
-    ApiError, ApiResult,
+    ApiError, ApiResult, audit,
     time::{self, now_micros},
 };
 use crm_proto::crm::scoring::v1::ProfitabilityRecord;
@@ -80,7 +80,7 @@ impl SqlScoringStore {
                 Written::Created
             };
             let detail = if written == Written::Created { "CREATED" } else { "UPDATED" };
-            Self::audit(&mut tx, ctx, &record.name, detail.to_owned()).await?;
+            audit::append_write(&mut tx, ctx, &record.name, detail.to_owned()).await?;
             out.push((record, written));
         }
         tx.commit().await?;

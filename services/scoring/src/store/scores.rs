@@ -2,7 +2,7 @@
 //! and the change-feed event of every stored change.
 
 use crm_kit::{
-    ApiError, ApiResult,
+    ApiError, ApiResult, audit,
     feed::NewEvent,
     time::{self, now_micros},
 };
@@ -88,9 +88,8 @@ impl SqlScoringStore {
         };
         let sequence = self.feed.append(&mut tx, event).await?;
         let detail = format!("tier={label} composite={} model=v{}", score.composite_score, score.model_version);
-        Self::audit(&mut tx, ctx, &score.name, detail).await?;
-        tx.commit().await?;
-        self.feed.notify_committed(sequence);
+        audit::append_write(&mut tx, ctx, &score.name, detail).await?;
+        self.feed.commit(tx, sequence).await?;
         Ok((score, true))
     }
 

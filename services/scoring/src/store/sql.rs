@@ -3,14 +3,13 @@
 
 use crm_kit::{
     ApiError, ApiResult,
-    audit::{self, AuditEvent, Outcome},
     db::{Backend, Db},
     feed::{Feed, FeedEvent},
 };
 use crm_proto::crm::scoring::v1::{ProfitabilityRecord, ValueModel, ValueScore};
 use futures::Stream;
 use prost::Message;
-use sqlx::{Any, Row, Transaction, any::AnyRow};
+use sqlx::{Row, any::AnyRow};
 
 use super::{NewRecord, NewScore, ScoreScan, ScoredFacts, ScoringStore, WriteCtx, Written};
 
@@ -33,25 +32,6 @@ impl SqlScoringStore {
             Backend::Sqlite => sql.to_owned(),
             Backend::Postgres => format!("{sql} FOR UPDATE"),
         }
-    }
-
-    /// Appends the audit record of a write inside its transaction.
-    pub(super) async fn audit(
-        tx: &mut Transaction<'_, Any>,
-        ctx: WriteCtx<'_>,
-        resource: &str,
-        detail: String,
-    ) -> ApiResult<()> {
-        let event = AuditEvent {
-            principal: ctx.principal,
-            action: ctx.action,
-            resource,
-            request_id: ctx.request_id,
-            outcome: Outcome::Ok,
-            detail,
-        };
-        audit::append(tx, &event).await?;
-        Ok(())
     }
 }
 

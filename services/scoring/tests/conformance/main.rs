@@ -136,12 +136,7 @@ conformance!(list_orders_by_composite_score_and_filters_by_tier, async |app: &Te
 conformance!(watch_changes_delivers_score_changes, async |app: &TestApp| {
     let err = app.rm("rm-1").watch_changes(WatchChangesRequest { after_sequence: 0 }).await.expect_err("role");
     assert_eq!(err.code(), Code::PermissionDenied);
-    let mut feed = app
-        .scoring_as(Role::Channel, "svc:segmentation", None)
-        .watch_changes(WatchChangesRequest { after_sequence: 0 })
-        .await
-        .expect("watch")
-        .into_inner();
+    let mut feed = app.changes().await;
     let client = app.client("Pearl River Textiles", "rm-1", "B", "1311", "South China", "").await;
     app.record(&client, "2026-Q3", 80_000, 20_000, 30_000, 3_000_000).await;
     let score = app.score(&client).await;

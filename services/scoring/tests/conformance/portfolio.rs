@@ -8,7 +8,7 @@ use crm_proto::crm::{
     profile::v1::{Client, UpdateClientRequest},
     scoring::v1::{
         GetGroupValueRequest, GetScoringRunRequest, GetValueScoreRequest, QuoteLoanPriceRequest, ScorePortfolioRequest,
-        ScoringRun, ScoringRunState, Tier, WatchChangesRequest,
+        ScoringRun, ScoringRunState, Tier,
     },
 };
 use prost_types::FieldMask;
@@ -130,12 +130,7 @@ conformance!(a_portfolio_run_scores_every_client_with_profitability, async |app:
 });
 
 conformance!(a_credit_grade_change_in_the_profile_rescores_the_client, async |app: &TestApp| {
-    let mut feed = app
-        .scoring_as(Role::Channel, "svc:segmentation", None)
-        .watch_changes(WatchChangesRequest { after_sequence: 0 })
-        .await
-        .expect("watch")
-        .into_inner();
+    let mut feed = app.changes().await;
     let next = async |feed: &mut tonic::Streaming<crm_proto::crm::scoring::v1::ChangeEvent>| {
         tokio::time::timeout(Duration::from_secs(20), feed.message())
             .await

@@ -1,104 +1,58 @@
 //! A real profile service and a scoring service on port 0, each over a fresh database of
 //! the same backend, sharing one signing key, with typed clients and fixtures.
 
-use std::time::Duration;
-
 use crm_kit::{
     auth::{Bearer, Role},
     config::Limits,
-    paging::PageTokens,
-    peer::PeerAuth,
-    server::{Shutdown, ShutdownTrigger},
 };
-use crm_profile::ProfileDeps;
 use crm_proto::{
     crm::{
-        profile::v1::{Client, CreateClientRequest, client_profile_service_client::ClientProfileServiceClient},
+        profile::v1::{Client, CreateClientRequest},
         scoring::v1::{
-            ProfitabilityRecord, RecordProfitabilityRequest, ScoreClientRequest, ValueScore,
-            value_scoring_service_client::ValueScoringServiceClient,
+            ChangeEvent, ProfitabilityRecord, RecordProfitabilityRequest, ScoreClientRequest, ValueScore,
+            WatchChangesRequest, value_scoring_service_client::ValueScoringServiceClient,
         },
     },
     google::r#type::Money,
 };
 use crm_scoring::ScoringDeps;
 pub use crm_testkit::{Backend, conformance, reason, violations};
-use crm_testkit::{TestDb, TestKeys};
+use crm_testkit::{ProfileClient, TestDb, TestKeys, TestProfile, TestServer, page_tokens};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 pub type Scoring = ValueScoringServiceClient<InterceptedService<Channel, Bearer>>;
-pub type Profile = ClientProfileServiceClient<InterceptedService<Channel, Bearer>>;
-
-type Server = tokio::task::JoinHandle<anyhow::Result<()>>;
 
 /// A running profile and scoring service.
 pub struct TestApp {
     /// The scoring service's database (audit checks).
     pub scoring_db: crm_kit::db::Db,
-    profile_channel: Channel,
-    scoring_channel: Channel,
     keys: TestKeys,
-    trigger: ShutdownTrigger,
-    servers: Vec<Server>,
-    stores: Vec<TestDb>,
-}
-
-async fn listener() -> (tokio::net::TcpListener, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    (listener, url)
-}
-
-async fn serving(url: &str, service: &str) -> Channel {
-    let channel = Channel::from_shared(url.to_owned()).expect("uri").connect_lazy();
-    crm_kit::server::wait_serving(channel.clone(), service, Duration::from_secs(30)).await.expect("SERVING");
-    channel
+    profile: TestProfile,
+    scoring: TestServer,
 }
 
 impl TestApp {
     /// Starts both services and waits until each reports SERVING.
     pub async fn spawn(backend: Backend) -> Self {
-        let profile_db = TestDb::create(backend, "profile.db", crm_profile::store::migrations()).await;
-        let scoring_db = TestDb::create(backend, "scoring.db", crm_scoring::migrations()).await;
         let keys = TestKeys::new();
-        let (trigger, shutdown) = Shutdown::new();
-        let (profile_listener, profile_url) = listener().await;
-        let profile = ProfileDeps {
-            db: profile_db.db.clone(),
+        let profile = TestProfile::start(backend, &keys).await;
+        let store = TestDb::create(backend, "scoring.db", crm_scoring::migrations()).await;
+        let scoring_db = store.db.clone();
+        let deps = ScoringDeps {
+            db: scoring_db.clone(),
             verifier: keys.verifier.clone(),
-            page_tokens: PageTokens::new(uuid::Uuid::new_v4().as_bytes()),
+            page_tokens: page_tokens(),
             limits: Limits::default(),
+            profile: crm_kit::peer::channel(&profile.url()).expect("profile channel"),
+            peer_auth: keys.peer_auth("scoring"),
         };
-        let mut servers = vec![tokio::spawn(crm_profile::serve(profile_listener, profile, shutdown.clone()))];
-        let profile_channel = serving(&profile_url, crm_profile::SERVICE_NAME).await;
-        let (scoring_listener, scoring_url) = listener().await;
-        let scoring = ScoringDeps {
-            db: scoring_db.db.clone(),
-            verifier: keys.verifier.clone(),
-            page_tokens: PageTokens::new(uuid::Uuid::new_v4().as_bytes()),
-            limits: Limits::default(),
-            profile: crm_kit::peer::channel(&profile_url).expect("profile channel"),
-            peer_auth: PeerAuth::minted(&keys.secret, "scoring").expect("peer auth"),
-        };
-        servers.push(tokio::spawn(crm_scoring::serve(scoring_listener, scoring, shutdown)));
-        let scoring_channel = serving(&scoring_url, crm_scoring::SERVICE_NAME).await;
-        Self {
-            scoring_db: scoring_db.db.clone(),
-            profile_channel,
-            scoring_channel,
-            keys,
-            trigger,
-            servers,
-            stores: vec![profile_db, scoring_db],
-        }
+        let scoring = TestServer::start(crm_scoring::SERVICE_NAME, deps, crm_scoring::serve).await.owning(store);
+        Self { scoring_db, keys, profile, scoring }
     }
 
     /// A scoring client acting as `role`/`subject`.
     pub fn scoring_as(&self, role: Role, subject: &str, portfolio: Option<&str>) -> Scoring {
-        ValueScoringServiceClient::with_interceptor(
-            self.scoring_channel.clone(),
-            self.keys.bearer(role, subject, portfolio),
-        )
+        ValueScoringServiceClient::with_interceptor(self.scoring.channel(), self.keys.bearer(role, subject, portfolio))
     }
 
     pub fn admin(&self) -> Scoring {
@@ -113,12 +67,18 @@ impl TestApp {
         self.scoring_as(Role::RelationshipManager, subject, None)
     }
 
+    /// The scoring change feed from the start, read as the segmentation peer reads it.
+    pub async fn changes(&self) -> tonic::Streaming<ChangeEvent> {
+        self.scoring_as(Role::Channel, "svc:segmentation", None)
+            .watch_changes(WatchChangesRequest { after_sequence: 0 })
+            .await
+            .expect("watch")
+            .into_inner()
+    }
+
     /// A profile client as ADMIN.
-    pub fn profile(&self) -> Profile {
-        ClientProfileServiceClient::with_interceptor(
-            self.profile_channel.clone(),
-            self.keys.bearer(Role::Admin, "admin-1", None),
-        )
+    pub fn profile(&self) -> ProfileClient {
+        self.profile.client(self.keys.bearer(Role::Admin, "admin-1", None))
     }
 
     /// Creates a client in the profile service; returns its name.
@@ -166,15 +126,10 @@ impl TestApp {
         self.analyst().score_client(request).await.expect("scored").into_inner()
     }
 
-    /// Stops both servers (draining) and removes both databases.
+    /// Stops both servers (draining), scoring first, and removes both databases.
     pub async fn finish(self) {
-        self.trigger.fire();
-        for server in self.servers {
-            server.await.expect("server task").expect("server ran cleanly");
-        }
-        for store in self.stores {
-            store.remove().await;
-        }
+        self.scoring.stop().await;
+        self.profile.stop().await;
     }
 }
 

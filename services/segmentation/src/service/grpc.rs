@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crm_kit::{ApiResult, auth, server::request_id};
+use crm_kit::ApiResult;
 use crm_proto::crm::segmentation::v1::{
     ActivateSchemeRequest, Activation, CreateSchemeRequest, EvaluateTargetMarketsRequest,
     EvaluateTargetMarketsResponse, GetActivationRequest, GetClientSegmentsRequest, GetClientSegmentsResponse,
@@ -28,10 +28,6 @@ impl<S> SegmentationGrpc<S> {
     }
 }
 
-fn caller<T>(req: &Request<T>) -> Result<Caller, Status> {
-    Ok(Caller { principal: auth::principal(req)?.clone(), request_id: request_id(req) })
-}
-
 fn reply<T>(result: ApiResult<T>) -> Result<Response<T>, Status> {
     result.map(Response::new).map_err(|err| err.into_status(DOMAIN))
 }
@@ -39,42 +35,42 @@ fn reply<T>(result: ApiResult<T>) -> Result<Response<T>, Status> {
 #[tonic::async_trait]
 impl<S: SegmentationStore> SegmentationService for SegmentationGrpc<S> {
     async fn create_scheme(&self, req: Request<CreateSchemeRequest>) -> Result<Response<Scheme>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.create_scheme(&caller, req.into_inner()).await)
     }
 
     async fn get_scheme(&self, req: Request<GetSchemeRequest>) -> Result<Response<Scheme>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_scheme(&caller, req.into_inner()).await)
     }
 
     async fn list_schemes(&self, req: Request<ListSchemesRequest>) -> Result<Response<ListSchemesResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.list_schemes(&caller, req.into_inner()).await)
     }
 
     async fn update_scheme(&self, req: Request<UpdateSchemeRequest>) -> Result<Response<Scheme>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.update_scheme(&caller, req.into_inner()).await)
     }
 
     async fn preview_scheme(&self, req: Request<PreviewSchemeRequest>) -> Result<Response<SchemeReport>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.preview_scheme(&caller, req.into_inner()).await)
     }
 
     async fn activate_scheme(&self, req: Request<ActivateSchemeRequest>) -> Result<Response<Activation>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.activate_scheme(&caller, req.into_inner()).await)
     }
 
     async fn get_activation(&self, req: Request<GetActivationRequest>) -> Result<Response<Activation>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_activation(&caller, req.into_inner()).await)
     }
 
     async fn retire_scheme(&self, req: Request<RetireSchemeRequest>) -> Result<Response<Scheme>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.retire_scheme(&caller, req.into_inner()).await)
     }
 
@@ -82,7 +78,7 @@ impl<S: SegmentationStore> SegmentationService for SegmentationGrpc<S> {
         &self,
         req: Request<GetClientSegmentsRequest>,
     ) -> Result<Response<GetClientSegmentsResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_client_segments(&caller, req.into_inner()).await)
     }
 
@@ -90,12 +86,12 @@ impl<S: SegmentationStore> SegmentationService for SegmentationGrpc<S> {
         &self,
         req: Request<ListSegmentMembersRequest>,
     ) -> Result<Response<ListSegmentMembersResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.list_segment_members(&caller, req.into_inner()).await)
     }
 
     async fn get_scheme_report(&self, req: Request<GetSchemeReportRequest>) -> Result<Response<SchemeReport>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.get_scheme_report(&caller, req.into_inner()).await)
     }
 
@@ -103,7 +99,7 @@ impl<S: SegmentationStore> SegmentationService for SegmentationGrpc<S> {
         &self,
         req: Request<EvaluateTargetMarketsRequest>,
     ) -> Result<Response<EvaluateTargetMarketsResponse>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.evaluate_target_markets(&caller, req.into_inner()).await)
     }
 
@@ -111,7 +107,7 @@ impl<S: SegmentationStore> SegmentationService for SegmentationGrpc<S> {
         &self,
         req: Request<SelectTargetMarketsRequest>,
     ) -> Result<Response<Scheme>, Status> {
-        let caller = caller(&req)?;
+        let caller = Caller::from_request(&req)?;
         reply(self.app.select_target_markets(&caller, req.into_inner()).await)
     }
 }

@@ -67,11 +67,7 @@ impl<S: SegmentationStore> SegmentationApp<S> {
         policy::can_read(&caller.principal)?;
         let (scheme_id, segment_id) = names::segment_ids("segment", &req.segment)?;
         let size = paging::page_size(req.page_size)?;
-        let after: String = if req.page_token.is_empty() {
-            String::new()
-        } else {
-            self.tokens.decode(&req.segment, &req.page_token)?
-        };
+        let after: String = self.tokens.cursor(&req.segment, &req.page_token)?.unwrap_or_default();
         let scheme = self.store.get_scheme(scheme_id).await?.ok_or_else(|| ApiError::not_found(&req.segment))?;
         let titles = convert::segment_titles(&scheme);
         if segment_id != UNASSIGNED && !titles.contains_key(segment_id) {

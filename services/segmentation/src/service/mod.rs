@@ -12,41 +12,19 @@ mod target;
 
 use std::sync::Arc;
 
-use crm_kit::{
-    ApiError, ApiResult,
-    audit::{AuditEvent, AuditSink, Outcome},
-    auth::Principal,
-    config::Limits,
-    idempotency,
-    paging::PageTokens,
-    server::Shutdown,
-};
-use prost::Message;
+use crm_kit::{ApiResult, audit::AuditSink, config::Limits, paging::PageTokens, server::Shutdown};
 
 pub use grpc::SegmentationGrpc;
 
-use crate::store::{Idempotency, SegmentationStore, WriteCtx};
+pub use crm_kit::call::Caller;
+
+use crate::store::SegmentationStore;
 
 /// ErrorInfo domain of this service.
 pub const DOMAIN: &str = "crm.segmentation";
 
 /// Fully qualified gRPC service name.
 pub const SERVICE_NAME: &str = "crm.segmentation.v1.SegmentationService";
-
-/// Who is calling, with the request id of the call.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    /// The authenticated principal.
-    pub principal: Principal,
-    /// The request id (from the request-id layer).
-    pub request_id: String,
-}
-
-impl Caller {
-    fn ctx(&self, action: &'static str) -> WriteCtx<'_> {
-        WriteCtx { principal: &self.principal, request_id: &self.request_id, action }
-    }
-}
 
 /// The segmentation application over a store.
 pub struct SegmentationApp<S> {
@@ -81,44 +59,11 @@ impl<S: SegmentationStore> SegmentationApp<S> {
         Arc::clone(&self.store)
     }
 
-    /// Records a refused call in the audit trail (its own transaction), then returns the error.
-    async fn audit_denial(&self, caller: &Caller, action: &'static str, resource: &str, err: ApiError) -> ApiError {
-        if err.code() == tonic::Code::PermissionDenied {
-            let event = AuditEvent {
-                principal: &caller.principal,
-                action,
-                resource,
-                request_id: &caller.request_id,
-                outcome: Outcome::Denied,
-                detail: err.reason().to_owned(),
-            };
-            if let Err(audit_err) = self.audit.record(&event).await {
-                tracing::error!(error = %audit_err, "could not audit a denied call");
-            }
-        }
-        err
-    }
-
     /// Authorises a management call, auditing a refusal.
     async fn require_manager(&self, caller: &Caller, action: &'static str, resource: &str) -> ApiResult<()> {
         match crate::domain::policy::can_manage(&caller.principal) {
             Ok(()) => Ok(()),
-            Err(err) => Err(self.audit_denial(caller, action, resource, err).await),
+            Err(err) => Err(self.audit.denied(caller, action, resource, err).await),
         }
     }
-}
-
-/// Idempotency key of a create request (`None` without a request id).
-fn idempotency_of(request_id: &str, payload: &impl Message) -> ApiResult<Option<Idempotency>> {
-    let request_id = request_id.trim();
-    if request_id.is_empty() {
-        return Ok(None);
-    }
-    if request_id.len() > 128 {
-        return Err(ApiError::invalid("request_id", "must be at most 128 characters"));
-    }
-    Ok(Some(Idempotency {
-        request_id: request_id.to_owned(),
-        fingerprint: idempotency::fingerprint(&payload.encode_to_vec()),
-    }))
 }

@@ -6,11 +6,12 @@ use crm_proto::crm::segmentation::v1::{
     SchemeState, Segment, UpdateSchemeRequest,
 };
 
-use super::{Caller, SegmentationApp, idempotency_of};
+use super::{Caller, SegmentationApp};
 use crate::{
     domain::{names, policy, scheme},
     store::{SegmentationStore, state_name},
 };
+use crm_kit::call::Idempotency;
 
 /// Fields UpdateScheme may change.
 const UPDATABLE: [&str; 5] = ["display_name", "description", "bases", "segments", "thresholds"];
@@ -59,7 +60,7 @@ impl<S: SegmentationStore> SegmentationApp<S> {
     pub async fn create_scheme(&self, caller: &Caller, req: CreateSchemeRequest) -> ApiResult<Scheme> {
         self.require_manager(caller, "CreateScheme", "schemes").await?;
         let Some(original) = req.scheme else { return Err(ApiError::invalid("scheme", "is required")) };
-        let idempotency = idempotency_of(&req.request_id, &original)?;
+        let idempotency = Idempotency::of(&req.request_id, &original)?;
         let mut scheme = original;
         tidy(&mut scheme);
         scheme::check(&scheme, "scheme")?;
@@ -96,8 +97,7 @@ impl<S: SegmentationStore> SegmentationApp<S> {
             Err(_) => return Err(ApiError::invalid("state", "is not a scheme state")),
         };
         let query = format!("schemes?state={}", state.unwrap_or(""));
-        let after: Option<String> =
-            if req.page_token.is_empty() { None } else { Some(self.tokens.decode(&query, &req.page_token)?) };
+        let after: Option<String> = self.tokens.cursor(&query, &req.page_token)?;
         let schemes = self.store.list_schemes(state, after.as_deref(), size).await?;
         let next_page_token = match schemes.last() {
             Some(last) if schemes.len() == size => {

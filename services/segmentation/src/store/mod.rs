@@ -8,7 +8,7 @@ mod schemes;
 
 use std::{collections::HashMap, future::Future};
 
-use crm_kit::{ApiResult, auth::Principal, db::Db};
+use crm_kit::{ApiResult, db::Db};
 use crm_proto::crm::{
     profile::v1::{Client, Holding},
     segmentation::v1::Scheme,
@@ -19,6 +19,8 @@ use crate::domain::{
     view::{ClientRecord, ValueFacts},
 };
 
+pub use crm_kit::call::{Idempotency, WriteCtx};
+
 pub use self::schemes::{SqlSegmentationStore, etag, state_name};
 
 /// `valid_to` of a membership that is still current.
@@ -26,30 +28,7 @@ pub const OPEN: i64 = i64::MAX;
 
 /// Migrations of the segmentation database for each backend.
 pub fn migrations() -> crm_kit::db::Migrations {
-    crm_kit::db::Migrations {
-        sqlite: sqlx::migrate!("migrations/sqlite"),
-        postgres: sqlx::migrate!("migrations/postgres"),
-    }
-}
-
-/// Who is writing and why: recorded in the audit trail.
-#[derive(Clone, Copy, Debug)]
-pub struct WriteCtx<'a> {
-    /// The caller.
-    pub principal: &'a Principal,
-    /// The request id of the call.
-    pub request_id: &'a str,
-    /// The operation, e.g. "UpdateScheme".
-    pub action: &'static str,
-}
-
-/// An idempotency key with the fingerprint of the request it came with.
-#[derive(Clone, Debug)]
-pub struct Idempotency {
-    /// Caller's request id.
-    pub request_id: String,
-    /// Hash of the request payload.
-    pub fingerprint: String,
+    crm_kit::migrations!()
 }
 
 /// One change of the client projection, from the profile's feed.

@@ -10,12 +10,13 @@ use std::{
 };
 
 use crm_kit::{
-    ApiError, ApiResult,
-    audit::{self, AuditEvent, Outcome},
+    ApiError, ApiResult, audit,
     db::{Backend, Db},
     idempotency::{self, Prior},
     time::{self, now_micros},
 };
+
+pub use crm_kit::names::etag;
 use crm_proto::crm::segmentation::v1::{Scheme, SchemeState};
 use prost::Message;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
@@ -34,11 +35,6 @@ use crate::domain::{
 pub struct SqlSegmentationStore {
     pub(super) db: Db,
     generation: Arc<AtomicU64>,
-}
-
-/// Opaque etag of a revision.
-pub fn etag(revision: i64) -> String {
-    format!("\"r{revision}\"")
 }
 
 /// Stored name of a scheme state.
@@ -61,25 +57,6 @@ impl SqlSegmentationStore {
     /// [`SegmentationStore::generation`]).
     pub(super) fn changed(&self) {
         self.generation.fetch_add(1, Ordering::Release);
-    }
-
-    /// Appends the audit record of a write inside its transaction.
-    pub(super) async fn audit(
-        tx: &mut Transaction<'_, Any>,
-        ctx: WriteCtx<'_>,
-        resource: &str,
-        detail: String,
-    ) -> ApiResult<()> {
-        let event = AuditEvent {
-            principal: ctx.principal,
-            action: ctx.action,
-            resource,
-            request_id: ctx.request_id,
-            outcome: Outcome::Ok,
-            detail,
-        };
-        audit::append(tx, &event).await?;
-        Ok(())
     }
 
     async fn write(
@@ -153,7 +130,7 @@ impl SegmentationStore for SqlSegmentationStore {
         scheme.update_time = Some(now);
         scheme.etag = etag(1);
         Self::write(&mut tx, &id, &scheme, 1, true).await?;
-        Self::audit(&mut tx, ctx, &scheme.name, "CREATED".to_owned()).await?;
+        audit::append_write(&mut tx, ctx, &scheme.name, "CREATED".to_owned()).await?;
         tx.commit().await?;
         Ok(scheme)
     }
@@ -205,7 +182,7 @@ impl SegmentationStore for SqlSegmentationStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        Self::audit(&mut tx, ctx, &next.name, state_name(next.state).to_owned()).await?;
+        audit::append_write(&mut tx, ctx, &next.name, state_name(next.state).to_owned()).await?;
         tx.commit().await?;
         self.changed();
         Ok(next)

@@ -105,17 +105,27 @@ pub async fn portfolio(app: &TestApp) -> Portfolio {
     hold(app, &large, ProductLine::TradeFinance, "ACC-2").await;
     hold(app, &large, ProductLine::Lending, "ACC-3").await;
     let p = Portfolio { big, trader, finance, large, small };
-    wait_for_projection(app, 5, 0.4).await;
+    // Every holding, the last one included: TRADE_FINANCE is complete one event before it.
+    wait_for_penetration(app, 5, &[("TRADE_FINANCE", 0.4), ("LENDING", 0.2)]).await;
     p
 }
 
 /// Waits until the projection holds `clients` live clients with `trade` TRADE_FINANCE penetration.
 pub async fn wait_for_projection(app: &TestApp, clients: i64, trade: f64) {
+    wait_for_penetration(app, clients, &[("TRADE_FINANCE", trade)]).await;
+}
+
+/// Waits until the projection holds `clients` live clients with each product line's
+/// penetration as given.
+pub async fn wait_for_penetration(app: &TestApp, clients: i64, lines: &[(&str, f64)]) {
     eventually("the projection to catch up with the profile", || async {
         let preview = PreviewSchemeRequest { target: Some(Target::Scheme(plan())) };
         let report = app.analyst().preview_scheme(preview).await.expect("preview").into_inner();
-        let penetration = report.product_penetration.get("TRADE_FINANCE").copied().unwrap_or(0.0);
-        (report.population == clients && (penetration - trade).abs() < 1e-9).then_some(())
+        let reached = lines.iter().all(|(line, share)| {
+            let penetration = report.product_penetration.get(*line).copied().unwrap_or(0.0);
+            (penetration - share).abs() < 1e-9
+        });
+        (report.population == clients && reached).then_some(())
     })
     .await;
 }

@@ -18,55 +18,20 @@ use crate::{
     support::{TestApp, conformance},
 };
 
-conformance!(an_interrupted_activation_is_failed_and_its_scheme_is_draft_again, async |app: &TestApp| {
+/// What an activation whose worker vanished leaves behind: a job `…/activations/{job}` with
+/// no heartbeat for long, and its scheme ACTIVATING. The scheme's name, the activation's name
+/// and the scheme as stored.
+async fn stranded(app: &TestApp, store: &SqlSegmentationStore, job: &str) -> (String, String, Scheme) {
     let request = CreateSchemeRequest { scheme: Some(plan()), request_id: String::new() };
     let scheme = app.analyst().create_scheme(request).await.expect("create").into_inner();
     let id = scheme.name.trim_start_matches("schemes/").to_owned();
-    let activation = format!("{}/activations/crashed", scheme.name);
-    // What a process that stopped mid-activation leaves behind.
+    let activation = format!("{}/activations/{job}", scheme.name);
     jobs::start(&app.seg_db, &activation, "scheme-activation", &scheme.name, "ma-1", 10).await.expect("job");
     sqlx::query("UPDATE job SET update_time = 0 WHERE name = $1")
         .bind(&activation)
         .execute(app.seg_db.writer())
         .await
         .expect("no heartbeat for long");
-    let store = Arc::new(SqlSegmentationStore::new(app.seg_db.clone()));
-    let who = Principal::system("test");
-    let ctx = WriteCtx { principal: &who, request_id: "", action: "ActivateScheme" };
-    let marker = activation.clone();
-    store
-        .update_scheme(ctx, &id, false, move |s: Scheme| {
-            Ok(Scheme { state: SchemeState::Activating as i32, latest_activation: marker, ..s })
-        })
-        .await
-        .expect("activating");
-
-    let (_trigger, shutdown) = Shutdown::new();
-    let restarted =
-        SegmentationApp::new(store, PageTokens::new(b"0123456789abcdef0123456789abcdef"), Limits::default(), shutdown);
-    restarted.recover().await.expect("recover");
-
-    let read = app.analyst().get_scheme(GetSchemeRequest { name: scheme.name.clone() }).await.expect("get");
-    assert_eq!(read.into_inner().state, SchemeState::Draft as i32);
-    let job = app.analyst().get_activation(GetActivationRequest { name: activation }).await.expect("activation");
-    let job = job.into_inner();
-    assert_eq!(job.state, ActivationState::Failed as i32);
-    assert!(job.error.contains("interrupted"), "{}", job.error);
-});
-
-conformance!(a_scheme_whose_activation_stopped_can_be_activated_again, async |app: &TestApp| {
-    let request = CreateSchemeRequest { scheme: Some(plan()), request_id: String::new() };
-    let scheme = app.analyst().create_scheme(request).await.expect("create").into_inner();
-    let id = scheme.name.trim_start_matches("schemes/").to_owned();
-    let activation = format!("{}/activations/elsewhere", scheme.name);
-    // Another replica started an activation and vanished: no heartbeat since.
-    jobs::start(&app.seg_db, &activation, "scheme-activation", &scheme.name, "ma-1", 10).await.expect("job");
-    sqlx::query("UPDATE job SET update_time = 0 WHERE name = $1")
-        .bind(&activation)
-        .execute(app.seg_db.writer())
-        .await
-        .expect("no heartbeat for long");
-    let store = SqlSegmentationStore::new(app.seg_db.clone());
     let who = Principal::system("test");
     let ctx = WriteCtx { principal: &who, request_id: "", action: "ActivateScheme" };
     let marker = activation.clone();
@@ -76,14 +41,39 @@ conformance!(a_scheme_whose_activation_stopped_can_be_activated_again, async |ap
         })
         .await
         .expect("activating");
+    (scheme.name, activation, stuck)
+}
+
+conformance!(an_interrupted_activation_is_failed_and_its_scheme_is_draft_again, async |app: &TestApp| {
+    let store = Arc::new(SqlSegmentationStore::new(app.seg_db.clone()));
+    // What a process that stopped mid-activation leaves behind.
+    let (scheme, activation, _) = stranded(app, &store, "crashed").await;
+
+    let (_trigger, shutdown) = Shutdown::new();
+    let restarted =
+        SegmentationApp::new(store, PageTokens::new(b"0123456789abcdef0123456789abcdef"), Limits::default(), shutdown);
+    restarted.recover().await.expect("recover");
+
+    let read = app.analyst().get_scheme(GetSchemeRequest { name: scheme.clone() }).await.expect("get");
+    assert_eq!(read.into_inner().state, SchemeState::Draft as i32);
+    let job = app.analyst().get_activation(GetActivationRequest { name: activation }).await.expect("activation");
+    let job = job.into_inner();
+    assert_eq!(job.state, ActivationState::Failed as i32);
+    assert!(job.error.contains("interrupted"), "{}", job.error);
+});
+
+conformance!(a_scheme_whose_activation_stopped_can_be_activated_again, async |app: &TestApp| {
+    let store = SqlSegmentationStore::new(app.seg_db.clone());
+    // Another replica started an activation and vanished: no heartbeat since.
+    let (scheme, activation, stuck) = stranded(app, &store, "elsewhere").await;
 
     let shown = app.analyst().get_activation(GetActivationRequest { name: activation.clone() }).await.expect("get");
     assert_eq!(shown.into_inner().state, ActivationState::Failed as i32, "a job without heartbeat is shown stopped");
-    let again = ActivateSchemeRequest { name: scheme.name.clone(), etag: stuck.etag };
+    let again = ActivateSchemeRequest { name: scheme.clone(), etag: stuck.etag };
     let started = app.analyst().activate_scheme(again).await.expect("activate again").into_inner();
     assert_ne!(started.name, activation);
     let active = crate::support::eventually("the new activation to finish", || async {
-        let s = app.analyst().get_scheme(GetSchemeRequest { name: scheme.name.clone() }).await.expect("get");
+        let s = app.analyst().get_scheme(GetSchemeRequest { name: scheme.clone() }).await.expect("get");
         let s = s.into_inner();
         (s.state == SchemeState::Active as i32).then_some(s)
     })

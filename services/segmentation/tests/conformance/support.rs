@@ -7,22 +7,14 @@ use crm_kit::{
     auth::{Bearer, Role},
     config::Limits,
     db::Db,
-    paging::PageTokens,
-    peer::PeerAuth,
-    server::{Shutdown, ShutdownTrigger},
 };
-use crm_profile::ProfileDeps;
-use crm_proto::crm::{
-    profile::v1::client_profile_service_client::ClientProfileServiceClient,
-    segmentation::v1::segmentation_service_client::SegmentationServiceClient,
-};
+use crm_proto::crm::segmentation::v1::segmentation_service_client::SegmentationServiceClient;
 use crm_segmentation::SegmentationDeps;
 pub use crm_testkit::{Backend, conformance, reason, violations};
-use crm_testkit::{TestDb, TestKeys};
+use crm_testkit::{ProfileClient, TestDb, TestKeys, TestProfile, TestServer, page_tokens};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 pub type Seg = SegmentationServiceClient<InterceptedService<Channel, Bearer>>;
-pub type Profile = ClientProfileServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// How long a test waits for the feed to deliver a change.
 pub const FEED_TIMEOUT: Duration = Duration::from_secs(20);
@@ -31,71 +23,35 @@ pub const FEED_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct TestApp {
     pub profile_db: Db,
     pub seg_db: Db,
-    profile: Channel,
-    segmentation: Channel,
     keys: TestKeys,
-    trigger: ShutdownTrigger,
-    servers: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    stores: Vec<TestDb>,
-}
-
-async fn listen() -> (tokio::net::TcpListener, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    (listener, url)
+    profile: TestProfile,
+    segmentation: TestServer,
 }
 
 impl TestApp {
     /// Starts both services and waits until health says SERVING.
     pub async fn spawn(backend: Backend) -> Self {
-        let profile_store = TestDb::create(backend, "profile.db", crm_profile::store::migrations()).await;
-        let seg_store = TestDb::create(backend, "segmentation.db", crm_segmentation::migrations()).await;
         let keys = TestKeys::new();
-        let (trigger, shutdown) = Shutdown::new();
-
-        let (listener, profile_url) = listen().await;
-        let deps = ProfileDeps {
-            db: profile_store.db.clone(),
-            verifier: keys.verifier.clone(),
-            page_tokens: PageTokens::new(uuid::Uuid::new_v4().as_bytes()),
-            limits: Limits::default(),
-        };
-        let profile_server = tokio::spawn(crm_profile::serve(listener, deps, shutdown.clone()));
-        let profile = crm_kit::peer::channel(&profile_url).expect("profile channel");
-        crm_kit::server::wait_serving(profile.clone(), crm_profile::SERVICE_NAME, Duration::from_secs(30))
-            .await
-            .expect("profile became SERVING");
-
-        let (listener, seg_url) = listen().await;
+        let profile = TestProfile::start(backend, &keys).await;
+        let store = TestDb::create(backend, "segmentation.db", crm_segmentation::migrations()).await;
+        let seg_db = store.db.clone();
         let deps = SegmentationDeps {
-            db: seg_store.db.clone(),
+            db: seg_db.clone(),
             verifier: keys.verifier.clone(),
-            page_tokens: PageTokens::new(uuid::Uuid::new_v4().as_bytes()),
+            page_tokens: page_tokens(),
             limits: Limits::default(),
-            profile: profile.clone(),
+            profile: crm_kit::peer::channel(&profile.url()).expect("profile channel"),
             scoring: None,
-            peer_auth: PeerAuth::minted(&keys.secret, "segmentation").expect("peer auth"),
+            peer_auth: keys.peer_auth("segmentation"),
         };
-        let seg_server = tokio::spawn(crm_segmentation::serve(listener, deps, shutdown));
-        let segmentation = crm_kit::peer::channel(&seg_url).expect("segmentation channel");
-        crm_kit::server::wait_serving(segmentation.clone(), crm_segmentation::SERVICE_NAME, Duration::from_secs(30))
-            .await
-            .expect("segmentation became SERVING");
-        Self {
-            profile_db: profile_store.db.clone(),
-            seg_db: seg_store.db.clone(),
-            profile,
-            segmentation,
-            keys,
-            trigger,
-            servers: vec![seg_server, profile_server],
-            stores: vec![seg_store, profile_store],
-        }
+        let segmentation =
+            TestServer::start(crm_segmentation::SERVICE_NAME, deps, crm_segmentation::serve).await.owning(store);
+        Self { profile_db: profile.db.clone(), seg_db, keys, profile, segmentation }
     }
 
     /// The segmentation service as `role`.
     pub fn seg_as(&self, role: Role, subject: &str) -> Seg {
-        SegmentationServiceClient::with_interceptor(self.segmentation.clone(), self.keys.bearer(role, subject, None))
+        SegmentationServiceClient::with_interceptor(self.segmentation.channel(), self.keys.bearer(role, subject, None))
     }
 
     /// The segmentation service as a marketing analyst (who manages schemes).
@@ -104,37 +60,22 @@ impl TestApp {
     }
 
     /// The profile service as an administrator.
-    pub fn profile(&self) -> Profile {
-        ClientProfileServiceClient::with_interceptor(
-            self.profile.clone(),
-            self.keys.bearer(Role::Admin, "admin-1", None),
-        )
+    pub fn profile(&self) -> ProfileClient {
+        self.profile.client(self.keys.bearer(Role::Admin, "admin-1", None))
     }
 
-    /// Stops both servers (draining) and removes the databases.
+    /// Stops both servers (draining), the follower first, and removes the databases.
     pub async fn finish(self) {
-        self.trigger.fire();
-        for server in self.servers {
-            server.await.expect("server task").expect("server ran cleanly");
-        }
-        for store in self.stores {
-            store.remove().await;
-        }
+        self.segmentation.stop().await;
+        self.profile.stop().await;
     }
 }
 
 /// Polls `probe` until it yields `Some`, or panics with `what` after [`FEED_TIMEOUT`].
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + FEED_TIMEOUT;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    crm_testkit::eventually(what, FEED_TIMEOUT, probe).await
 }
