@@ -44,8 +44,12 @@ const PERIOD: &str = "2026-Q3";
 /// One in this many clients gets an interaction history.
 const INTERACTION_EVERY: usize = 25;
 
-/// Loads the demo data of segmentation, scoring and interaction once.
-pub async fn ensure(config: &Config, suite: &Suite) -> anyhow::Result<()> {
+/// Clients per page of the portfolio walk (one profitability import each).
+const PAGE: i32 = 500;
+
+/// Loads the demo data of segmentation, scoring and interaction once; `expected` is the size
+/// of the portfolio, for the progress bar.
+pub async fn ensure(config: &Config, suite: &Suite, expected: u64) -> anyhow::Result<()> {
     let secret = crm_kit::auth::load_or_create_secret(&config.data_dir)?;
     let token = TokenIssuer::new(&secret)?.with_audience(config.auth.audience.clone()).mint(
         "system:demo",
@@ -65,26 +69,31 @@ pub async fn ensure(config: &Config, suite: &Suite) -> anyhow::Result<()> {
         tracing::info!("demo segmentation, scores and interactions already present");
         return Ok(());
     }
-    let clients = all_clients(ClientProfileServiceClient::new(channel(Service::Profile)?)).await?;
-    score(ValueScoringServiceClient::new(channel(Service::Scoring)?), &clients).await?;
-    interactions(InteractionServiceClient::new(channel(Service::Interaction)?), &clients).await?;
-    segment_scheme(segmentation).await
-}
-
-async fn all_clients(mut profiles: ClientProfileServiceClient<Authed>) -> anyhow::Result<Vec<Client>> {
-    let mut clients = Vec::new();
-    let mut page_token = String::new();
+    let mut profiles = ClientProfileServiceClient::new(channel(Service::Profile)?);
+    let mut scoring = ValueScoringServiceClient::new(channel(Service::Scoring)?);
+    let mut interactions = InteractionServiceClient::new(channel(Service::Interaction)?);
+    // One page of the portfolio at a time: memory stays flat whatever its size.
+    let progress = bar(expected as usize, "scores and interactions");
+    let (mut page_token, mut seen) = (String::new(), 0usize);
     loop {
-        let page = profiles
-            .list_clients(ListClientsRequest { page_size: 1000, page_token, ..Default::default() })
-            .await?
-            .into_inner();
-        clients.extend(page.clients);
+        let request = ListClientsRequest { page_size: PAGE, page_token, ..Default::default() };
+        let page = profiles.list_clients(request).await?.into_inner();
+        score(&mut scoring, &page.clients).await?;
+        for (i, client) in page.clients.iter().enumerate() {
+            if (seen + i) % INTERACTION_EVERY == 0 {
+                history(&mut interactions, client, (seen + i) / INTERACTION_EVERY).await?;
+            }
+        }
+        seen += page.clients.len();
+        progress.set_length(progress.length().unwrap_or(0).max(seen as u64));
+        progress.set_position(seen as u64);
         if page.next_page_token.is_empty() {
-            return Ok(clients);
+            break;
         }
         page_token = page.next_page_token;
     }
+    progress.finish();
+    segment_scheme(segmentation).await
 }
 
 fn bar(len: usize, what: &str) -> ProgressBar {
@@ -136,33 +145,21 @@ fn profitability(client: &Client) -> ProfitabilityRecord {
     }
 }
 
-async fn score(mut scoring: ValueScoringServiceClient<Authed>, clients: &[Client]) -> anyhow::Result<()> {
-    let progress = bar(clients.len(), "profitability");
-    for chunk in clients.chunks(500) {
-        let records = chunk.iter().map(profitability).collect();
-        scoring
-            .import_profitability(ImportProfitabilityRequest { records })
-            .await
-            .context("importing profitability")?;
-        progress.inc(chunk.len() as u64);
-    }
-    progress.finish();
-    let progress = bar(clients.len(), "value scores");
+/// Imports a page's profitability in one call, then scores its clients (8 at a time).
+async fn score(scoring: &mut ValueScoringServiceClient<Authed>, clients: &[Client]) -> anyhow::Result<()> {
+    let records = clients.iter().map(profitability).collect();
+    scoring.import_profitability(ImportProfitabilityRequest { records }).await.context("importing profitability")?;
     futures::stream::iter(clients.iter().map(|client| {
         let mut scoring = scoring.clone();
-        let progress = progress.clone();
         async move {
             let name = format!("{}/valueScore", client.name);
             scoring.score_client(ScoreClientRequest { name }).await.context("scoring a client")?;
-            progress.inc(1);
             anyhow::Ok(())
         }
     }))
     .buffer_unordered(8)
     .try_collect::<()>()
-    .await?;
-    progress.finish();
-    Ok(())
+    .await
 }
 
 const VISITS: [(ContactChannel, InteractionKind, &str); 4] = [
@@ -172,48 +169,39 @@ const VISITS: [(ContactChannel, InteractionKind, &str); 4] = [
     (ContactChannel::Email, InteractionKind::Feedback, "Treasurer confirmed satisfaction with the new cash pooling"),
 ];
 
-async fn interactions(mut service: InteractionServiceClient<Authed>, clients: &[Client]) -> anyhow::Result<()> {
-    let chosen: Vec<&Client> = clients.iter().step_by(INTERACTION_EVERY).collect();
-    let progress = bar(chosen.len(), "interactions");
+/// The `i`-th chosen client's history: two interactions over different channels and, for
+/// every fourth, an open payment case.
+async fn history(service: &mut InteractionServiceClient<Authed>, client: &Client, i: usize) -> anyhow::Result<()> {
     let now = std::time::SystemTime::now();
-    for (i, client) in chosen.iter().enumerate() {
-        for (n, (channel, kind, summary)) in VISITS.iter().enumerate().skip(i % 3).take(2) {
-            let days = 3 + 17 * n as u64 + (i as u64 % 11);
-            let when = now - Duration::from_secs(days * 86_400);
-            let interaction = Interaction {
-                channel: *channel as i32,
-                direction: if *kind == InteractionKind::ServiceRequest {
-                    Direction::Inbound
-                } else {
-                    Direction::Outbound
-                } as i32,
-                kind: *kind as i32,
-                occur_time: Some(when.into()),
-                summary: (*summary).to_owned(),
-                staff: vec![client.relationship_manager.clone()],
-                satisfaction: 3 + (i % 3) as i32,
-                ..Default::default()
-            };
-            let request_id = format!("demo-{}-{n}", client.name.replace('/', "-"));
-            let parent = client.name.clone();
-            service
-                .log_interaction(LogInteractionRequest { parent, interaction: Some(interaction), request_id })
-                .await?;
-        }
-        if i % 4 == 0 {
-            let case = Case {
-                title: "电子汇款未到账 / Missing electronic payment".to_owned(),
-                description: "Outgoing payment not credited to the beneficiary; trace requested".to_owned(),
-                category: CaseCategory::PaymentIssue as i32,
-                channel: ContactChannel::ContactCentre as i32,
-                ..Default::default()
-            };
-            let request_id = format!("demo-case-{}", client.name.replace('/', "-"));
-            service.open_case(OpenCaseRequest { parent: client.name.clone(), case: Some(case), request_id }).await?;
-        }
-        progress.inc(1);
+    for (n, (channel, kind, summary)) in VISITS.iter().enumerate().skip(i % 3).take(2) {
+        let days = 3 + 17 * n as u64 + (i as u64 % 11);
+        let when = now - Duration::from_secs(days * 86_400);
+        let interaction = Interaction {
+            channel: *channel as i32,
+            direction: if *kind == InteractionKind::ServiceRequest { Direction::Inbound } else { Direction::Outbound }
+                as i32,
+            kind: *kind as i32,
+            occur_time: Some(when.into()),
+            summary: (*summary).to_owned(),
+            staff: vec![client.relationship_manager.clone()],
+            satisfaction: 3 + (i % 3) as i32,
+            ..Default::default()
+        };
+        let request_id = format!("demo-{}-{n}", client.name.replace('/', "-"));
+        let parent = client.name.clone();
+        service.log_interaction(LogInteractionRequest { parent, interaction: Some(interaction), request_id }).await?;
     }
-    progress.finish();
+    if i.is_multiple_of(4) {
+        let case = Case {
+            title: "电子汇款未到账 / Missing electronic payment".to_owned(),
+            description: "Outgoing payment not credited to the beneficiary; trace requested".to_owned(),
+            category: CaseCategory::PaymentIssue as i32,
+            channel: ContactChannel::ContactCentre as i32,
+            ..Default::default()
+        };
+        let request_id = format!("demo-case-{}", client.name.replace('/', "-"));
+        service.open_case(OpenCaseRequest { parent: client.name.clone(), case: Some(case), request_id }).await?;
+    }
     Ok(())
 }
 

@@ -39,11 +39,16 @@ pub async fn up(config: Config, args: UpArgs) -> anyhow::Result<()> {
         db.close().await;
     }
     let suite = Suite::start(&config).await?;
-    if args.demo
-        && let Err(err) = demo::ensure(&config, &suite).await
-    {
-        let _ = suite.stop().await;
-        return Err(err.context("loading the demo data of segmentation, scoring and interaction"));
+    if args.demo {
+        // Ctrl-C while the demo loads stops the suite cleanly, as it would once it runs.
+        let loaded = tokio::select! {
+            loaded = demo::ensure(&config, &suite, args.demo_clients) => loaded,
+            () = shutdown_signal() => return suite.stop().await,
+        };
+        if let Err(err) = loaded {
+            let _ = suite.stop().await;
+            return Err(err.context("loading the demo data of segmentation, scoring and interaction"));
+        }
     }
     print_banner(&config, &suite);
     suite.run_until(shutdown_signal()).await

@@ -38,13 +38,14 @@ impl SqlProfileStore {
         .await?;
         let Some(top) = top else { return Ok(None) };
         let members = sqlx::query(
-            "WITH RECURSIVE down(id, depth) AS ( \
-               SELECT id, CAST(0 AS BIGINT) FROM clients WHERE id = $1 \
+            // The documents ride along the recursion: joining `clients` again afterwards let
+            // SQLite 3.51 plan a scan of the whole table for every group.
+            "WITH RECURSIVE down(id, depth, doc, delete_time) AS ( \
+               SELECT id, CAST(0 AS BIGINT), doc, delete_time FROM clients WHERE id = $1 \
                UNION ALL \
-               SELECT c.id, down.depth + 1 FROM clients c JOIN down ON c.parent_id = down.id \
+               SELECT c.id, down.depth + 1, c.doc, c.delete_time FROM clients c JOIN down ON c.parent_id = down.id \
                WHERE down.depth < $2) \
-             SELECT c.doc, down.depth FROM down JOIN clients c ON c.id = down.id \
-             WHERE c.delete_time IS NULL ORDER BY down.depth, c.id LIMIT $3",
+             SELECT doc, depth FROM down WHERE delete_time IS NULL ORDER BY depth, id LIMIT $3",
         )
         .bind(&top)
         .bind(MAX_DEPTH)
