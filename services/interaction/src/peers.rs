@@ -132,12 +132,18 @@ impl Peers {
         }
     }
 
-    /// The quality and product penetration report of a scheme.
+    /// The quality and product penetration report of a scheme. Penetration rates move slowly:
+    /// a report up to [`REPORT_STALENESS`] old will do, and spares segmentation reading the
+    /// whole portfolio for every recommendation.
     pub async fn scheme_report(&self, scheme: &str) -> ApiResult<SchemeReport> {
-        let request = self.timed(GetSchemeReportRequest { name: scheme.to_owned() });
+        let max_staleness = Some(prost_types::Duration { seconds: REPORT_STALENESS.as_secs() as i64, nanos: 0 });
+        let request = self.timed(GetSchemeReportRequest { name: scheme.to_owned(), max_staleness });
         self.segmentation.clone().get_scheme_report(request).await.map(|r| r.into_inner()).map_err(segmentation_error)
     }
 }
+
+/// How old a segmentation report may be for next best actions.
+const REPORT_STALENESS: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn segmentation_error(status: Status) -> ApiError {
     match status.code() {

@@ -74,10 +74,16 @@ impl<S: SegmentationStore> SegmentationApp<S> {
     pub async fn get_scheme_report(&self, caller: &Caller, req: GetSchemeReportRequest) -> ApiResult<SchemeReport> {
         policy::can_read(&caller.principal)?;
         let id = names::scheme_id("name", &req.name)?;
-        let generation = self.store.generation();
+        let max_staleness = staleness(req.max_staleness.as_ref())?;
         let scheme = self.store.get_scheme(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
         let key = format!("{}@{}", scheme.name, scheme.etag);
-        if let Some(report) = self.reports.get(&key, generation) {
+        if let Some(report) = self.reports.get(&key, self.store.generation(), max_staleness) {
+            return Ok(report.as_ref().clone());
+        }
+        let _computing = self.reports.computing().await;
+        let generation = self.store.generation();
+        // Computed by the caller this one waited for?
+        if let Some(report) = self.reports.get(&key, generation, max_staleness) {
             return Ok(report.as_ref().clone());
         }
         let m = self.materialised(&scheme).await?;
@@ -121,4 +127,33 @@ impl Materialised {
 /// Segment indexes of a path of ids (the unassigned bucket is the empty path).
 fn indexes(compiled: &CompiledScheme, ids: &[String]) -> Vec<usize> {
     ids.iter().filter(|id| id.as_str() != UNASSIGNED).filter_map(|id| compiled.index_of(id)).collect()
+}
+
+/// Longest `max_staleness` accepted.
+const MAX_STALENESS: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The caller's `max_staleness` (zero when unset); INVALID_ARGUMENT when negative or above
+/// an hour.
+fn staleness(requested: Option<&prost_types::Duration>) -> ApiResult<std::time::Duration> {
+    let Some(d) = requested else { return Ok(std::time::Duration::ZERO) };
+    match std::time::Duration::try_from(*d) {
+        Ok(d) if d <= MAX_STALENESS => Ok(d),
+        _ => Err(ApiError::invalid("max_staleness", "must be between 0 and 1 hour")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staleness_is_bounded_and_defaults_to_none() {
+        assert_eq!(staleness(None).expect("unset"), std::time::Duration::ZERO);
+        let minute = prost_types::Duration { seconds: 60, nanos: 0 };
+        assert_eq!(staleness(Some(&minute)).expect("a minute"), std::time::Duration::from_secs(60));
+        let negative = prost_types::Duration { seconds: -1, nanos: 0 };
+        assert_eq!(staleness(Some(&negative)).expect_err("negative").violations()[0].field, "max_staleness");
+        let day = prost_types::Duration { seconds: 86_400, nanos: 0 };
+        assert!(staleness(Some(&day)).is_err());
+    }
 }

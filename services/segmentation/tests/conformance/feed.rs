@@ -143,7 +143,7 @@ conformance!(value_scores_feed_rules_and_the_report, async |app: &TestApp| {
         currency: "GBP".into(),
     };
     let report = |name: String| async move {
-        let request = GetSchemeReportRequest { name };
+        let request = GetSchemeReportRequest { name, max_staleness: None };
         app.analyst().get_scheme_report(request).await.expect("report").into_inner()
     };
     let before = report(scheme.name.clone()).await;
@@ -194,7 +194,7 @@ conformance!(activation_runs_in_steps_over_a_bulk_loaded_portfolio, async |app: 
     assert_eq!((activation.processed, activation.total), (CLIENTS as i64, CLIENTS as i64), "{}", activation.error);
     let report = app
         .analyst()
-        .get_scheme_report(GetSchemeReportRequest { name: scheme.name.clone() })
+        .get_scheme_report(GetSchemeReportRequest { name: scheme.name.clone(), max_staleness: None })
         .await
         .expect("report")
         .into_inner();

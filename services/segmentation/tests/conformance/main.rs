@@ -306,7 +306,7 @@ conformance!(report_counts_shares_and_penetration_match, async |app: &TestApp| {
     let (scheme, _) = activate(app, plan()).await;
     let report = app
         .seg_as(Role::Channel, "svc:interaction")
-        .get_scheme_report(GetSchemeReportRequest { name: scheme.name.clone() })
+        .get_scheme_report(GetSchemeReportRequest { name: scheme.name.clone(), max_staleness: None })
         .await
         .expect("report")
         .into_inner();
