@@ -41,6 +41,8 @@ type Authed = InterceptedService<Channel, Bearer>;
 
 /// Reporting period of the demo profitability figures.
 const PERIOD: &str = "2026-Q3";
+/// The demo's interactions are dated before 2026-11-01T00:00:00Z.
+const DEMO_ANCHOR_SECS: u64 = 1_793_491_200;
 /// One in this many clients gets an interaction history.
 const INTERACTION_EVERY: usize = 25;
 
@@ -172,7 +174,10 @@ const VISITS: [(ContactChannel, InteractionKind, &str); 4] = [
 /// The `i`-th chosen client's history: two interactions over different channels and, for
 /// every fourth, an open payment case.
 async fn history(service: &mut InteractionServiceClient<Authed>, client: &Client, i: usize) -> anyhow::Result<()> {
-    let now = std::time::SystemTime::now();
+    // Fixed times: a demo interrupted and started again replays the same requests, which
+    // the request ids then recognise (now would change the payload and be refused).
+    let anchor = std::time::UNIX_EPOCH + Duration::from_secs(DEMO_ANCHOR_SECS);
+    let now = std::time::SystemTime::now().min(anchor);
     for (n, (channel, kind, summary)) in VISITS.iter().enumerate().skip(i % 3).take(2) {
         let days = 3 + 17 * n as u64 + (i as u64 % 11);
         let when = now - Duration::from_secs(days * 86_400);

@@ -79,14 +79,14 @@ where
     A: FnMut(Vec<E>) -> AF,
     AF: Future<Output = anyhow::Result<()>>,
 {
-    let mut backoff = Duration::from_millis(200);
+    let mut backoff = FIRST_RETRY;
     while !shutdown.is_cancelled() {
         let outcome = tokio::select! {
-            outcome = run_once(&db, source, &mut open, &mut apply) => outcome,
+            outcome = run_once(&db, source, &mut open, &mut apply, &mut backoff) => outcome,
             () = shutdown.cancelled() => return,
         };
         match outcome {
-            Ok(()) => backoff = Duration::from_millis(200),
+            Ok(()) => backoff = FIRST_RETRY,
             Err(error) => {
                 tracing::warn!(source, error = %error, retry_in_ms = backoff.as_millis() as u64, "feed follower interrupted");
                 tokio::select! {
@@ -99,7 +99,17 @@ where
     }
 }
 
-async fn run_once<E, S, O, OF, A, AF>(db: &Db, source: &str, open: &mut O, apply: &mut A) -> anyhow::Result<()>
+/// The first retry delay; it doubles while reconnecting fails, and is back to this once a
+/// batch has been applied.
+const FIRST_RETRY: Duration = Duration::from_millis(200);
+
+async fn run_once<E, S, O, OF, A, AF>(
+    db: &Db,
+    source: &str,
+    open: &mut O,
+    apply: &mut A,
+    backoff: &mut Duration,
+) -> anyhow::Result<()>
 where
     E: Sequenced,
     S: Stream<Item = Result<E, tonic::Status>> + Unpin,
@@ -123,6 +133,7 @@ where
         batch.retain(|e| e.sequence() > cursor);
         let Some(last) = batch.last().map(Sequenced::sequence) else { continue };
         apply(batch).await?;
+        *backoff = FIRST_RETRY;
         let mut tx = db.begin_write().await?;
         save_cursor(&mut tx, source, last).await?;
         tx.commit().await?;

@@ -151,7 +151,7 @@ pub async fn start(db: &Db, name: &str, kind: &str, scope: &str, subject: &str, 
         .with_metadata("job", other));
     }
     let now = now_micros();
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO job (name, kind, scope, state, processed, total, detail, error, subject, create_time, \
          update_time, end_time) VALUES ($1, $2, $3, 'RUNNING', 0, $4, '', '', $5, $6, $6, NULL)",
     )
@@ -162,7 +162,20 @@ pub async fn start(db: &Db, name: &str, kind: &str, scope: &str, subject: &str, 
     .bind(subject)
     .bind(now)
     .execute(&mut *tx)
-    .await?;
+    .await;
+    match inserted {
+        // Another replica started one between our check and our insert (the unique index
+        // on running jobs decides on PostgreSQL, where the check alone does not).
+        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+            return Err(ApiError::failed_precondition(
+                "JOB_ALREADY_RUNNING",
+                format!("another job is still running on {scope}; wait for it to finish"),
+            ));
+        }
+        other => {
+            other?;
+        }
+    }
     tx.commit().await?;
     Ok(Progress {
         db: db.clone(),
@@ -268,7 +281,7 @@ impl Progress {
 
     async fn end(self, state: JobState, detail: &str, error: &str) -> ApiResult<()> {
         let now = now_micros();
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE job SET state = $1, processed = $2, total = $3, detail = $4, error = $5, update_time = $6, \
              end_time = $6 WHERE name = $7 AND state = 'RUNNING'",
         )
@@ -281,6 +294,10 @@ impl Progress {
         .bind(&self.name)
         .execute(self.db.writer())
         .await?;
+        if done.rows_affected() == 0 {
+            // Taken for dead (no heartbeat for STALE_AFTER) and failed by someone else.
+            tracing::warn!(job = %self.name, state = state.as_str(), "the job ended after it had been failed as stale");
+        }
         Ok(())
     }
 }
@@ -306,6 +323,14 @@ mod tests {
             start(&db, "schemes/a/activations/1", "activation", "schemes/a", "u1", 10).await.expect("start");
         let err = start(&db, "schemes/a/activations/2", "activation", "schemes/a", "u1", 10).await.expect_err("busy");
         assert_eq!(err.reason(), "JOB_ALREADY_RUNNING");
+        // The database itself refuses a second running job on a scope (two replicas racing).
+        let raced = sqlx::query(
+            "INSERT INTO job (name, kind, scope, state, processed, total, detail, error, subject, create_time, \
+             update_time) VALUES ('schemes/a/activations/9', 'activation', 'schemes/a', 'RUNNING', 0, 0, '', '', 'u2', 0, 0)",
+        )
+        .execute(db.writer())
+        .await;
+        assert!(matches!(raced, Err(sqlx::Error::Database(e)) if e.is_unique_violation()));
         start(&db, "schemes/b/activations/1", "activation", "schemes/b", "u1", 0).await.expect("other scope runs");
 
         first.advance(2, 10).await.expect("throttled");

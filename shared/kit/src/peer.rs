@@ -75,11 +75,19 @@ impl PeerAuth {
             Source::Minted { issuer, subject } => {
                 (issuer.mint(subject, Role::Channel, None, MINTED_TTL)?, MINTED_TTL / 2)
             }
-            Source::File(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading service token {}", path.display()))?;
-                (text.trim().to_owned(), FILE_REFRESH)
-            }
+            Source::File(path) => match std::fs::read_to_string(path) {
+                Ok(text) => (text.trim().to_owned(), FILE_REFRESH),
+                // Mid-rotation or briefly missing: keep presenting the token read last time.
+                Err(err) if cached.is_some() => {
+                    tracing::warn!(path = %path.display(), error = %err, "service token not re-read; keeping the last one");
+                    let c = cached.as_mut().expect("checked");
+                    c.renew_at = Instant::now() + FILE_REFRESH;
+                    return Ok(c.value.clone());
+                }
+                Err(err) => {
+                    return Err(anyhow::Error::from(err).context(format!("reading service token {}", path.display())));
+                }
+            },
         };
         let value: MetadataValue<Ascii> = format!("Bearer {token}").parse().context("service token is not ASCII")?;
         *cached = Some(Cached { value: value.clone(), renew_at: Instant::now() + life });
@@ -127,6 +135,23 @@ mod tests {
         assert_eq!(principal.role, Role::Channel);
         assert!(principal.is_suite_service());
         assert!(!format!("{auth:?}").contains(&token));
+    }
+
+    #[test]
+    fn a_token_file_gone_mid_rotation_keeps_the_last_token() {
+        let dir = std::env::temp_dir().join(format!("crm-peer-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("token");
+        std::fs::write(&path, "abc.def.ghi\n").expect("write");
+        let auth = PeerAuth::from_file(path.clone());
+        let first = auth.header().expect("read");
+        assert_eq!(first.to_str().expect("ascii"), "Bearer abc.def.ghi");
+        std::fs::remove_file(&path).expect("remove");
+        if let Some(c) = auth.cached.lock().expect("lock").as_mut() {
+            c.renew_at = Instant::now();
+        }
+        assert_eq!(auth.header().expect("kept"), first);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

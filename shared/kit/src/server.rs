@@ -140,6 +140,10 @@ async fn track_readiness(reporter: HealthReporter, services: Vec<&'static str>, 
             return;
         }
         let status = if db.ping().await { ServingStatus::Serving } else { ServingStatus::NotServing };
+        // A drain that began during the ping has set NOT_SERVING: leave it.
+        if shutdown.is_cancelled() {
+            return;
+        }
         if last != Some(status) {
             tracing::info!(?status, "health changed");
             set_status(&reporter, &services, status).await;

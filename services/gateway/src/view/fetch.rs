@@ -140,7 +140,8 @@ impl<'a> Fetcher<'a> {
         self.add(Part::Interactions, INTERACTION, req, |ch, max, r| async move {
             Ok(PartValue::Interactions(interaction(ch, max).list_interactions(r).await?.into_inner().interactions))
         });
-        let open = [CaseState::Open, CaseState::InProgress, CaseState::Resolved, CaseState::Reopened];
+        // Resolved cases await the client's confirmation and are not open (as in the service).
+        let open = [CaseState::Open, CaseState::InProgress, CaseState::Reopened];
         let req = ListCasesRequest {
             parent: name.to_owned(),
             page_size: CASES_PAGE,

@@ -5,6 +5,7 @@ use std::{collections::HashSet, sync::Arc};
 
 use crm_kit::{
     ApiError, ApiResult,
+    audit::{AuditEvent, Outcome},
     auth::{Principal, Role},
     jobs::{self, Job, JobState, Progress},
     time,
@@ -71,6 +72,16 @@ impl<S: ScoringStore> ScoringApp<S> {
         let name = format!("scoringRuns/{}", uuid::Uuid::now_v7().simple());
         let total = self.store.count_profitable_clients().await?;
         let mut progress = jobs::start(self.store.db(), &name, KIND, SCOPE, &caller.principal.subject, total).await?;
+        // Each score the run writes is audited; so is starting it (acknowledged once durable).
+        let started = AuditEvent {
+            principal: &caller.principal,
+            action: "ScorePortfolio",
+            resource: &name,
+            request_id: &caller.request_id,
+            outcome: Outcome::Ok,
+            detail: format!("clients={total}"),
+        };
+        self.audit.record(&started).await?;
         let run = self.get_run(&name).await?;
         let app = Arc::clone(self);
         let principal = caller.principal.clone();

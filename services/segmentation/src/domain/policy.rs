@@ -23,6 +23,22 @@ pub fn can_read(principal: &Principal) -> ApiResult<()> {
     principal.require_role(&Role::ALL)
 }
 
+/// Whether the caller sees money (segment revenue, mean value, target-market profit inputs).
+/// Contact-centre agents do not: a small segment's revenue is one client's revenue, and the
+/// value scoring service withholds the same figures from them.
+pub fn sees_money(principal: &Principal) -> bool {
+    principal.role != Role::ContactCentreAgent
+}
+
+/// Whether the caller may evaluate target markets (their inputs are money).
+pub fn can_evaluate(principal: &Principal) -> ApiResult<()> {
+    if sees_money(principal) {
+        return Ok(());
+    }
+    let others: Vec<Role> = Role::ALL.into_iter().filter(|r| *r != Role::ContactCentreAgent).collect();
+    principal.require_role(&others)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,6 +49,7 @@ mod tests {
             let p = Principal { subject: "u".into(), role, portfolio: None };
             assert_eq!(can_manage(&p).is_ok(), matches!(role, Role::MarketingAnalyst | Role::Admin), "{role}");
             assert!(can_read(&p).is_ok());
+            assert_eq!(can_evaluate(&p).is_ok(), role != Role::ContactCentreAgent, "{role}");
         }
     }
 }

@@ -24,8 +24,34 @@ pub fn value_facts(score: &ValueScore) -> ValueFacts {
     ValueFacts {
         score: score.composite_score,
         tier: tier.strip_prefix("TIER_").unwrap_or(tier).to_owned(),
-        revenue_units: revenue.map_or(0, |m| m.units.saturating_mul(factor)),
+        revenue_units: revenue.map_or(0, |m| annual_units(m.units, m.nanos, factor)),
         currency: revenue.map_or_else(String::new, |m| m.currency_code.clone()),
+    }
+}
+
+/// `units + nanos` times `factor`, rounded half-even to whole units (saturating).
+fn annual_units(units: i64, nanos: i32, factor: i64) -> i64 {
+    let exact = (i128::from(units) * 1_000_000_000 + i128::from(nanos)) * i128::from(factor);
+    let (whole, rest) = (exact.div_euclid(1_000_000_000), exact.rem_euclid(1_000_000_000));
+    let rounded = match rest.cmp(&500_000_000) {
+        std::cmp::Ordering::Greater => whole + 1,
+        std::cmp::Ordering::Equal if whole % 2 != 0 => whole + 1,
+        _ => whole,
+    };
+    i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
+}
+
+#[cfg(test)]
+mod annual_tests {
+    use super::annual_units;
+
+    #[test]
+    fn nanos_count_and_halves_round_to_even() {
+        assert_eq!(annual_units(250_000, 750_000_000, 4), 1_000_003);
+        assert_eq!(annual_units(0, -600_000_000, 1), -1);
+        assert_eq!(annual_units(0, 500_000_000, 1), 0);
+        assert_eq!(annual_units(1, 500_000_000, 1), 2);
+        assert_eq!(annual_units(i64::MAX, 0, 4), i64::MAX);
     }
 }
 

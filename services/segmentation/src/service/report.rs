@@ -77,21 +77,23 @@ impl<S: SegmentationStore> SegmentationApp<S> {
         let max_staleness = staleness(req.max_staleness.as_ref())?;
         let scheme = self.store.get_scheme(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
         let key = format!("{}@{}", scheme.name, scheme.etag);
+        let shown = |report: &SchemeReport| withheld(report.clone(), &caller.principal);
         if let Some(report) = self.reports.get(&key, self.store.generation(), max_staleness) {
-            return Ok(report.as_ref().clone());
+            return Ok(shown(&report));
         }
         let _computing = self.reports.computing().await;
         let generation = self.store.generation();
         // Computed by the caller this one waited for?
         if let Some(report) = self.reports.get(&key, generation, max_staleness) {
-            return Ok(report.as_ref().clone());
+            return Ok(shown(&report));
         }
         let m = self.materialised(&scheme).await?;
         let thresholds = scheme.thresholds.clone().unwrap_or_default();
         let measures = quality::measure(&scheme.name, &m.compiled, &thresholds, &m.assignments());
         let report = convert::report(&scheme, measures);
-        self.reports.put(key, generation, Arc::new(report.clone()));
-        Ok(report)
+        let shown = shown(&report);
+        self.reports.put(key, generation, Arc::new(report));
+        Ok(shown)
     }
 
     /// The current memberships of an ACTIVE (or ACTIVATING) scheme with the live clients' records.
@@ -129,6 +131,18 @@ fn indexes(compiled: &CompiledScheme, ids: &[String]) -> Vec<usize> {
     ids.iter().filter(|id| id.as_str() != UNASSIGNED).filter_map(|id| compiled.index_of(id)).collect()
 }
 
+/// The report as `principal` may see it: without revenue and mean value for roles that do
+/// not see money.
+fn withheld(mut report: SchemeReport, principal: &crm_kit::auth::Principal) -> SchemeReport {
+    if !policy::sees_money(principal) {
+        for segment in &mut report.segments {
+            segment.total_revenue = None;
+            segment.mean_value = 0.0;
+        }
+    }
+    report
+}
+
 /// Longest `max_staleness` accepted.
 const MAX_STALENESS: std::time::Duration = std::time::Duration::from_secs(3600);
 
@@ -145,6 +159,21 @@ fn staleness(requested: Option<&prost_types::Duration>) -> ApiResult<std::time::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contact_centre_agents_get_reports_without_money() {
+        use crm_kit::auth::{Principal, Role};
+        use crm_proto::{crm::segmentation::v1::SegmentQuality, google::r#type::Money};
+        let revenue = Some(Money { currency_code: "CNY".into(), units: 3_000_000, nanos: 0 });
+        let segment =
+            SegmentQuality { member_count: 1, total_revenue: revenue, mean_value: 90.0, ..Default::default() };
+        let report = SchemeReport { segments: vec![segment], ..Default::default() };
+        let who = |role| Principal { subject: "u".into(), role, portfolio: None };
+        let agent = withheld(report.clone(), &who(Role::ContactCentreAgent));
+        assert_eq!((agent.segments[0].total_revenue.as_ref(), agent.segments[0].mean_value), (None, 0.0));
+        assert_eq!(agent.segments[0].member_count, 1);
+        assert_eq!(withheld(report.clone(), &who(Role::MarketingAnalyst)), report);
+    }
 
     #[test]
     fn staleness_is_bounded_and_defaults_to_none() {

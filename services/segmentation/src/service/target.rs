@@ -22,7 +22,7 @@ impl<S: SegmentationStore> SegmentationApp<S> {
         caller: &Caller,
         req: EvaluateTargetMarketsRequest,
     ) -> ApiResult<EvaluateTargetMarketsResponse> {
-        policy::can_read(&caller.principal)?;
+        policy::can_evaluate(&caller.principal)?;
         let id = names::scheme_id("name", &req.name)?;
         let scheme = self.store.get_scheme(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
         let weights = target::weights(req.weights.as_ref(), "weights")?;

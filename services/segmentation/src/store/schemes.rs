@@ -141,19 +141,24 @@ impl SegmentationStore for SqlSegmentationStore {
     }
 
     async fn list_schemes(&self, state: Option<&str>, after: Option<&str>, limit: usize) -> ApiResult<Vec<Scheme>> {
-        let mut sql = "SELECT doc FROM scheme WHERE id < $1".to_owned();
-        if state.is_some() {
-            sql.push_str(" AND state = $3");
+        // Ids are time-ordered (UUIDv7): newest first is descending id. No sentinel for the
+        // first page: under a non-C collation (PostgreSQL's en_US default) "~" sorts first.
+        let mut conditions = Vec::new();
+        if after.is_some() {
+            conditions.push("id < $2");
         }
-        sql.push_str(" ORDER BY id DESC LIMIT $2");
-        // Ids are time-ordered (UUIDv7): newest first is descending id; "~" sorts after them all.
-        let query = sqlx::query(AssertSqlSafe(sql))
-            .bind(after.unwrap_or("~").to_owned())
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX));
-        let query = match state {
-            Some(state) => query.bind(state.to_owned()),
-            None => query,
-        };
+        if state.is_some() {
+            conditions.push(if after.is_some() { "state = $3" } else { "state = $2" });
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+        let sql = format!("SELECT doc FROM scheme{filter} ORDER BY id DESC LIMIT $1");
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        if let Some(after) = after {
+            query = query.bind(after.to_owned());
+        }
+        if let Some(state) = state {
+            query = query.bind(state.to_owned());
+        }
         let rows = query.fetch_all(self.db.reader()).await?;
         rows.iter().map(decode).collect()
     }
