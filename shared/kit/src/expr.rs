@@ -186,14 +186,17 @@ impl Check<'_> {
         self.nodes += 1;
         let variable = self.rules.variable;
         match &e.expr {
-            Expr::Ident(name) if name != variable && !locals.contains(&name.as_str()) => {
+            Expr::Ident(name) if locals.contains(&name.as_str()) => {}
+            Expr::Ident(name) if name != variable => {
                 self.problems.push(format!("unknown variable '{name}': expressions read fields of '{variable}'"));
             }
-            Expr::Select(select) => {
-                if let Expr::Ident(root) = &select.operand.expr
-                    && root == variable
-                    && !locals.contains(&root.as_str())
-                {
+            // The variable itself only as `variable.field` (handled below): `variable["x"]` or
+            // `variable` alone would read fields past the allowed list.
+            Expr::Ident(_) => {
+                self.problems.push(format!("read '{variable}' field by field, as {variable}.<field>"));
+            }
+            Expr::Select(select) => match &select.operand.expr {
+                Expr::Ident(root) if root == variable && !locals.contains(&root.as_str()) => {
                     if self.rules.fields.contains(&select.field.as_str()) {
                         self.fields.insert(select.field.clone());
                     } else {
@@ -204,8 +207,8 @@ impl Check<'_> {
                         ));
                     }
                 }
-                self.walk(&select.operand, locals);
-            }
+                _ => self.walk(&select.operand, locals),
+            },
             Expr::Call(call) => {
                 if let Some(target) = &call.target {
                     self.walk(target, locals);
@@ -273,6 +276,12 @@ mod tests {
         assert!(err.violations()[0].description.contains("too complex"), "{err}");
         let ok = CheckedExpr::parse("row.tags.exists(t, t == 'x') && row.city == 'a'", &rules("f")).expect("ok");
         assert_eq!(ok.fields().collect::<Vec<_>>(), ["city", "tags"]);
+        // The variable is read field by field only: indexing it would pass any name.
+        for sneaky in [r#"row["secret"] == 1"#, r#"row["city"] == "a""#, "row == {}", "size(row) > 0"] {
+            let err = CheckedExpr::parse(sneaky, &rules("f")).expect_err(sneaky);
+            assert!(err.violations()[0].description.contains("field by field"), "{sneaky}: {err}");
+        }
+        assert!(CheckedExpr::parse("has(row.city) && row.tags[0] == 'x'", &rules("f")).is_ok());
     }
 
     #[test]

@@ -127,20 +127,42 @@ impl ClientViewService for ClientView {
             statements: bounded(req.max_financial_statements, DEFAULT_STATEMENTS, 50),
             interactions: bounded(req.max_interactions, DEFAULT_INTERACTIONS, 100),
         };
-        let timeout = budget.next();
-        let mut fetcher = Fetcher::new(&self.backends, &metadata, timeout);
-        fetcher.profile_parts(&name, view.client.is_none(), sizes);
-        fetcher.analytics_parts(&name);
-        fetcher.interaction_parts(&name, sizes);
+        self.fill(&mut view, &metadata, &name, sizes, budget.next()).await?;
+        // A merged duplicate's name resolves to the survivor's record: its other parts
+        // (contacts, holdings, segments, score, history) are the survivor's, fetched again.
+        let survivor = view.client.as_ref().map(|c| c.name.clone()).filter(|n| !n.is_empty() && *n != name);
+        if let Some(survivor) = survivor {
+            let client = view.client.take();
+            view = Client360 { client, ..Default::default() };
+            self.fill(&mut view, &metadata, &survivor, sizes, budget.next()).await?;
+        }
+        Ok(Response::new(view))
+    }
+}
+
+impl ClientView {
+    /// Fetches every part of `name`'s view not already in `view`, each within `timeout`.
+    async fn fill(
+        &self,
+        view: &mut Client360,
+        metadata: &MetadataMap,
+        name: &str,
+        sizes: Sizes,
+        timeout: Duration,
+    ) -> Result<(), Status> {
+        let mut fetcher = Fetcher::new(&self.backends, metadata, timeout);
+        fetcher.profile_parts(name, view.client.is_none(), sizes);
+        fetcher.analytics_parts(name);
+        fetcher.interaction_parts(name, sizes);
         for (part, outcome) in gather(fetcher.into_fetches(), timeout).await {
             match outcome {
-                Ok(value) => value.fill(&mut view),
+                Ok(value) => value.fill(view),
                 // A refusal about the client itself answers the whole call.
                 Err(status) if part == Part::Profile && is_about_the_client(status.code()) => return Err(status),
                 Err(status) => view.warnings.push(warning(part, &status)),
             }
         }
-        Ok(Response::new(view))
+        Ok(())
     }
 }
 

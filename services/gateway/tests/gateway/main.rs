@@ -10,7 +10,7 @@ use crm_proto::crm::{
     gateway::v1::{Client360, GetClient360Request, Part, client_view_service_client::ClientViewServiceClient},
     profile::v1::{
         Client, Contact, CreateClientRequest, CreateContactRequest, GetClientRequest, Holding, LookupClientRequest,
-        ProductLine, UpsertHoldingRequest, WatchChangesRequest,
+        MergeClientsRequest, ProductLine, UpsertHoldingRequest, WatchChangesRequest,
     },
 };
 use http::{Method, StatusCode};
@@ -286,6 +286,46 @@ async fn client_360_returns_every_part_and_degrades_when_the_backend_stops() {
     let view = view_client(&suite, Role::Admin).get_client360(request).await.expect("answers").into_inner();
     assert!(started.elapsed() < Duration::from_secs(3), "within the deadline: {:?}", started.elapsed());
     assert_eq!(warned(&view), PROFILE_PARTS.map(|_| Some("BACKEND_UNAVAILABLE")));
+    suite.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_360_of_a_merged_duplicate_shows_the_survivor_whole() {
+    let suite = Suite::start(gateway_config()).await;
+    let survivor = seed_client(&suite).await;
+    let mut admin = suite.direct(Role::Admin, "admin-1");
+    let duplicate = admin
+        .create_client(CreateClientRequest {
+            client: Some(Client {
+                display_name: "华信精密机械".into(),
+                country_code: "CN".into(),
+                relationship_manager: "rm-1".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("duplicate")
+        .into_inner();
+    admin
+        .merge_clients(MergeClientsRequest {
+            survivor: survivor.name.clone(),
+            duplicate: duplicate.name.clone(),
+            etag: String::new(),
+        })
+        .await
+        .expect("merge");
+
+    let view = view_client(&suite, Role::Admin)
+        .get_client360(GetClient360Request { name: duplicate.name.clone(), ..Default::default() })
+        .await
+        .expect("360 by the old name")
+        .into_inner();
+    assert_eq!(view.client.as_ref().map(|c| c.name.as_str()), Some(survivor.name.as_str()));
+    assert_eq!(view.contacts.len(), 1, "the survivor's contacts, not the duplicate's (none)");
+    assert_eq!(view.holdings.len(), 1);
+    assert!(view.contacts.iter().all(|c| c.name.starts_with(&survivor.name)));
+    assert_eq!(warned(&view), PROFILE_PARTS.map(|_| None));
     suite.finish().await;
 }
 
