@@ -64,7 +64,8 @@ impl<S: InteractionStore> InteractionApp<S> {
         let (client_id, id) = (client_id.to_owned(), id.to_owned());
         let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
         let fields = rules::mask_fields(&paths)?;
-        self.authorize_write(caller, "UpdateCase", &client_id).await?;
+        // A case of a client merged into another is progressed in the survivor's name.
+        self.authorize_history_write(caller, "UpdateCase", &client_id).await?;
         let resource = patch.name.clone();
         let mut updated = self
             .store

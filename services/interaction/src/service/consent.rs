@@ -39,6 +39,21 @@ fn channel_of(preferred: i32) -> Option<Channel> {
     }
 }
 
+/// Whether contact names `a` and `b` are the same person within one client's history
+/// (`clients`: the survivor and every client merged into it). A merge moves a contact to the
+/// survivor keeping its id, so `clients/{duplicate}/contacts/c1` is
+/// `clients/{survivor}/contacts/c1`.
+fn same_contact(a: &str, b: &str, clients: &[String]) -> bool {
+    if a == b {
+        return true;
+    }
+    let in_history = |client: &str| clients.iter().any(|c| c == client);
+    match (names::child_id("contact", a, names::CONTACTS), names::child_id("contact", b, names::CONTACTS)) {
+        (Ok((client_a, id_a)), Ok((client_b, id_b))) => id_a == id_b && in_history(client_a) && in_history(client_b),
+        _ => false,
+    }
+}
+
 /// What the contacts tell about reaching the client: any contact counts; a stated preference
 /// of a decision maker counts before anyone else's.
 fn reach_of(contacts: &[&Contact], relationship_manager: bool, holds_products: bool) -> Reach {
@@ -120,10 +135,15 @@ impl<S: InteractionStore> InteractionApp<S> {
     }
 
     /// Evaluates contactability of a client (or one of its contacts).
+    /// A merged-away client's name is read as its survivor's (the profile's GetClient follows
+    /// `merged_into`): holdings and instructions are the survivor's.
     async fn evaluate_contactability(&self, peers: &Peers, client_id: &str, contact: &str) -> ApiResult<Evaluation> {
         let (client, (_, holds_products)) =
             futures::try_join!(peers.client(client_id), peers.held_product_lines(client_id))?;
         let client = client.ok_or_else(|| ApiError::not_found(names::client_name(client_id)))?;
+        let survivor_id = names::client_id("name", &client.name)?;
+        let holds_products =
+            if survivor_id == client_id { holds_products } else { peers.held_product_lines(survivor_id).await?.1 };
         self.evaluate_for(peers, &client, contact, holds_products).await
     }
 
@@ -144,15 +164,17 @@ impl<S: InteractionStore> InteractionApp<S> {
         let reachable: Vec<&Contact> = if contact.is_empty() {
             contacts.iter().collect()
         } else {
-            let found: Vec<&Contact> = contacts.iter().filter(|c| c.name == contact).collect();
+            let found: Vec<&Contact> = contacts.iter().filter(|c| same_contact(&c.name, contact, &clients)).collect();
             if found.is_empty() {
                 return Err(ApiError::not_found(contact));
             }
             found
         };
         let reach = reach_of(&reachable, !client.relationship_manager.is_empty(), holds_products);
-        let instructions: Vec<ChannelPreference> =
-            instructions.into_iter().filter(|p| p.contact.is_empty() || p.contact == contact).collect();
+        let instructions: Vec<ChannelPreference> = instructions
+            .into_iter()
+            .filter(|p| p.contact.is_empty() || same_contact(&p.contact, contact, &clients))
+            .collect();
         Ok(consent::evaluate(&instructions, &reach))
     }
 
@@ -180,5 +202,20 @@ impl<S: InteractionStore> InteractionApp<S> {
             preferred_channels: eval.preferred,
             evaluate_time: Some(to_timestamp(now_micros())),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_contact;
+
+    #[test]
+    fn a_moved_contact_is_the_same_person_only_within_the_history() {
+        let history = ["b".to_owned(), "a".to_owned()];
+        assert!(same_contact("clients/a/contacts/c1", "clients/b/contacts/c1", &history));
+        assert!(same_contact("clients/b/contacts/c1", "clients/b/contacts/c1", &history));
+        assert!(!same_contact("clients/a/contacts/c1", "clients/b/contacts/c2", &history));
+        assert!(!same_contact("clients/z/contacts/c1", "clients/b/contacts/c1", &history));
+        assert!(!same_contact("clients/a/contacts/c1", "", &history));
     }
 }

@@ -94,6 +94,19 @@ impl<S: InteractionStore> InteractionApp<S> {
         self.authorize_for(caller, action, client_id, policy::can_write).await
     }
 
+    /// [`Self::authorize_write`] for progressing a record kept under `client_id` (a case):
+    /// when the profile merged that client into a survivor, the write is authorised against
+    /// the survivor (its portfolio, its liveness), since the record is now part of the
+    /// survivor's history. Returns the live (survivor's) client record.
+    async fn authorize_history_write(
+        &self,
+        caller: &Caller,
+        action: &'static str,
+        client_id: &str,
+    ) -> ApiResult<Client> {
+        self.authorize_checked(caller, action, client_id, policy::can_write, true).await
+    }
+
     /// [`Self::authorize_write`] with another role check.
     async fn authorize_for(
         &self,
@@ -101,6 +114,20 @@ impl<S: InteractionStore> InteractionApp<S> {
         action: &'static str,
         client_id: &str,
         role_check: fn(&Principal) -> ApiResult<()>,
+    ) -> ApiResult<Client> {
+        self.authorize_checked(caller, action, client_id, role_check, false).await
+    }
+
+    /// The authorisation of a write: `role_check`, then the client as the profile has it (the
+    /// survivor when it was merged), its portfolio and liveness. A merged client is refused
+    /// with CLIENT_MERGED unless `follow_merge`.
+    async fn authorize_checked(
+        &self,
+        caller: &Caller,
+        action: &'static str,
+        client_id: &str,
+        role_check: fn(&Principal) -> ApiResult<()>,
+        follow_merge: bool,
     ) -> ApiResult<Client> {
         let resource = names::client_name(client_id);
         if let Err(err) = role_check(&caller.principal) {
@@ -111,7 +138,7 @@ impl<S: InteractionStore> InteractionApp<S> {
             return Err(self.audit.denied(caller, action, &resource, err).await);
         }
         let client = client.ok_or_else(|| ApiError::not_found(&resource))?;
-        if client.name != resource {
+        if client.name != resource && !follow_merge {
             return Err(ApiError::failed_precondition(
                 "CLIENT_MERGED",
                 format!("{resource} was merged into {}; record it there", client.name),

@@ -65,12 +65,19 @@ impl<S: InteractionStore> InteractionApp<S> {
         let client_id = names::client_id("parent", &req.parent)?;
         let limit = limit_of(req.page_size)?;
         let peers = self.peers(caller);
-        let (client, memberships, (held, holds_products)) = futures::try_join!(
+        let (client, mut memberships, (mut held, mut holds_products)) = futures::try_join!(
             peers.client(client_id),
             peers.client_segments(client_id),
             peers.held_product_lines(client_id)
         )?;
         let client = client.ok_or_else(|| ApiError::not_found(&req.parent))?;
+        // The profile answers for a merged-away client with its survivor: advise on the
+        // survivor's segments and holdings, never on what the old id had.
+        let survivor_id = names::client_id("name", &client.name)?;
+        if survivor_id != client_id {
+            (memberships, (held, holds_products)) =
+                futures::try_join!(peers.client_segments(survivor_id), peers.held_product_lines(survivor_id))?;
+        }
         let schemes: BTreeSet<&str> = memberships.iter().map(|m| m.scheme.as_str()).collect();
         let reports = futures::future::try_join_all(schemes.iter().map(|s| peers.scheme_report(s))).await?;
         let mut facts = Vec::new();

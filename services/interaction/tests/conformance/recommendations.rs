@@ -7,9 +7,9 @@ use crm_kit::auth::Role;
 use crm_proto::crm::{
     interaction::v1::{
         Channel, ChannelPreference, ConsentStatus, ContactPurpose, ContactabilityReason, ListRecommendationsRequest,
-        SetChannelPreferenceRequest,
+        ListRecommendationsResponse, SetChannelPreferenceRequest,
     },
-    profile::v1::{Holding, ProductLine, UpsertHoldingRequest},
+    profile::v1::{Holding, MergeClientsRequest, ProductLine, UpsertHoldingRequest},
     segmentation::v1::{
         ActivateSchemeRequest, ActivationState, CreateSchemeRequest, GetActivationRequest, PreviewSchemeRequest,
         Scheme, Segment, SegmentationBasis, preview_scheme_request::Target,
@@ -80,10 +80,12 @@ fn scheme() -> Scheme {
     }
 }
 
-conformance!(recommendations_are_products_common_in_the_segment_that_the_client_lacks, async |app: &TestApp| {
+/// Six wholesalers (four with trade finance), four manufacturers (none), and the industry
+/// scheme activated over them: trade finance is held by 4/6 of the wholesale segment against
+/// 4/10 of the portfolio. Returns the wholesalers (the first four hold trade finance) and
+/// the scheme.
+async fn wholesale_portfolio(app: &TestApp) -> (Vec<String>, Scheme) {
     use ProductLine::{Deposits, Lending, TradeFinance};
-    // Six wholesalers (four with trade finance), four manufacturers (none): trade finance is
-    // held by 4/6 of the segment against 4/10 of the portfolio.
     let mut wholesalers = Vec::new();
     for i in 0..6 {
         let client = app.new_client_in(&format!("Wholesaler {i}"), "rm-1", "4690").await;
@@ -122,6 +124,11 @@ conformance!(recommendations_are_products_common_in_the_segment_that_the_client_
     .await;
     assert_eq!(done.state, ActivationState::Succeeded as i32, "{}", done.error);
 
+    (wholesalers, created)
+}
+
+conformance!(recommendations_are_products_common_in_the_segment_that_the_client_lacks, async |app: &TestApp| {
+    let (wholesalers, created) = wholesale_portfolio(app).await;
     let target = wholesalers[5].clone();
     let request = ListRecommendationsRequest { parent: target.clone(), page_size: 0 };
     let found = app.agent().list_recommendations(request.clone()).await.expect("recommendations").into_inner();
@@ -166,4 +173,28 @@ conformance!(recommendations_are_products_common_in_the_segment_that_the_client_
     let rec = &found.recommendations[0];
     assert_eq!((rec.contactable, rec.suggested_channel), (true, Channel::Email as i32));
     assert_eq!(rec.contact_reason, ContactabilityReason::ConsentGranted as i32);
+});
+
+conformance!(a_merged_clients_old_name_gets_the_survivors_advice, async |app: &TestApp| {
+    let (wholesalers, created) = wholesale_portfolio(app).await;
+    // A wholesaler without trade finance is found to be a duplicate of one that has it.
+    let (duplicate, survivor) = (wholesalers[5].clone(), wholesalers[0].clone());
+    let merge = MergeClientsRequest { survivor: survivor.clone(), duplicate: duplicate.clone(), etag: String::new() };
+    app.profile().merge_clients(merge).await.expect("merge");
+
+    let segment = format!("{}/segments/wholesale", created.name);
+    let request = ListRecommendationsRequest { parent: duplicate.clone(), page_size: 0 };
+    let found = app.agent().list_recommendations(request).await.expect("by the old name").into_inner();
+    assert_eq!(found.segments, std::slice::from_ref(&segment), "the survivor's segments");
+    assert!(
+        found.recommendations.iter().all(|r| r.product_line != "TRADE_FINANCE"),
+        "the survivor holds trade finance: {:?}",
+        found.recommendations
+    );
+    let own = ListRecommendationsRequest { parent: survivor, page_size: 0 };
+    let own = app.agent().list_recommendations(own).await.expect("by the survivor's name").into_inner();
+    let lines = |r: &ListRecommendationsResponse| {
+        (r.segments.clone(), r.recommendations.iter().map(|r| r.product_line.clone()).collect::<Vec<_>>())
+    };
+    assert_eq!(lines(&found), lines(&own));
 });
