@@ -1,5 +1,6 @@
-//! Follows the profile service's change feed and rescores a client whose credit grade or
-//! parent changed since its score was computed (DESIGN §5). The cursor lives in this
+//! Follows the profile service's change feed and rescores a client whose credit grade,
+//! parent or industry × region access changed since its score was computed (DESIGN §5); a
+//! deleted or merged client's score stops counting for its access. The cursor lives in this
 //! service's database; rescoring is idempotent, so a replayed batch changes nothing.
 
 use std::{collections::BTreeMap, sync::Arc};
@@ -7,7 +8,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use crm_kit::{auth::Principal, follow, server::Shutdown};
 use crm_proto::crm::profile::v1::{ChangeEvent, Client, WatchChangesRequest, change_event::ResourceState};
 
-use super::ScoringApp;
+use super::{ScoringApp, scores::access_of};
 use crate::store::{ScoringStore, WriteCtx};
 
 /// Name of the followed feed in `feed_cursor`.
@@ -36,7 +37,8 @@ impl<S: ScoringStore> ScoringApp<S> {
         follow::follow(db, SOURCE, open, apply, shutdown).await;
     }
 
-    /// Rescores the scored clients of `batch` whose grade or parent changed.
+    /// Rescores the scored clients of `batch` whose grade, parent or access changed, and
+    /// withdraws the access of those deleted or merged.
     async fn apply_profile_changes(&self, batch: Vec<ChangeEvent>) -> anyhow::Result<()> {
         // The last state of each client changed in the batch (None: a thin event, read it).
         let mut changed: BTreeMap<String, Option<Client>> = BTreeMap::new();
@@ -60,8 +62,17 @@ impl<S: ScoringStore> ScoringApp<S> {
                 Some(_) => None,
                 None => self.profile.client(id).await.map_err(|e| anyhow::anyhow!("{e}"))?,
             };
-            let Some(client) = client else { continue };
-            if client.credit_grade == facts.profile_grade && client.parent == facts.parent {
+            let Some(client) = client else {
+                // Deleted or merged: its score no longer discounts key accounts of its access.
+                if self.store.withdraw_access(id).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                    tracing::info!(client = %name, "score withdrawn from access counts: client deleted or merged");
+                }
+                continue;
+            };
+            if client.credit_grade == facts.profile_grade
+                && client.parent == facts.parent
+                && access_of(&client) == facts.access
+            {
                 continue;
             }
             match self.score_client_record(ctx, &client).await {

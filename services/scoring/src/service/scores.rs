@@ -56,11 +56,49 @@ fn parse_order(order_by: &str) -> ApiResult<ScoreOrder> {
 
 impl<S: ScoringStore> ScoringApp<S> {
     /// Computes and stores the score of a live `client` with the current model; `true` when
-    /// the stored score changed.
+    /// the stored score changed. A score is never stored over one stored after its inputs
+    /// were read: the client is then read again and scored once more (ABORTED if that races
+    /// too); NOT_FOUND when the client read again is no longer live.
     pub(super) async fn score_client_record(
         &self,
         ctx: WriteCtx<'_>,
         client: &Client,
+    ) -> ApiResult<(ValueScore, bool)> {
+        let client_id = client.name.trim_start_matches("clients/");
+        let mut fresh_read = false;
+        loop {
+            // The stored revision is read before any input, so a later store is detected.
+            let facts = self.store.scored_facts(client_id).await?;
+            let seen_revision = facts.as_ref().map(|f| f.revision);
+            // A client read before a score that was computed from other profile facts may be
+            // older than that score: read it again (after the revision).
+            let stale = facts.as_ref().is_some_and(|f| {
+                (f.profile_grade.as_str(), f.parent.as_str(), f.access.as_str())
+                    != (client.credit_grade.as_str(), client.parent.as_str(), access_of(client).as_str())
+            });
+            let reread;
+            let current = if fresh_read || stale {
+                reread = self
+                    .profile
+                    .client(client_id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found(names::client_name(client_id)))?;
+                &reread
+            } else {
+                client
+            };
+            match self.compute_and_save(ctx, current, seen_revision).await {
+                Err(err) if err.code() == tonic::Code::Aborted && !fresh_read => fresh_read = true,
+                done => return done,
+            }
+        }
+    }
+
+    async fn compute_and_save(
+        &self,
+        ctx: WriteCtx<'_>,
+        client: &Client,
+        seen_revision: Option<i64>,
     ) -> ApiResult<(ValueScore, bool)> {
         let client_id = client.name.trim_start_matches("clients/");
         let (_, params) = self.current_params().await?;
@@ -78,6 +116,7 @@ impl<S: ScoringStore> ScoringApp<S> {
             access: access_of(client),
             profile_grade: client.credit_grade.clone(),
             parent: client.parent.clone(),
+            seen_revision,
             score: computed.score,
         };
         self.store.save_score(ctx, new).await

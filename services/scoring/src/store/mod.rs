@@ -65,6 +65,9 @@ pub struct NewScore {
     pub profile_grade: String,
     /// Parent as the profile held it ("" for none).
     pub parent: String,
+    /// Revision of the stored score read before the inputs were (`None`: no score was
+    /// stored). The score is not stored (ABORTED) when the stored revision is another by then.
+    pub seen_revision: Option<i64>,
 }
 
 /// The profile facts a stored score was computed from.
@@ -74,6 +77,10 @@ pub struct ScoredFacts {
     pub profile_grade: String,
     /// Parent ("" for none).
     pub parent: String,
+    /// Industry × region access ("" when unknown, or when the client is deleted or merged).
+    pub access: String,
+    /// Revision of the stored score.
+    pub revision: i64,
 }
 
 /// Orders ListValueScores supports.
@@ -164,7 +171,8 @@ pub trait ScoringStore: Send + Sync + 'static {
     fn profitable_among(&self, client_ids: &[String]) -> impl Future<Output = ApiResult<Vec<String>>> + Send;
 
     /// Stores a score (history kept) and announces it on the feed; a score equal to the
-    /// current one but for its time is not stored again (`false`).
+    /// current one but for its time is not stored again (`false`). ABORTED (ETAG_MISMATCH)
+    /// when the stored score's revision is no longer `seen_revision`.
     fn save_score(
         &self,
         ctx: WriteCtx<'_>,
@@ -185,6 +193,10 @@ pub trait ScoringStore: Send + Sync + 'static {
 
     /// Current scores in keyset order.
     fn scan_scores(&self, scan: &ScoreScan) -> impl Future<Output = ApiResult<Vec<ValueScore>>> + Send;
+
+    /// Withdraws a deleted or merged client's score from the access counts (its access
+    /// becomes "" and its revision moves on); `false` when it had no score or no access.
+    fn withdraw_access(&self, client_id: &str) -> impl Future<Output = ApiResult<bool>> + Send;
 
     /// Key accounts other than `client_id` giving `access`.
     fn count_key_accounts(&self, access: &str, client_id: &str) -> impl Future<Output = ApiResult<i64>> + Send;

@@ -27,7 +27,7 @@ fn same_but_time(a: &ValueScore, b: &ValueScore) -> bool {
 
 impl SqlScoringStore {
     pub(super) async fn write_score(&self, ctx: WriteCtx<'_>, new: NewScore) -> ApiResult<(ValueScore, bool)> {
-        let NewScore { mut score, composite, tier, access, profile_grade, parent } = new;
+        let NewScore { mut score, composite, tier, access, profile_grade, parent, seen_revision } = new;
         let client_id = score.client.trim_start_matches("clients/").to_owned();
         let select = self.for_update(
             "SELECT revision, access, profile_grade, parent_id, doc FROM value_scores WHERE client_id = $1",
@@ -43,6 +43,11 @@ impl SqlScoringStore {
                 return Ok((current, false));
             }
             revision = row.try_get::<i64, _>("revision")? + 1;
+        }
+        let stored_revision = if row.is_some() { Some(revision - 1) } else { None };
+        if stored_revision != seen_revision {
+            // Stored since the inputs were read: this score may be older than the stored one.
+            return Err(ApiError::etag_mismatch(score.name));
         }
         let now = now_micros();
         score.score_time = Some(time::to_timestamp(now));
@@ -114,12 +119,33 @@ impl SqlScoringStore {
     }
 
     pub(super) async fn read_scored_facts(&self, client_id: &str) -> ApiResult<Option<ScoredFacts>> {
-        let row = sqlx::query("SELECT profile_grade, parent_id FROM value_scores WHERE client_id = $1")
-            .bind(client_id)
-            .fetch_optional(self.db.reader())
-            .await?;
-        row.map(|r| Ok(ScoredFacts { profile_grade: r.try_get("profile_grade")?, parent: r.try_get("parent_id")? }))
-            .transpose()
+        let row =
+            sqlx::query("SELECT profile_grade, parent_id, access, revision FROM value_scores WHERE client_id = $1")
+                .bind(client_id)
+                .fetch_optional(self.db.reader())
+                .await?;
+        row.map(|r| {
+            Ok(ScoredFacts {
+                profile_grade: r.try_get("profile_grade")?,
+                parent: r.try_get("parent_id")?,
+                access: r.try_get("access")?,
+                revision: r.try_get("revision")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub(super) async fn clear_score_access(&self, client_id: &str) -> ApiResult<bool> {
+        let mut tx = self.db.begin_write().await?;
+        let cleared = sqlx::query(
+            "UPDATE value_scores SET access = '', revision = revision + 1 WHERE client_id = $1 AND access <> ''",
+        )
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(cleared > 0)
     }
 
     pub(super) async fn read_scores(&self, client_ids: &[String]) -> ApiResult<Vec<ValueScore>> {

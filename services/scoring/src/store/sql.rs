@@ -128,6 +128,10 @@ impl ScoringStore for SqlScoringStore {
         self.read_score_page(scan).await
     }
 
+    async fn withdraw_access(&self, client_id: &str) -> ApiResult<bool> {
+        self.clear_score_access(client_id).await
+    }
+
     async fn count_key_accounts(&self, access: &str, client_id: &str) -> ApiResult<i64> {
         self.read_key_account_count(access, client_id).await
     }

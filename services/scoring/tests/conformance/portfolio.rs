@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use crm_kit::auth::Role;
 use crm_proto::crm::{
-    profile::v1::{Client, UpdateClientRequest},
+    profile::v1::{Client, DeleteClientRequest, UpdateClientRequest},
     scoring::v1::{
-        GetGroupValueRequest, GetScoringRunRequest, GetValueScoreRequest, QuoteLoanPriceRequest, ScorePortfolioRequest,
-        ScoringRun, ScoringRunState, Tier,
+        GetGroupValueRequest, GetScoringRunRequest, GetValueModelRequest, GetValueScoreRequest, QuoteLoanPriceRequest,
+        ScorePortfolioRequest, ScoringRun, ScoringRunState, Tier, TierThresholds, UpdateValueModelRequest,
     },
 };
 use prost_types::FieldMask;
@@ -156,4 +156,114 @@ conformance!(a_credit_grade_change_in_the_profile_rescores_the_client, async |ap
     assert_eq!(component(&first, "expected_loss"), "2700.000000000");
     assert_eq!(component(&rescored, "expected_loss"), "270000.000000000");
     assert!(rescored.composite_score < first.composite_score);
+});
+
+/// Polls `probe` until it gives `Some`, failing after 20 seconds.
+async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let polled = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Some(found) = probe().await {
+                return found;
+            }
+            tokio::task::yield_now().await;
+        }
+    });
+    polled.await.unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+async fn set_client(app: &TestApp, patch: Client, field: &str) {
+    let mask = Some(FieldMask { paths: vec![field.into()] });
+    app.profile().update_client(UpdateClientRequest { client: Some(patch), update_mask: mask }).await.expect("updated");
+}
+
+conformance!(a_score_from_inputs_read_before_a_newer_score_is_not_stored_over_it, async |app: &TestApp| {
+    use crm_scoring::{
+        ScoringStore, SqlScoringStore,
+        store::{NewScore, WriteCtx},
+    };
+    let client = app.client("Shenzhen Optics", "rm-1", "BBB", "2670", "South China", "").await;
+    app.record(&client, "2026-Q3", 300_000, 100_000, 50_000, 10_000_000).await;
+    // ScoreClient read grade BBB and computed this score (stored revision 1 seen).
+    let bbb = app.score(&client).await;
+    let read = || GetValueScoreRequest { name: format!("{client}/valueScore"), read_time: None };
+    // The grade becomes CCC and the profile-feed follower stores the CCC score (revision 2).
+    set_client(app, Client { name: client.clone(), credit_grade: "CCC".into(), ..Default::default() }, "credit_grade")
+        .await;
+    let ccc = eventually("the follower's CCC score", async || {
+        let now = app.admin().get_value_score(read()).await.expect("read").into_inner();
+        (now.credit_grade == "CCC").then_some(now)
+    })
+    .await;
+    // Then the BBB score computed before arrives: it must not overwrite the CCC one.
+    let store = SqlScoringStore::new(app.scoring_db.clone());
+    let principal = crm_kit::auth::Principal::system("conformance");
+    let ctx = WriteCtx { principal: &principal, request_id: "", action: "ScoreClient" };
+    let late = |seen_revision| NewScore {
+        score: bbb.clone(),
+        composite: 80_000_000_000,
+        tier: Tier::try_from(bbb.tier).expect("tier"),
+        access: "26|south china".into(),
+        profile_grade: "BBB".into(),
+        parent: String::new(),
+        seen_revision,
+    };
+    let err = store.save_score(ctx, late(Some(1))).await.expect_err("stale revision");
+    assert_eq!(err.code(), Code::Aborted);
+    let err = store.save_score(ctx, late(None)).await.expect_err("a score was stored meanwhile");
+    assert_eq!(err.code(), Code::Aborted);
+    assert_eq!(app.admin().get_value_score(read()).await.expect("read").into_inner(), ccc, "CCC score kept");
+    // A ScoreClient now answers the current score, not an error.
+    assert_eq!(app.score(&client).await, ccc);
+    // With the revision it saw current, a writer does store.
+    let (stored, changed) = store.save_score(ctx, late(Some(2))).await.expect("current revision");
+    assert!(changed);
+    assert_eq!(stored.credit_grade, "BBB");
+});
+
+conformance!(moved_and_deleted_key_accounts_stop_discounting_their_peers, async |app: &TestApp| {
+    let factor = |s: &crm_proto::crm::scoring::v1::ValueScore| component(s, "marginal_factor");
+    // A key account discounted by one other (composite 80 × 0.8 = 64) stays a key account.
+    let mut model = app
+        .admin()
+        .get_value_model(GetValueModelRequest { name: "valueModels/current".into() })
+        .await
+        .expect("model")
+        .into_inner();
+    model.name = "valueModels/current".into();
+    model.tier_thresholds = Some(TierThresholds { key_account: 60.0, grow: 50.0, maintain: 25.0 });
+    let mask = Some(FieldMask { paths: vec!["tier_thresholds".into()] });
+    app.analyst()
+        .update_value_model(UpdateValueModelRequest { value_model: Some(model), update_mask: mask })
+        .await
+        .expect("model v2");
+    let key_account = async |name: &str, industry: &str| {
+        let client = app.client(name, "rm-1", "A", industry, "North China", "").await;
+        app.record(&client, "2026", 4_000_000, 1_000_000, 1_000_000, 10_000_000).await;
+        let score = app.score(&client).await;
+        assert_eq!(score.tier, Tier::KeyAccount as i32);
+        (client, score)
+    };
+    let (moved, _) = key_account("Bohai Steel", "2410").await;
+    let (peer, score) = key_account("Bohai Alloys", "2420").await;
+    assert_eq!(factor(&score), "0.800000000", "one other key account in 24|north china");
+
+    // The other key account moves to another region: it no longer discounts the peer.
+    set_client(app, Client { name: moved.clone(), region: "South China".into(), ..Default::default() }, "region").await;
+    eventually("the moved key account to stop counting", async || {
+        (factor(&app.score(&peer).await) == "1.000000000").then_some(())
+    })
+    .await;
+
+    // A new key account in the peer's access counts; once deleted, it no longer does.
+    let (deleted, score) = key_account("Bohai Wire", "2431").await;
+    assert_eq!(factor(&score), "0.800000000");
+    assert_eq!(factor(&app.score(&peer).await), "0.800000000");
+    app.profile()
+        .delete_client(DeleteClientRequest { name: deleted.clone(), etag: String::new() })
+        .await
+        .expect("deleted");
+    eventually("the deleted key account to stop counting", async || {
+        (factor(&app.score(&peer).await) == "1.000000000").then_some(())
+    })
+    .await;
 });
