@@ -149,7 +149,9 @@ pub fn measure(
     let scored_any = all.iter().any(|a| a.record.value.is_some());
     let name = |id: &str| format!("{scheme}/segments/{id}");
 
-    let quality = |members: Vec<&ClientRecord>, fields: &[&str]| -> SegmentQuality {
+    // A segment whose revenue is (partly) in another currency than `min_revenue` cannot be
+    // compared without exchange rates: not substantial, and said in `missing_inputs`.
+    let quality = |members: Vec<&ClientRecord>, fields: &[&str]| -> (SegmentQuality, Option<BTreeSet<String>>) {
         let count = members.len();
         let spreads = variables
             .iter()
@@ -175,11 +177,13 @@ pub fn measure(
         let scored: Vec<_> = members.iter().filter_map(|r| r.value.as_ref()).collect();
         let revenue: i64 = scored.iter().map(|v| v.revenue_units).fold(0, i64::saturating_add);
         let currency = scored.first().map(|v| v.currency.clone()).unwrap_or_default();
-        let enough_revenue = match (&thresholds.min_revenue, scored.is_empty()) {
-            (Some(min), false) if min.currency_code == currency => revenue >= min.units,
-            _ => true,
+        let currencies: BTreeSet<String> = scored.iter().map(|v| v.currency.clone()).collect();
+        let (enough_revenue, uncomparable) = match (&thresholds.min_revenue, scored.is_empty()) {
+            (Some(min), false) if currencies.iter().all(|c| *c == min.currency_code) => (revenue >= min.units, None),
+            (Some(_), false) => (false, Some(currencies)),
+            _ => (true, None),
         };
-        SegmentQuality {
+        let quality = SegmentQuality {
             member_count: i64::try_from(count).unwrap_or(i64::MAX),
             share: share(count, population),
             product_penetration: penetration(&members).into_iter().collect(),
@@ -192,16 +196,21 @@ pub fn measure(
             scored_count: i64::try_from(scored.len()).unwrap_or(i64::MAX),
             category_shares,
             ..Default::default()
-        }
+        };
+        (quality, uncomparable)
     };
+    let mut uncomparable: Vec<(String, BTreeSet<String>)> = Vec::new();
 
     let mut segments = Vec::with_capacity(compiled.segments.len() + 1);
     for (index, segment) in compiled.segments.iter().enumerate() {
         let level = usize::try_from(segment.level - 1).unwrap_or(0);
         let members: Vec<&ClientRecord> =
             all.iter().filter(|a| a.path.get(level) == Some(&index)).map(|a| a.record).collect();
-        let mut q = quality(members, &compiled.rule_fields(index));
+        let (mut q, currencies) = quality(members, &compiled.rule_fields(index));
         q.segment = name(&segment.id);
+        if let Some(currencies) = currencies {
+            uncomparable.push((q.segment.clone(), currencies));
+        }
         q.display_name = segment.display_name.clone();
         q.level = segment.level;
         q.parent_segment = segment.parent.map(|p| name(&compiled.segments[p].id)).unwrap_or_default();
@@ -209,8 +218,11 @@ pub fn measure(
     }
     let root_fields: BTreeSet<&str> = compiled.roots.iter().flat_map(|&r| compiled.segments[r].rule.fields()).collect();
     let unassigned: Vec<&ClientRecord> = all.iter().filter(|a| a.path.is_empty()).map(|a| a.record).collect();
-    let mut q = quality(unassigned, &root_fields.into_iter().collect::<Vec<_>>());
+    let (mut q, currencies) = quality(unassigned, &root_fields.into_iter().collect::<Vec<_>>());
     q.segment = name(UNASSIGNED);
+    if let Some(currencies) = currencies {
+        uncomparable.push((q.segment.clone(), currencies));
+    }
     q.display_name = "Unassigned".to_owned();
     q.level = 1;
     segments.push(q);
@@ -243,6 +255,17 @@ pub fn measure(
     if !scored_any {
         missing_inputs.push("value scores: none received yet, so revenue and mean value are absent".to_owned());
     }
+    if let Some(min) = &thresholds.min_revenue {
+        for (segment, currencies) in &uncomparable {
+            let currencies: Vec<&str> = currencies.iter().map(String::as_str).collect();
+            missing_inputs.push(format!(
+                "exchange rates: {segment} has revenue in {} that cannot be compared with the minimum revenue in {}, \
+                 so it is not counted as substantial",
+                currencies.join(", "),
+                min.currency_code
+            ));
+        }
+    }
     let segment_count = i32::try_from(compiled.segments.len()).unwrap_or(i32::MAX);
     let records: Vec<&ClientRecord> = all.iter().map(|a| a.record).collect();
     Measures {
@@ -260,7 +283,105 @@ pub fn measure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::view::HoldingFacts;
+    use crate::domain::{
+        scheme,
+        view::{HoldingFacts, ProfileFacts, ValueFacts},
+    };
+    use crm_proto::crm::segmentation::v1::{Scheme, Segment};
+
+    /// One root segment `big` (turnover above 1000) on the size basis.
+    fn size_plan() -> CompiledScheme {
+        let plan = Scheme {
+            display_name: "Size".into(),
+            bases: vec![SegmentationBasis::Size as i32],
+            segments: vec![Segment {
+                segment_id: "big".into(),
+                display_name: "Big".into(),
+                rule: "client.annual_turnover_units > 1000".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        scheme::check(&plan, "scheme").expect("valid plan")
+    }
+
+    fn client(turnover: Option<(i64, &str)>, value: Option<(i64, &str)>) -> ClientRecord {
+        let (units, currency) = turnover.unwrap_or((0, ""));
+        ClientRecord {
+            facts: ProfileFacts {
+                annual_turnover_units: units,
+                annual_turnover_currency: currency.into(),
+                ..Default::default()
+            },
+            value: value.map(|(revenue_units, currency)| ValueFacts {
+                score: 50.0,
+                tier: "GROW".into(),
+                revenue_units,
+                currency: currency.into(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn spread<'a>(m: &'a Measures, segment: &str, variable: &str) -> &'a VariableSpread {
+        let q = m.segments.iter().find(|q| q.segment == format!("schemes/s/segments/{segment}")).expect("segment");
+        q.spreads.iter().find(|v| v.variable == variable).expect("variable")
+    }
+
+    #[test]
+    fn a_missing_turnover_is_left_out_of_spreads_and_eta_squared() {
+        let compiled = size_plan();
+        let records = [
+            client(Some((2_000, "GBP")), None),
+            client(Some((4_000, "GBP")), None),
+            client(Some((100, "GBP")), None),
+            client(None, None),
+        ];
+        let paths = [vec![0], vec![0], vec![], vec![]];
+        let all: Vec<Assignment<'_>> =
+            records.iter().zip(paths).map(|(record, path)| Assignment { record, path }).collect();
+        let m = measure("schemes/s", &compiled, &QualityThresholds::default(), &all);
+        let unassigned = spread(&m, UNASSIGNED, "annual_turnover_units");
+        assert_eq!(unassigned.mean, 100.0, "the client without a turnover is not a turnover of 0");
+        assert_eq!(unassigned.coefficient_of_variation, 0.0);
+        assert_eq!(spread(&m, "big", "annual_turnover_units").mean, 3_000.0);
+        let eta = m.homogeneity.iter().find(|h| h.variable == "annual_turnover_units").expect("η²");
+        let expected = eta_squared(&[vec![2_000.0, 4_000.0], vec![100.0]]);
+        assert_eq!((eta.eta_squared, eta.between_sum_of_squares, eta.total_sum_of_squares), expected);
+    }
+
+    #[test]
+    fn min_revenue_in_another_currency_is_not_met_and_said_so() {
+        let compiled = size_plan();
+        let thresholds = QualityThresholds {
+            min_members: 1,
+            min_revenue: Some(Money { currency_code: "GBP".into(), units: 1_000, nanos: 0 }),
+            max_segments: 0,
+        };
+        // `big` earns plenty, but in euros; the unassigned bucket earns enough pounds.
+        let records =
+            [client(Some((5_000, "GBP")), Some((1_000_000, "EUR"))), client(Some((10, "GBP")), Some((2_000, "GBP")))];
+        let paths = [vec![0], vec![]];
+        let all: Vec<Assignment<'_>> =
+            records.iter().zip(paths).map(|(record, path)| Assignment { record, path }).collect();
+        let m = measure("schemes/s", &compiled, &thresholds, &all);
+        let substantial: Vec<(&str, bool)> = m.segments.iter().map(|q| (q.segment.as_str(), q.substantial)).collect();
+        assert_eq!(substantial, [("schemes/s/segments/big", false), ("schemes/s/segments/unassigned", true)]);
+        let said: Vec<&String> = m.missing_inputs.iter().filter(|i| i.starts_with("exchange rates")).collect();
+        assert_eq!(said.len(), 1, "{:?}", m.missing_inputs);
+        assert!(said[0].contains("schemes/s/segments/big") && said[0].contains("EUR") && said[0].contains("GBP"));
+
+        // Mixed currencies within one segment are not comparable either.
+        let mixed =
+            [client(Some((5_000, "GBP")), Some((900, "GBP"))), client(Some((6_000, "GBP")), Some((900, "EUR")))];
+        let all: Vec<Assignment<'_>> = mixed.iter().map(|record| Assignment { record, path: vec![0] }).collect();
+        let m = measure("schemes/s", &compiled, &thresholds, &all);
+        assert!(!m.segments[0].substantial);
+        assert!(m.missing_inputs.iter().any(|i| i.contains("EUR, GBP")), "{:?}", m.missing_inputs);
+        // Without a revenue minimum, currencies do not matter.
+        let m = measure("schemes/s", &compiled, &QualityThresholds { min_revenue: None, ..thresholds }, &all);
+        assert!(m.missing_inputs.iter().all(|i| !i.starts_with("exchange rates")));
+    }
 
     #[test]
     fn eta_squared_matches_a_hand_computation() {

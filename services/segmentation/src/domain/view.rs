@@ -251,9 +251,14 @@ impl ClientRecord {
         }
     }
 
-    /// A numeric variable of the view by field name (see `basis::numeric_variables`).
+    /// A numeric variable of the view by field name (see `quality::numeric_variables`);
+    /// `None` for an unknown variable, and for a turnover the profile does not know (no
+    /// currency: not a turnover of 0).
     pub fn numeric(&self, variable: &str) -> Option<f64> {
         let f = &self.facts;
+        if variable == "annual_turnover_units" && f.annual_turnover_currency.is_empty() {
+            return None;
+        }
         let sum = |part: fn(&HoldingFacts) -> i64| self.holdings.iter().map(part).fold(0, i64::saturating_add) as f64;
         let n = match variable {
             "annual_turnover_units" => f.annual_turnover_units as f64,
@@ -358,5 +363,21 @@ mod tests {
         assert!(record.identifiable("product_lines"));
         assert_eq!(product_line_names().first(), Some(&"DEPOSITS"));
         assert_eq!(product_line_names().len(), 8);
+    }
+
+    #[test]
+    fn a_missing_turnover_is_no_number_not_zero() {
+        let facts = ProfileFacts { annual_turnover_currency: "GBP".into(), ..Default::default() };
+        let mut known = ClientRecord { facts, ..Default::default() };
+        assert_eq!(known.numeric("annual_turnover_units"), Some(0.0), "a stated turnover of 0 is a value");
+        known.facts.annual_turnover_units = 5_000;
+        assert_eq!(known.numeric("annual_turnover_units"), Some(5_000.0));
+        let unknown = ClientRecord {
+            facts: ProfileFacts::of(&Client { name: "clients/c2".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        assert_eq!(unknown.numeric("annual_turnover_units"), None);
+        assert_eq!(unknown.numeric("employee_count"), Some(0.0), "other variables unchanged");
+        assert_eq!(unknown.numeric("no_such_variable"), None);
     }
 }

@@ -8,7 +8,7 @@ use crm_proto::crm::segmentation::v1::{
     SchemeState,
 };
 
-use super::{Caller, SegmentationApp, convert};
+use super::{Caller, SegmentationApp, convert, schemes::not_in_state};
 use crate::{
     domain::{names, policy, scheme::UNASSIGNED},
     store::SegmentationStore,
@@ -58,7 +58,8 @@ impl<S: SegmentationStore> SegmentationApp<S> {
         Ok(GetClientSegmentsResponse { memberships })
     }
 
-    /// ListSegmentMembers: the current members of one segment, in client order.
+    /// ListSegmentMembers: the current members of one segment of an ACTIVE scheme, in
+    /// client order (FAILED_PRECONDITION for a scheme in any other state).
     pub async fn list_segment_members(
         &self,
         caller: &Caller,
@@ -69,6 +70,11 @@ impl<S: SegmentationStore> SegmentationApp<S> {
         let size = paging::page_size(req.page_size)?;
         let after: String = self.tokens.cursor(&req.segment, &req.page_token)?.unwrap_or_default();
         let scheme = self.store.get_scheme(scheme_id).await?.ok_or_else(|| ApiError::not_found(&req.segment))?;
+        // Like GetClientSegments: only an ACTIVE scheme has current members (a DRAFT or
+        // RETIRED one has none, an ACTIVATING one only part of them).
+        if scheme.state != SchemeState::Active as i32 {
+            return Err(not_in_state(&scheme, "ACTIVE"));
+        }
         let titles = convert::segment_titles(&scheme);
         if segment_id != UNASSIGNED && !titles.contains_key(segment_id) {
             return Err(ApiError::not_found(&req.segment));

@@ -4,7 +4,12 @@
 
 use std::collections::HashMap;
 
-use crm_kit::{ApiResult, db::Db, time::now_micros};
+use crm_kit::{
+    ApiError, ApiResult,
+    db::{Backend, Db},
+    time::now_micros,
+};
+use crm_proto::crm::segmentation::v1::SchemeState;
 use sqlx::{AnyConnection, Row};
 
 use super::{MembershipRow, OPEN, Step, projection, schemes::SqlSegmentationStore};
@@ -77,6 +82,21 @@ pub(super) async fn activation_step(
     let mut tx = store.db.begin_write().await?;
     let records = projection::load_records(&mut tx, after, limit, true, store.db.backend()).await?;
     let Some(last) = records.last().map(|r| r.id.clone()) else { return Ok(Step::default()) };
+    // Rechecked in this transaction (locked on PostgreSQL, after the clients, as the feed
+    // does): a scheme retired or reverted meanwhile gets no new open memberships.
+    let sql = match store.db.backend() {
+        Backend::Postgres => "SELECT state FROM scheme WHERE id = $1 FOR SHARE",
+        Backend::Sqlite => "SELECT state FROM scheme WHERE id = $1",
+    };
+    let state: Option<String> = sqlx::query_scalar(sql).bind(scheme_id).fetch_optional(&mut *tx).await?;
+    if state.as_deref() != Some(SchemeState::Activating.as_str_name()) {
+        let state = state.unwrap_or_else(|| "missing".to_owned());
+        return Err(ApiError::failed_precondition(
+            "SCHEME_STATE_CONFLICT",
+            format!("schemes/{scheme_id} is {state}; activation steps need a scheme that is ACTIVATING"),
+        )
+        .with_metadata("state", state));
+    }
     let paths = scheme::assign_records(&[compiled], &records)?;
     let now = now_micros();
     for (record, mut per_scheme) in records.iter().zip(paths) {

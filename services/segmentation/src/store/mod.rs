@@ -111,8 +111,9 @@ pub trait SegmentationStore: Send + Sync + 'static {
     ) -> impl Future<Output = ApiResult<Vec<Scheme>>> + Send;
 
     /// Replaces a scheme with what `mutation` makes of it (NOT_FOUND when missing); bumps
-    /// its revision, etag and update time. With `end_memberships`, every current
-    /// membership of the scheme ends now, in the same transaction.
+    /// its revision, etag and update time. With `end_memberships`, and whenever the scheme
+    /// leaves ACTIVATING or ACTIVE (e.g. back to DRAFT), every current membership of the
+    /// scheme ends now, in the same transaction.
     fn update_scheme<M: SchemeMutation>(
         &self,
         ctx: WriteCtx<'_>,

@@ -101,8 +101,21 @@ fn client_of(change: &ProfileChange) -> String {
 }
 
 /// The schemes whose memberships follow client changes (ACTIVATING and ACTIVE), compiled.
-pub(super) async fn live_schemes(conn: &mut AnyConnection) -> ApiResult<Vec<(String, CompiledScheme)>> {
-    let rows = sqlx::query("SELECT id, doc FROM scheme WHERE state = $1 OR state = $2 ORDER BY id")
+///
+/// Inside the write transaction that then writes their memberships: on PostgreSQL the rows
+/// are read `FOR SHARE`, so a scheme change in flight (RetireScheme, a reverted activation,
+/// which close every open membership) is waited for and its new state seen, and one that
+/// comes later waits for this transaction; no open membership outlives the scheme's
+/// ACTIVATING or ACTIVE state. (SQLite write transactions are serialised already.)
+pub(super) async fn live_schemes(
+    conn: &mut AnyConnection,
+    backend: Backend,
+) -> ApiResult<Vec<(String, CompiledScheme)>> {
+    let sql = match backend {
+        Backend::Postgres => "SELECT id, doc FROM scheme WHERE state = $1 OR state = $2 ORDER BY id FOR SHARE",
+        Backend::Sqlite => "SELECT id, doc FROM scheme WHERE state = $1 OR state = $2 ORDER BY id",
+    };
+    let rows = sqlx::query(sql)
         .bind(SchemeState::Activating.as_str_name())
         .bind(SchemeState::Active.as_str_name())
         .fetch_all(conn)
@@ -128,7 +141,7 @@ pub(super) async fn apply_profile(store: &SqlSegmentationStore, changes: Vec<Pro
     for (id, list) in &by_client {
         apply_client(&mut tx, id, list, now).await?;
     }
-    recompute(&mut tx, by_client.keys(), now).await?;
+    recompute(&mut tx, by_client.keys(), now, store.db.backend()).await?;
     tx.commit().await?;
     store.changed();
     Ok(())
@@ -151,15 +164,20 @@ pub(super) async fn apply_values(store: &SqlSegmentationStore, values: Vec<(Stri
         .execute(&mut *tx)
         .await?;
     }
-    recompute(&mut tx, latest.keys(), now).await?;
+    recompute(&mut tx, latest.keys(), now, store.db.backend()).await?;
     tx.commit().await?;
     store.changed();
     Ok(())
 }
 
 /// Recomputes the memberships of `ids` in every ACTIVATING or ACTIVE scheme.
-async fn recompute(conn: &mut AnyConnection, ids: impl Iterator<Item = &String>, now: i64) -> ApiResult<()> {
-    let live = live_schemes(&mut *conn).await?;
+async fn recompute(
+    conn: &mut AnyConnection,
+    ids: impl Iterator<Item = &String>,
+    now: i64,
+    backend: Backend,
+) -> ApiResult<()> {
+    let live = live_schemes(&mut *conn, backend).await?;
     if live.is_empty() {
         return Ok(());
     }

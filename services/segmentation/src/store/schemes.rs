@@ -42,6 +42,11 @@ pub fn state_name(state: i32) -> &'static str {
     SchemeState::try_from(state).map_or("SCHEME_STATE_UNSPECIFIED", |s| s.as_str_name())
 }
 
+/// Whether memberships of a scheme in `state` are kept current (ACTIVATING or ACTIVE).
+fn live(state: i32) -> bool {
+    state == SchemeState::Activating as i32 || state == SchemeState::Active as i32
+}
+
 fn decode(row: &sqlx::any::AnyRow) -> ApiResult<Scheme> {
     let bytes: Vec<u8> = row.try_get("doc")?;
     Scheme::decode(bytes.as_slice()).map_err(|e| ApiError::internal(anyhow::anyhow!("corrupt stored scheme: {e}")))
@@ -174,12 +179,15 @@ impl SegmentationStore for SqlSegmentationStore {
         let Some((current, revision)) = self.load_for_write(&mut tx, id).await? else {
             return Err(ApiError::not_found(format!("schemes/{id}")));
         };
+        let was_live = live(current.state);
         let mut next = mutation(current)?;
         let now = now_micros();
         next.update_time = Some(time::to_timestamp(now));
         next.etag = etag(revision + 1);
         Self::write(&mut tx, id, &next, revision + 1, false).await?;
-        if end_memberships {
+        // Memberships are current only while the scheme is: leaving ACTIVATING or ACTIVE
+        // (retired, or back to DRAFT when an activation is abandoned) ends them too.
+        if end_memberships || (was_live && !live(next.state)) {
             sqlx::query("UPDATE membership SET valid_to = $1 WHERE scheme_id = $2 AND valid_to = $3")
                 .bind(now)
                 .bind(id)

@@ -3,6 +3,7 @@
 //! client would use them.
 
 mod feed;
+mod lifecycle;
 mod recovery;
 mod support;
 mod target;

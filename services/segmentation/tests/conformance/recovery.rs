@@ -14,7 +14,7 @@ use crm_segmentation::{
 };
 
 use crate::{
-    plan,
+    plan, portfolio,
     support::{TestApp, conformance},
 };
 
@@ -79,4 +79,36 @@ conformance!(a_scheme_whose_activation_stopped_can_be_activated_again, async |ap
     })
     .await;
     assert_eq!(active.latest_activation, started.name);
+});
+
+conformance!(reverting_an_activation_to_draft_ends_the_memberships_it_wrote, async |app: &TestApp| {
+    let p = portfolio(app).await;
+    let store = Arc::new(SqlSegmentationStore::new(app.seg_db.clone()));
+    let (scheme, _, stuck) = stranded(app, &store, "half-done").await;
+    let id = scheme.trim_start_matches("schemes/").to_owned();
+    // The vanished worker got through a step before it stopped.
+    let compiled = crm_segmentation::domain::scheme::check(&stuck, "scheme").expect("valid plan");
+    let step = store.activation_step(&id, &compiled, "", 500).await.expect("a step");
+    assert_eq!(step.live, 5);
+    assert_eq!(store.current_paths(&id).await.expect("paths").len(), 5);
+
+    let (_trigger, shutdown) = Shutdown::new();
+    let restarted = SegmentationApp::new(
+        Arc::clone(&store),
+        PageTokens::new(b"0123456789abcdef0123456789abcdef"),
+        Limits::default(),
+        shutdown,
+    );
+    restarted.recover().await.expect("recover");
+    let read = app.analyst().get_scheme(GetSchemeRequest { name: scheme.clone() }).await.expect("get");
+    assert_eq!(read.into_inner().state, SchemeState::Draft as i32);
+    let open = store.current_paths(&id).await.expect("paths");
+    assert!(open.is_empty(), "a DRAFT scheme keeps no current memberships: {open:?}");
+    let client = p.big.trim_start_matches("clients/");
+    let rows = store.client_memberships(client, None).await.expect("memberships");
+    assert!(rows.iter().all(|r| r.scheme_id != id), "{rows:?}");
+    // No step may write to it any more either.
+    let err = store.activation_step(&id, &compiled, "", 500).await.expect_err("not ACTIVATING");
+    assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+    assert!(store.current_paths(&id).await.expect("paths").is_empty());
 });
