@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod call;
+pub mod client_view;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -7,67 +7,13 @@
 use cel::Value;
 use crm_kit::{
     ApiResult,
+    client_view::{CLIENT_FIELDS, ClientFacts},
     expr::{self, CheckedExpr, Evaluator, ExprRules},
 };
-use crm_proto::crm::profile::v1::{Client, CustomerType, DecisionStyle, LifecycleStage};
-use serde::Serialize;
+use crm_proto::crm::profile::v1::Client;
 
-/// Fields a filter may read, as `client.<field>`.
-pub const FILTER_FIELDS: [&str; 22] = [
-    "name",
-    "display_name",
-    "legal_name",
-    "registration_number",
-    "country_code",
-    "lei",
-    "customer_type",
-    "industry_code",
-    "region",
-    "city",
-    "annual_turnover_units",
-    "annual_turnover_currency",
-    "employee_count",
-    "branch_count",
-    "parent",
-    "relationship_manager",
-    "lifecycle_stage",
-    "credit_grade",
-    "decision_style",
-    "decision_cycle_days",
-    "labels",
-    "deleted",
-];
-
-/// The flat view a filter sees. Enums are their names without prefix ("SME", "ACTIVE").
-#[derive(Serialize)]
-struct ClientView<'a> {
-    name: &'a str,
-    display_name: &'a str,
-    legal_name: &'a str,
-    registration_number: &'a str,
-    country_code: &'a str,
-    lei: &'a str,
-    customer_type: &'a str,
-    industry_code: &'a str,
-    region: &'a str,
-    city: &'a str,
-    annual_turnover_units: i64,
-    annual_turnover_currency: &'a str,
-    employee_count: i64,
-    branch_count: i64,
-    parent: &'a str,
-    relationship_manager: &'a str,
-    lifecycle_stage: &'a str,
-    credit_grade: &'a str,
-    decision_style: &'a str,
-    decision_cycle_days: i64,
-    labels: &'a std::collections::BTreeMap<String, String>,
-    deleted: bool,
-}
-
-fn enum_name(full: &str, prefix: &str) -> String {
-    full.strip_prefix(prefix).unwrap_or(full).to_owned()
-}
+/// Fields a filter may read, as `client.<field>`: the shared flat client view.
+pub const FILTER_FIELDS: [&str; 22] = CLIENT_FIELDS;
 
 /// A checked filter; the empty filter matches everything.
 pub struct ClientFilter {
@@ -121,48 +67,13 @@ impl ClientFilter {
 
 /// The flat view of a client, as a CEL value.
 fn view_of(client: &Client) -> ApiResult<Value> {
-    let turnover = client.annual_turnover.as_ref();
-    let purchasing = client.purchasing.as_ref();
-    let customer_type = CustomerType::try_from(client.customer_type).map(|t| t.as_str_name()).unwrap_or_default();
-    let stage = LifecycleStage::try_from(client.lifecycle_stage).map(|t| t.as_str_name()).unwrap_or_default();
-    let style = purchasing
-        .and_then(|p| DecisionStyle::try_from(p.decision_style).ok())
-        .map(|s| s.as_str_name())
-        .unwrap_or_default();
-    let customer_type = enum_name(customer_type, "CUSTOMER_TYPE_");
-    let stage = enum_name(stage, "LIFECYCLE_STAGE_");
-    let style = enum_name(style, "DECISION_STYLE_");
-    let view = ClientView {
-        name: &client.name,
-        display_name: &client.display_name,
-        legal_name: &client.legal_name,
-        registration_number: &client.registration_number,
-        country_code: &client.country_code,
-        lei: &client.lei,
-        customer_type: &customer_type,
-        industry_code: &client.industry_code,
-        region: &client.region,
-        city: &client.city,
-        annual_turnover_units: turnover.map_or(0, |m| m.units),
-        annual_turnover_currency: turnover.map_or("", |m| m.currency_code.as_str()),
-        employee_count: client.employee_count,
-        branch_count: i64::from(client.branch_count),
-        parent: &client.parent,
-        relationship_manager: &client.relationship_manager,
-        lifecycle_stage: &stage,
-        credit_grade: &client.credit_grade,
-        decision_style: &style,
-        decision_cycle_days: purchasing.map_or(0, |p| i64::from(p.decision_cycle_days)),
-        labels: &client.labels,
-        deleted: client.delete_time.is_some(),
-    };
-    expr::to_value(view)
+    expr::to_value(ClientFacts::of(client))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crm_proto::google::r#type::Money;
+    use crm_proto::{crm::profile::v1::CustomerType, google::r#type::Money};
 
     fn client() -> Client {
         Client {

@@ -173,7 +173,7 @@ pub fn measure(
             })
             .collect();
         let identifiable = members.iter().filter(|r| fields.iter().all(|f| r.identifiable(f))).count();
-        let reachable = members.iter().filter(|r| !r.facts.relationship_manager.is_empty()).count();
+        let reachable = members.iter().filter(|r| !r.facts.client.relationship_manager.is_empty()).count();
         let scored: Vec<_> = members.iter().filter_map(|r| r.value.as_ref()).collect();
         let revenue: i64 = scored.iter().map(|v| v.revenue_units).fold(0, i64::saturating_add);
         let currency = scored.first().map(|v| v.currency.clone()).unwrap_or_default();
@@ -287,6 +287,7 @@ mod tests {
         scheme,
         view::{HoldingFacts, ProfileFacts, ValueFacts},
     };
+    use crm_kit::client_view::ClientFacts;
     use crm_proto::crm::segmentation::v1::{Scheme, Segment};
 
     /// One root segment `big` (turnover above 1000) on the size basis.
@@ -309,8 +310,11 @@ mod tests {
         let (units, currency) = turnover.unwrap_or((0, ""));
         ClientRecord {
             facts: ProfileFacts {
-                annual_turnover_units: units,
-                annual_turnover_currency: currency.into(),
+                client: ClientFacts {
+                    annual_turnover_units: units,
+                    annual_turnover_currency: currency.into(),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
             value: value.map(|(revenue_units, currency)| ValueFacts {

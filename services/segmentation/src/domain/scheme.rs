@@ -101,7 +101,7 @@ pub fn assign_records(schemes: &[&CompiledScheme], records: &[ClientRecord]) -> 
     records
         .iter()
         .map(|record| {
-            if record.facts.deleted {
+            if record.facts.client.deleted {
                 return Ok(vec![Vec::new(); schemes.len()]);
             }
             let scope = evaluator.scope("client", expr::to_value(record.rule_view())?);
@@ -226,7 +226,7 @@ impl Walk<'_, '_> {
         let rules = ExprRules {
             field: &rule_path,
             variable: "client",
-            fields: &RULE_FIELDS,
+            fields: &RULE_FIELDS[..],
             max_len: MAX_RULE_LEN,
             max_nodes: MAX_RULE_NODES,
         };
@@ -272,6 +272,7 @@ impl Walk<'_, '_> {
 mod tests {
     use super::*;
     use crate::domain::view::ProfileFacts;
+    use crm_kit::client_view::ClientFacts;
 
     fn seg(id: &str, rule: &str, subs: Vec<Segment>) -> Segment {
         Segment {
@@ -295,8 +296,11 @@ mod tests {
     fn record(industry: &str, turnover: i64, lines: &[&str]) -> ClientRecord {
         ClientRecord {
             facts: ProfileFacts {
-                industry_code: industry.into(),
-                annual_turnover_units: turnover,
+                client: ClientFacts {
+                    industry_code: industry.into(),
+                    annual_turnover_units: turnover,
+                    ..Default::default()
+                },
                 ..Default::default()
             },
             holdings: lines

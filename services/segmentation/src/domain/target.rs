@@ -159,16 +159,17 @@ pub fn evaluate(
                 market.push(input("external_climate", x, "analyst".to_owned()));
             }
             let mut internal = Vec::new();
-            let graded: Vec<_> = m.iter().filter(|r| !r.facts.credit_grade.is_empty()).collect();
+            let graded: Vec<_> = m.iter().filter(|r| !r.facts.client.credit_grade.is_empty()).collect();
             if !graded.is_empty() {
-                let fit = graded.iter().filter(|r| INVESTMENT_GRADES.contains(&r.facts.credit_grade.as_str())).count();
+                let fit =
+                    graded.iter().filter(|r| INVESTMENT_GRADES.contains(&r.facts.client.credit_grade.as_str())).count();
                 internal.push(input(
                     "risk_fit",
                     ratio(fit as f64, graded.len() as f64),
                     format!("graded members with an investment grade ({fit} / {})", graded.len()),
                 ));
             }
-            let reached = m.iter().filter(|r| !r.facts.relationship_manager.is_empty()).count();
+            let reached = m.iter().filter(|r| !r.facts.client.relationship_manager.is_empty()).count();
             internal.push(input(
                 "reach",
                 ratio(reached as f64, count as f64),

@@ -4,37 +4,14 @@
 //! Rules see `client.<field>` for every field of [`RuleView`]; enums are their names without
 //! prefix ("SME", "ACTIVE", "TRADE_FINANCE").
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{collections::BTreeSet, sync::LazyLock};
 
-use crm_proto::crm::profile::v1::{
-    Client, CustomerType, DecisionStyle, Holding, LifecycleStage, ProductLine, SourceType,
-};
+use crm_kit::client_view::{CLIENT_FIELDS, ClientFacts, enum_name};
+use crm_proto::crm::profile::v1::{Client, Holding, ProductLine, SourceType};
 use serde::{Deserialize, Serialize};
 
-/// Fields a rule may read, as `client.<field>`.
-pub const RULE_FIELDS: [&str; 31] = [
-    "name",
-    "display_name",
-    "legal_name",
-    "registration_number",
-    "country_code",
-    "lei",
-    "customer_type",
-    "industry_code",
-    "region",
-    "city",
-    "annual_turnover_units",
-    "annual_turnover_currency",
-    "employee_count",
-    "branch_count",
-    "parent",
-    "relationship_manager",
-    "lifecycle_stage",
-    "credit_grade",
-    "decision_style",
-    "decision_cycle_days",
-    "labels",
-    "deleted",
+/// Fields a rule may read beyond the profile's flat view: holdings and value score.
+const SEGMENTATION_FIELDS: [&str; 9] = [
     "product_lines",
     "product_count",
     "total_balance_units",
@@ -45,6 +22,11 @@ pub const RULE_FIELDS: [&str; 31] = [
     "value_tier",
     "revenue_units",
 ];
+
+/// Fields a rule may read, as `client.<field>`: the shared flat client view, then
+/// segmentation's own.
+pub static RULE_FIELDS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| CLIENT_FIELDS.iter().chain(SEGMENTATION_FIELDS.iter()).copied().collect());
 
 /// Every product line name, without prefix, in enum order.
 pub fn product_line_names() -> Vec<&'static str> {
@@ -57,102 +39,25 @@ pub fn product_line_names() -> Vec<&'static str> {
 /// The profile part of the view: facts of the client record.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProfileFacts {
-    /// `clients/{client}`.
-    pub name: String,
-    /// Rule field `client.display_name`.
-    pub display_name: String,
-    /// Rule field `client.legal_name`.
-    pub legal_name: String,
-    /// Rule field `client.registration_number`.
-    pub registration_number: String,
-    /// Rule field `client.country_code`.
-    pub country_code: String,
-    /// Rule field `client.lei`.
-    pub lei: String,
-    /// Rule field `client.customer_type`.
-    pub customer_type: String,
-    /// Rule field `client.industry_code`.
-    pub industry_code: String,
-    /// Rule field `client.region`.
-    pub region: String,
-    /// Rule field `client.city`.
-    pub city: String,
-    /// Rule field `client.annual_turnover_units`.
-    pub annual_turnover_units: i64,
-    /// Rule field `client.annual_turnover_currency`.
-    pub annual_turnover_currency: String,
-    /// Rule field `client.employee_count`.
-    pub employee_count: i64,
-    /// Rule field `client.branch_count`.
-    pub branch_count: i64,
-    /// Rule field `client.parent`.
-    pub parent: String,
-    /// Rule field `client.relationship_manager`.
-    pub relationship_manager: String,
-    /// Rule field `client.lifecycle_stage`.
-    pub lifecycle_stage: String,
-    /// Rule field `client.credit_grade`.
-    pub credit_grade: String,
-    /// Rule field `client.decision_style`.
-    pub decision_style: String,
-    /// Rule field `client.decision_cycle_days`.
-    pub decision_cycle_days: i64,
-    /// Rule field `client.labels`.
-    pub labels: BTreeMap<String, String>,
-    /// Soft-deleted or merged away: not part of the portfolio.
-    pub deleted: bool,
+    /// The shared flat client view (rule fields `client.name` ... `client.deleted`).
+    #[serde(flatten)]
+    pub client: ClientFacts,
     /// Profile fields whose provenance is PRIMARY or verified (profile field names). Not a
     /// rule field (rules may read only [`RULE_FIELDS`]).
     #[serde(rename = "_trusted")]
     pub trusted: BTreeSet<String>,
 }
 
-fn enum_name(full: &str, prefix: &str) -> String {
-    full.strip_prefix(prefix).unwrap_or(full).to_owned()
-}
-
 impl ProfileFacts {
     /// The facts of a profile client record.
     pub fn of(client: &Client) -> Self {
-        let turnover = client.annual_turnover.as_ref();
-        let purchasing = client.purchasing.as_ref();
-        let customer_type = CustomerType::try_from(client.customer_type).map(|t| t.as_str_name()).unwrap_or_default();
-        let stage = LifecycleStage::try_from(client.lifecycle_stage).map(|t| t.as_str_name()).unwrap_or_default();
-        let style = purchasing
-            .and_then(|p| DecisionStyle::try_from(p.decision_style).ok())
-            .map(|s| s.as_str_name())
-            .unwrap_or_default();
         let trusted = client
             .provenance
             .iter()
             .filter(|(_, p)| p.verified || p.source_type == SourceType::Primary as i32)
             .map(|(field, _)| field.clone())
             .collect();
-        Self {
-            name: client.name.clone(),
-            display_name: client.display_name.clone(),
-            legal_name: client.legal_name.clone(),
-            registration_number: client.registration_number.clone(),
-            country_code: client.country_code.clone(),
-            lei: client.lei.clone(),
-            customer_type: enum_name(customer_type, "CUSTOMER_TYPE_"),
-            industry_code: client.industry_code.clone(),
-            region: client.region.clone(),
-            city: client.city.clone(),
-            annual_turnover_units: turnover.map_or(0, |m| m.units),
-            annual_turnover_currency: turnover.map_or_else(String::new, |m| m.currency_code.clone()),
-            employee_count: client.employee_count,
-            branch_count: i64::from(client.branch_count),
-            parent: client.parent.clone(),
-            relationship_manager: client.relationship_manager.clone(),
-            lifecycle_stage: enum_name(stage, "LIFECYCLE_STAGE_"),
-            credit_grade: client.credit_grade.clone(),
-            decision_style: enum_name(style, "DECISION_STYLE_"),
-            decision_cycle_days: purchasing.map_or(0, |p| i64::from(p.decision_cycle_days)),
-            labels: client.labels.clone().into_iter().collect(),
-            deleted: client.delete_time.is_some() || !client.merged_into.is_empty(),
-            trusted,
-        }
+        Self { client: ClientFacts::of(client), trusted }
     }
 }
 
@@ -255,7 +160,7 @@ impl ClientRecord {
     /// `None` for an unknown variable, and for a turnover the profile does not know (no
     /// currency: not a turnover of 0).
     pub fn numeric(&self, variable: &str) -> Option<f64> {
-        let f = &self.facts;
+        let f = &self.facts.client;
         if variable == "annual_turnover_units" && f.annual_turnover_currency.is_empty() {
             return None;
         }
@@ -276,7 +181,7 @@ impl ClientRecord {
 
     /// A categorical variable of the view by name (see `quality::categorical_variables`).
     pub fn categorical(&self, variable: &str) -> String {
-        let f = &self.facts;
+        let f = &self.facts.client;
         match variable {
             "customer_type" => f.customer_type.clone(),
             "industry_division" => f.industry_code.chars().take(2).collect(),
@@ -290,7 +195,7 @@ impl ClientRecord {
     /// Whether a rule field of this client is present and from a trusted source (PRIMARY
     /// or verified provenance). Holdings, names and value scores are the bank's own data.
     pub fn identifiable(&self, field: &str) -> bool {
-        let f = &self.facts;
+        let f = &self.facts.client;
         let (present, provenance_key) = match field {
             "legal_name" => (!f.legal_name.is_empty(), "legal_name"),
             "registration_number" => (!f.registration_number.is_empty(), "registration_number"),
@@ -312,14 +217,17 @@ impl ClientRecord {
             "has_value_score" | "value_score" | "value_tier" | "revenue_units" => return self.value.is_some(),
             _ => return true,
         };
-        present && f.trusted.contains(provenance_key)
+        present && self.facts.trusted.contains(provenance_key)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crm_proto::{crm::profile::v1::Provenance, google::r#type::Money};
+    use crm_proto::{
+        crm::profile::v1::{CustomerType, Provenance},
+        google::r#type::Money,
+    };
 
     #[test]
     fn builds_the_flat_view_from_client_and_holdings() {
@@ -354,7 +262,7 @@ mod tests {
             value: None,
         };
         let view = record.rule_view();
-        assert_eq!(view.facts.customer_type, "SME");
+        assert_eq!(view.facts.client.customer_type, "SME");
         assert_eq!(view.product_lines, ["TRADE_FINANCE"]);
         assert_eq!(view.monthly_transaction_count, 12);
         assert!(record.identifiable("industry_code"));
@@ -367,10 +275,11 @@ mod tests {
 
     #[test]
     fn a_missing_turnover_is_no_number_not_zero() {
-        let facts = ProfileFacts { annual_turnover_currency: "GBP".into(), ..Default::default() };
+        let client = ClientFacts { annual_turnover_currency: "GBP".into(), ..Default::default() };
+        let facts = ProfileFacts { client, ..Default::default() };
         let mut known = ClientRecord { facts, ..Default::default() };
         assert_eq!(known.numeric("annual_turnover_units"), Some(0.0), "a stated turnover of 0 is a value");
-        known.facts.annual_turnover_units = 5_000;
+        known.facts.client.annual_turnover_units = 5_000;
         assert_eq!(known.numeric("annual_turnover_units"), Some(5_000.0));
         let unknown = ClientRecord {
             facts: ProfileFacts::of(&Client { name: "clients/c2".into(), ..Default::default() }),

@@ -32,7 +32,7 @@ impl<S: SegmentationStore> SegmentationApp<S> {
             let Some(last) = batch.last() else { break };
             after.clone_from(&last.id);
             let done = batch.len() < SCAN;
-            all.extend(batch.into_iter().filter(|r| !r.facts.deleted));
+            all.extend(batch.into_iter().filter(|r| !r.facts.client.deleted));
             if done {
                 break;
             }

@@ -105,7 +105,7 @@ pub(super) async fn activation_step(
     }
     tx.commit().await?;
     store.changed();
-    let live = records.iter().filter(|r| !r.facts.deleted).count();
+    let live = records.iter().filter(|r| !r.facts.client.deleted).count();
     Ok(Step { last: Some(last), live: i64::try_from(live).unwrap_or(i64::MAX) })
 }
 

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crm_kit::{ApiError, ApiResult, db::Backend, time::now_micros};
+use crm_kit::{ApiError, ApiResult, client_view::ClientFacts, db::Backend, time::now_micros};
 use crm_proto::crm::segmentation::v1::SchemeState;
 use sqlx::{AnyConnection, Row};
 
@@ -31,7 +31,7 @@ async fn upsert_client(conn: &mut AnyConnection, id: &str, facts: &ProfileFacts,
          ON CONFLICT (id) DO UPDATE SET deleted = excluded.deleted, doc = excluded.doc, update_time = excluded.update_time",
     )
     .bind(id)
-    .bind(i64::from(facts.deleted))
+    .bind(i64::from(facts.client.deleted))
     .bind(json(facts)?)
     .bind(now)
     .execute(conn)
@@ -69,7 +69,10 @@ async fn apply_client(conn: &mut AnyConnection, id: &str, changes: &[ProfileChan
     {
         let facts = match client {
             Some(c) => ProfileFacts::of(c),
-            None => ProfileFacts { name: format!("clients/{id}"), deleted: true, ..Default::default() },
+            None => ProfileFacts {
+                client: ClientFacts { name: format!("clients/{id}"), deleted: true, ..Default::default() },
+                ..Default::default()
+            },
         };
         upsert_client(&mut *conn, id, &facts, now).await?;
         sqlx::query("DELETE FROM client_holding WHERE client_id = $1").bind(id).execute(&mut *conn).await?;
