@@ -110,7 +110,7 @@ pub async fn load(config: &Config, db: &Db, cfg: SeedConfig, batch: usize) -> an
     let store = SqlProfileStore::new(db.clone());
     let principal = Principal::system("seed");
     let request_id = format!("seed-{}-{}", cfg.seed, cfg.clients);
-    let ctx = WriteCtx { principal: &principal, request_id: &request_id, action: "SeedPortfolio" };
+    let ctx = WriteCtx::internal(&principal, "SeedPortfolio", &request_id);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<ClientBundle>>>(4);
     let truth_path = config.data_dir.join("seed-duplicates.csv");
     let seed = cfg.seed;

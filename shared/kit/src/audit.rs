@@ -209,23 +209,33 @@ impl AuditSink {
         }
     }
 
-    /// Records a call refused by authorisation (PERMISSION_DENIED) as DENIED, then returns
-    /// `err` unchanged; other errors pass through unrecorded. A failure to record is logged.
+    /// Transitional: records a refusal under an explicit action and resource (use
+    /// [`AuditSink::refused`] through [`crate::reply::Replier`]), then returns `err`.
     pub async fn denied(&self, caller: &Caller, action: &str, resource: &str, err: ApiError) -> ApiError {
-        if err.code() == tonic::Code::PermissionDenied {
-            let event = AuditEvent {
-                principal: &caller.principal,
-                action,
-                resource,
-                request_id: &caller.request_id,
-                outcome: Outcome::Denied,
-                detail: err.reason().to_owned(),
-            };
-            if let Err(audit_err) = self.record(&event).await {
-                tracing::error!(error = %audit_err, "could not audit a denied call");
-            }
-        }
+        let caller = Caller { rpc: crate::call::Rpc::from_path(action), ..caller.clone() };
+        let err = err.with_resource(resource);
+        self.refused(&caller, &err).await;
         err
+    }
+
+    /// Records a call refused by authorisation (PERMISSION_DENIED) as DENIED under the
+    /// caller's RPC and the error's resource; other errors are not recorded. A failure to
+    /// record is logged, and the refusal stands.
+    pub async fn refused(&self, caller: &Caller, err: &ApiError) {
+        if err.code() != tonic::Code::PermissionDenied {
+            return;
+        }
+        let event = AuditEvent {
+            principal: &caller.principal,
+            action: caller.rpc.as_str(),
+            resource: err.resource().unwrap_or_default(),
+            request_id: &caller.request_id,
+            outcome: Outcome::Denied,
+            detail: err.reason().to_owned(),
+        };
+        if let Err(audit_err) = self.record(&event).await {
+            tracing::error!(error = %audit_err, "could not audit a denied call");
+        }
     }
 }
 

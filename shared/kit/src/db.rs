@@ -176,6 +176,18 @@ impl Db {
     }
 }
 
+/// Decodes the `doc` column of a row: records are stored as encoded protobuf.
+pub fn doc<M: prost::Message + Default>(row: &sqlx::any::AnyRow) -> crate::ApiResult<M> {
+    let bytes: Vec<u8> = sqlx::Row::try_get(row, "doc")?;
+    M::decode(bytes.as_slice())
+        .map_err(|err| crate::ApiError::internal(anyhow::anyhow!("corrupt stored record: {err}")))
+}
+
+/// Decodes the `doc` column of every row.
+pub fn docs<M: prost::Message + Default>(rows: &[sqlx::any::AnyRow]) -> crate::ApiResult<Vec<M>> {
+    rows.iter().map(doc).collect()
+}
+
 /// Adds `mode=rwc` so SQLite creates the file on first start.
 fn sqlite_url(url: &str) -> String {
     if url.contains("mode=") || url.contains(":memory:") {

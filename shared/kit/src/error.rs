@@ -16,12 +16,21 @@ pub struct ApiError {
     message: String,
     violations: Vec<FieldViolation>,
     metadata: Vec<(String, String)>,
+    resource: Option<String>,
     source: Option<anyhow::Error>,
 }
 
 impl ApiError {
     fn new(code: Code, reason: &'static str, message: impl Into<String>) -> Self {
-        Self { code, reason, message: message.into(), violations: Vec::new(), metadata: Vec::new(), source: None }
+        Self {
+            code,
+            reason,
+            message: message.into(),
+            violations: Vec::new(),
+            metadata: Vec::new(),
+            resource: None,
+            source: None,
+        }
     }
 
     /// INVALID_ARGUMENT with one field violation.
@@ -91,6 +100,18 @@ impl ApiError {
     pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.metadata.push((key.into(), value.into()));
         self
+    }
+
+    /// Names the resource a refused call was about, for its audit record (not sent to the
+    /// caller). Kept when already set.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource.get_or_insert_with(|| resource.into());
+        self
+    }
+
+    /// The resource a refused call was about, when known.
+    pub fn resource(&self) -> Option<&str> {
+        self.resource.as_deref()
     }
 
     /// The canonical code.

@@ -12,8 +12,6 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use tokio::sync::watch;
 
 use crate::{
-    audit,
-    call::WriteCtx,
     error::{ApiError, ApiResult},
     server::Shutdown,
     time::now_micros,
@@ -124,12 +122,12 @@ impl Feed {
         Ok(sequence)
     }
 
-    /// Appends the change event of a write made in `ctx` (kind, resource, aggregate and
-    /// payload) and its audit record (detail: the kind) inside `tx`; returns the sequence.
+    /// Transitional (use [`crate::write::Work::record`]): appends the change event of a
+    /// write made in `ctx` and its audit record inside `tx`; returns the sequence.
     pub async fn record(
         &self,
         tx: &mut Transaction<'_, Any>,
-        ctx: WriteCtx<'_>,
+        ctx: crate::call::WriteCtx<'_>,
         kind: &str,
         resource: &str,
         aggregate: &str,
@@ -137,11 +135,11 @@ impl Feed {
     ) -> ApiResult<i64> {
         let sequence =
             self.append(tx, NewEvent { kind, resource, aggregate, request_id: ctx.request_id, payload }).await?;
-        audit::append_write(tx, ctx, resource, kind.to_owned()).await?;
+        crate::audit::append_write(tx, ctx, resource, kind.to_owned()).await?;
         Ok(sequence)
     }
 
-    /// Commits `tx`, then wakes watchers for events up to `sequence`.
+    /// Transitional (use [`crate::write::Writer::run`]): commits `tx`, then wakes watchers.
     pub async fn commit(&self, tx: Transaction<'_, Any>, sequence: i64) -> ApiResult<()> {
         tx.commit().await?;
         self.notify_committed(sequence);
@@ -227,6 +225,11 @@ impl WatchState {
             Ok(Err(_)) => tokio::time::sleep(self.poll).await,
         }
     }
+}
+
+/// Decodes the encoded resource state of an event.
+pub fn decode_payload<M: prost::Message + Default>(payload: &[u8]) -> ApiResult<M> {
+    M::decode(payload).map_err(|err| ApiError::internal(anyhow::anyhow!("corrupt feed payload: {err}")))
 }
 
 /// Decodes a row of `outbox` (all its columns).

@@ -121,114 +121,147 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Job> {
     })
 }
 
-/// Starts a job, refusing (FAILED_PRECONDITION `JOB_ALREADY_RUNNING`) while another job of
-/// the same kind and scope runs. Returns the progress handle for the worker.
-pub async fn start(db: &Db, name: &str, kind: &str, scope: &str, subject: &str, total: i64) -> ApiResult<Progress> {
-    let mut tx = db.begin_write().await?;
-    // A job on this scope whose runner died without a trace gives way.
-    sqlx::query(
-        "UPDATE job SET state = 'FAILED', error = $1, end_time = $2 \
-         WHERE kind = $3 AND scope = $4 AND state = 'RUNNING' AND update_time < $5",
-    )
-    .bind(INTERRUPTED)
-    .bind(now_micros())
-    .bind(kind)
-    .bind(scope)
-    .bind(stale_before())
-    .execute(&mut *tx)
-    .await?;
-    let running: Option<(String,)> =
-        sqlx::query_as("SELECT name FROM job WHERE kind = $1 AND scope = $2 AND state = 'RUNNING'")
-            .bind(kind)
-            .bind(scope)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some((other,)) = running {
-        return Err(ApiError::failed_precondition(
-            "JOB_ALREADY_RUNNING",
-            format!("{other} is still running on {scope}; wait for it to finish"),
-        )
-        .with_metadata("job", other));
+/// The durable jobs of a service database: long operations (activation, portfolio runs)
+/// whose progress callers read while they run.
+#[derive(Clone, Debug)]
+pub struct Jobs {
+    db: Db,
+}
+
+impl Jobs {
+    /// The jobs kept in `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
     }
-    let now = now_micros();
-    let inserted = sqlx::query(
-        "INSERT INTO job (name, kind, scope, state, processed, total, detail, error, subject, create_time, \
-         update_time, end_time) VALUES ($1, $2, $3, 'RUNNING', 0, $4, '', '', $5, $6, $6, NULL)",
-    )
-    .bind(name)
-    .bind(kind)
-    .bind(scope)
-    .bind(total)
-    .bind(subject)
-    .bind(now)
-    .execute(&mut *tx)
-    .await;
-    match inserted {
-        // Another replica started one between our check and our insert (the unique index
-        // on running jobs decides on PostgreSQL, where the check alone does not).
-        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+
+    /// Starts a job, refusing (FAILED_PRECONDITION `JOB_ALREADY_RUNNING`) while another job of
+    /// the same kind and scope runs. Returns the progress handle for the worker.
+    pub async fn start(&self, name: &str, kind: &str, scope: &str, subject: &str, total: i64) -> ApiResult<Progress> {
+        let db = &self.db;
+        let mut tx = db.begin_write().await?;
+        // A job on this scope whose runner died without a trace gives way.
+        sqlx::query(
+            "UPDATE job SET state = 'FAILED', error = $1, end_time = $2 \
+         WHERE kind = $3 AND scope = $4 AND state = 'RUNNING' AND update_time < $5",
+        )
+        .bind(INTERRUPTED)
+        .bind(now_micros())
+        .bind(kind)
+        .bind(scope)
+        .bind(stale_before())
+        .execute(&mut *tx)
+        .await?;
+        let running: Option<(String,)> =
+            sqlx::query_as("SELECT name FROM job WHERE kind = $1 AND scope = $2 AND state = 'RUNNING'")
+                .bind(kind)
+                .bind(scope)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((other,)) = running {
             return Err(ApiError::failed_precondition(
                 "JOB_ALREADY_RUNNING",
-                format!("another job is still running on {scope}; wait for it to finish"),
-            ));
+                format!("{other} is still running on {scope}; wait for it to finish"),
+            )
+            .with_metadata("job", other));
         }
-        other => {
-            other?;
+        let now = now_micros();
+        let inserted = sqlx::query(
+            "INSERT INTO job (name, kind, scope, state, processed, total, detail, error, subject, create_time, \
+         update_time, end_time) VALUES ($1, $2, $3, 'RUNNING', 0, $4, '', '', $5, $6, $6, NULL)",
+        )
+        .bind(name)
+        .bind(kind)
+        .bind(scope)
+        .bind(total)
+        .bind(subject)
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            // Another replica started one between our check and our insert (the unique index
+            // on running jobs decides on PostgreSQL, where the check alone does not).
+            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+                return Err(ApiError::failed_precondition(
+                    "JOB_ALREADY_RUNNING",
+                    format!("another job is still running on {scope}; wait for it to finish"),
+                ));
+            }
+            other => {
+                other?;
+            }
         }
+        tx.commit().await?;
+        Ok(Progress {
+            db: db.clone(),
+            name: name.to_owned(),
+            last_write: Instant::now(),
+            processed: 0,
+            total,
+            interval: PROGRESS_INTERVAL,
+        })
     }
-    tx.commit().await?;
-    Ok(Progress {
-        db: db.clone(),
-        name: name.to_owned(),
-        last_write: Instant::now(),
-        processed: 0,
-        total,
-        interval: PROGRESS_INTERVAL,
-    })
-}
 
-/// Reads one job.
-pub async fn get(db: &Db, name: &str) -> ApiResult<Option<Job>> {
-    let sql = format!("SELECT {COLUMNS} FROM job WHERE name = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(db.reader()).await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
-}
+    /// Reads one job.
+    pub async fn get(&self, name: &str) -> ApiResult<Option<Job>> {
+        let db = &self.db;
+        let sql = format!("SELECT {COLUMNS} FROM job WHERE name = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(db.reader()).await?;
+        Ok(row.as_ref().map(from_row).transpose()?)
+    }
 
-/// The most recent jobs of `kind` on `scope` (all scopes when `None`), newest first.
-pub async fn list(db: &Db, kind: &str, scope: Option<&str>, limit: i64) -> ApiResult<Vec<Job>> {
-    let order = "ORDER BY create_time DESC, name DESC LIMIT";
-    let rows = match scope {
-        Some(scope) => {
-            let sql = format!("SELECT {COLUMNS} FROM job WHERE kind = $1 AND scope = $2 {order} $3");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind).bind(scope).bind(limit).fetch_all(db.reader()).await?
-        }
-        None => {
-            let sql = format!("SELECT {COLUMNS} FROM job WHERE kind = $1 {order} $2");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind).bind(limit).fetch_all(db.reader()).await?
-        }
-    };
-    Ok(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?)
-}
+    /// The most recent jobs of `kind` on `scope` (all scopes when `None`), newest first.
+    pub async fn list(&self, kind: &str, scope: Option<&str>, limit: i64) -> ApiResult<Vec<Job>> {
+        let db = &self.db;
+        let order = "ORDER BY create_time DESC, name DESC LIMIT";
+        let rows = match scope {
+            Some(scope) => {
+                let sql = format!("SELECT {COLUMNS} FROM job WHERE kind = $1 AND scope = $2 {order} $3");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind).bind(scope).bind(limit).fetch_all(db.reader()).await?
+            }
+            None => {
+                let sql = format!("SELECT {COLUMNS} FROM job WHERE kind = $1 {order} $2");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind).bind(limit).fetch_all(db.reader()).await?
+            }
+        };
+        Ok(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?)
+    }
 
-/// Marks jobs a stop interrupted as FAILED: call once at start-up, before serving. On
-/// SQLite (one process owns the database) that is every RUNNING job; on PostgreSQL, where
-/// other replicas may be running jobs, only those without a heartbeat for [`STALE_AFTER`].
-pub async fn fail_interrupted(db: &Db) -> ApiResult<u64> {
-    let now = now_micros();
-    let before = match db.backend() {
-        Backend::Sqlite => i64::MAX,
-        Backend::Postgres => stale_before(),
-    };
-    let done = sqlx::query(
-        "UPDATE job SET state = 'FAILED', error = $1, update_time = $2, end_time = $2 \
+    /// Marks jobs a stop interrupted as FAILED: call once at start-up, before serving. On
+    /// SQLite (one process owns the database) that is every RUNNING job; on PostgreSQL, where
+    /// other replicas may be running jobs, only those without a heartbeat for [`STALE_AFTER`].
+    pub async fn fail_interrupted(&self) -> ApiResult<u64> {
+        let db = &self.db;
+        let now = now_micros();
+        let before = match db.backend() {
+            Backend::Sqlite => i64::MAX,
+            Backend::Postgres => stale_before(),
+        };
+        let done = sqlx::query(
+            "UPDATE job SET state = 'FAILED', error = $1, update_time = $2, end_time = $2 \
          WHERE state = 'RUNNING' AND update_time < $3",
-    )
-    .bind(INTERRUPTED)
-    .bind(now)
-    .bind(before)
-    .execute(db.writer())
-    .await?;
-    Ok(done.rows_affected())
+        )
+        .bind(INTERRUPTED)
+        .bind(now)
+        .bind(before)
+        .execute(db.writer())
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// Transitional: [`Jobs::start`] on `db`.
+pub async fn start(db: &Db, name: &str, kind: &str, scope: &str, subject: &str, total: i64) -> ApiResult<Progress> {
+    Jobs::new(db.clone()).start(name, kind, scope, subject, total).await
+}
+
+/// Transitional: [`Jobs::get`] on `db`.
+pub async fn get(db: &Db, name: &str) -> ApiResult<Option<Job>> {
+    Jobs::new(db.clone()).get(name).await
+}
+
+/// Transitional: [`Jobs::fail_interrupted`] on `db`.
+pub async fn fail_interrupted(db: &Db) -> ApiResult<u64> {
+    Jobs::new(db.clone()).fail_interrupted().await
 }
 
 /// The worker's handle on its running job.
@@ -319,9 +352,10 @@ mod tests {
     #[tokio::test]
     async fn a_job_runs_once_per_scope_reports_progress_and_ends() {
         let (db, dir) = temp_db().await;
+        let jobs = Jobs::new(db.clone());
         let mut first =
-            start(&db, "schemes/a/activations/1", "activation", "schemes/a", "u1", 10).await.expect("start");
-        let err = start(&db, "schemes/a/activations/2", "activation", "schemes/a", "u1", 10).await.expect_err("busy");
+            jobs.start("schemes/a/activations/1", "activation", "schemes/a", "u1", 10).await.expect("start");
+        let err = jobs.start("schemes/a/activations/2", "activation", "schemes/a", "u1", 10).await.expect_err("busy");
         assert_eq!(err.reason(), "JOB_ALREADY_RUNNING");
         // The database itself refuses a second running job on a scope (two replicas racing).
         let raced = sqlx::query(
@@ -331,24 +365,26 @@ mod tests {
         .execute(db.writer())
         .await;
         assert!(matches!(raced, Err(sqlx::Error::Database(e)) if e.is_unique_violation()));
-        start(&db, "schemes/b/activations/1", "activation", "schemes/b", "u1", 0).await.expect("other scope runs");
+        jobs.start("schemes/b/activations/1", "activation", "schemes/b", "u1", 0).await.expect("other scope runs");
 
+        // The interval is set by the test, so no timing decides what is written.
+        first.interval = Duration::from_secs(3600);
         first.advance(2, 10).await.expect("throttled");
-        let job = get(&db, "schemes/a/activations/1").await.expect("get").expect("exists");
+        let job = jobs.get("schemes/a/activations/1").await.expect("get").expect("exists");
         assert_eq!(job.processed, 0, "progress within the interval is not written");
         first.interval = Duration::ZERO;
         first.advance(4, 10).await.expect("progress");
-        let job = get(&db, "schemes/a/activations/1").await.expect("get").expect("exists");
+        let job = jobs.get("schemes/a/activations/1").await.expect("get").expect("exists");
         assert_eq!((job.state, job.processed, job.total), (JobState::Running, 4, 10));
         assert!((job.fraction_done() - 0.4).abs() < 1e-9);
 
         first.interval = Duration::from_secs(3600);
         first.advance(10, 10).await.expect("throttled, not written");
         first.succeed("{\"members\":10}").await.expect("end");
-        let job = get(&db, "schemes/a/activations/1").await.expect("get").expect("exists");
+        let job = jobs.get("schemes/a/activations/1").await.expect("get").expect("exists");
         assert_eq!((job.state, job.processed, job.detail.as_str()), (JobState::Succeeded, 10, "{\"members\":10}"));
         assert!(job.end_time.is_some());
-        start(&db, "schemes/a/activations/3", "activation", "schemes/a", "u1", 0).await.expect("free again");
+        jobs.start("schemes/a/activations/3", "activation", "schemes/a", "u1", 0).await.expect("free again");
 
         // A runner that died without a trace: its stale job gives way to a new one.
         sqlx::query("UPDATE job SET update_time = $1 WHERE name = 'schemes/b/activations/1'")
@@ -356,15 +392,15 @@ mod tests {
             .execute(db.writer())
             .await
             .expect("age");
-        start(&db, "schemes/b/activations/2", "activation", "schemes/b", "u1", 0).await.expect("stale gives way");
-        let dead = get(&db, "schemes/b/activations/1").await.expect("get").expect("exists");
+        jobs.start("schemes/b/activations/2", "activation", "schemes/b", "u1", 0).await.expect("stale gives way");
+        let dead = jobs.get("schemes/b/activations/1").await.expect("get").expect("exists");
         assert_eq!((dead.state, dead.error.as_str()), (JobState::Failed, INTERRUPTED));
 
-        assert_eq!(fail_interrupted(&db).await.expect("sweep"), 2, "on SQLite every running job was interrupted");
-        let listed = list(&db, "activation", Some("schemes/a"), 10).await.expect("list");
+        assert_eq!(jobs.fail_interrupted().await.expect("sweep"), 2, "on SQLite every running job was interrupted");
+        let listed = jobs.list("activation", Some("schemes/a"), 10).await.expect("list");
         assert_eq!(listed.len(), 2);
         assert!(listed.iter().any(|j| j.state == JobState::Failed && j.error.contains("interrupted")));
-        assert_eq!(list(&db, "activation", None, 10).await.expect("all").len(), 4);
+        assert_eq!(jobs.list("activation", None, 10).await.expect("all").len(), 4);
         db.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }

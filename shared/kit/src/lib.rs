@@ -21,8 +21,10 @@ pub mod names;
 pub mod paging;
 pub mod peer;
 pub mod policy;
+pub mod reply;
 pub mod server;
 pub mod telemetry;
 pub mod time;
+pub mod write;
 
 pub use error::{ApiError, ApiResult, Violations};

@@ -23,9 +23,11 @@ pub fn not_in_portfolio() -> ApiError {
 /// when the client does not exist), once the role is known to be allowed.
 pub fn check_portfolio(principal: &Principal, resource: &str, manager: Option<&str>) -> ApiResult<()> {
     match manager {
-        Some(m) if portfolio_bound(principal) && m != principal.portfolio_key() => Err(not_in_portfolio()),
+        Some(m) if portfolio_bound(principal) && m != principal.portfolio_key() => {
+            Err(not_in_portfolio().with_resource(resource))
+        }
         Some(_) => Ok(()),
-        None if portfolio_bound(principal) => Err(not_in_portfolio()),
+        None if portfolio_bound(principal) => Err(not_in_portfolio().with_resource(resource)),
         None => Err(ApiError::not_found(resource)),
     }
 }

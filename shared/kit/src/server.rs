@@ -65,6 +65,11 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(PropagateRequestIdLayer::x_request_id())
+        .map_request(|mut request: http::Request<tonic::body::Body>| {
+            let rpc = crate::call::Rpc::from_path(request.uri().path());
+            request.extensions_mut().insert(rpc);
+            request
+        })
         .layer(TraceLayer::new_for_grpc().make_span_with(make_span))
         .layer(DeadlineLayer::new(Duration::from_millis(spec.limits.request_timeout_ms)))
         .load_shed()

@@ -53,7 +53,7 @@ impl<S: ScoringStore> ScoringApp<S> {
             changed.insert(event.client, state);
         }
         let principal = Principal::system("scoring-follower");
-        let ctx = WriteCtx { principal: &principal, request_id: "", action: "RescoreOnProfileChange" };
+        let ctx = WriteCtx::internal(&principal, "RescoreOnProfileChange", "");
         for (name, state) in changed {
             let id = name.trim_start_matches("clients/");
             let Some(facts) = self.store.scored_facts(id).await.map_err(|e| anyhow::anyhow!("{e}"))? else { continue };

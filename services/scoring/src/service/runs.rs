@@ -117,7 +117,7 @@ impl<S: ScoringStore> ScoringApp<S> {
     /// Pages through the profile's live clients and scores those with profitability.
     async fn run_portfolio(&self, principal: &Principal, progress: &mut Progress, total: i64) -> ApiResult<Summary> {
         let request_id = progress.name().to_owned();
-        let ctx = WriteCtx { principal, request_id: &request_id, action: "ScorePortfolio" };
+        let ctx = WriteCtx::internal(principal, "ScorePortfolio", &request_id);
         let (mut summary, mut processed, mut token) = (Summary::default(), 0_i64, String::new());
         loop {
             if self.shutdown.is_cancelled() {

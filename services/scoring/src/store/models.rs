@@ -56,7 +56,7 @@ impl SqlScoringStore {
         if Self::max_version(&mut tx).await? == 0 {
             let system = Principal::system("scoring");
             if Self::insert_version(&mut tx, &mut model, 1, &system.subject).await? {
-                let ctx = WriteCtx { principal: &system, request_id: "", action: "CreateValueModel" };
+                let ctx = WriteCtx::internal(&system, "CreateValueModel", "");
                 audit::append_write(&mut tx, ctx, &model.name, "built-in first version".into()).await?;
             }
         }

@@ -123,7 +123,7 @@ impl<S: SegmentationStore> SegmentationApp<S> {
     pub async fn recover(&self) -> ApiResult<()> {
         let interrupted = jobs::fail_interrupted(self.store.db()).await?;
         let system = Principal::system("segmentation-recovery");
-        let ctx = WriteCtx { principal: &system, request_id: "", action: "RecoverActivation" };
+        let ctx = WriteCtx::internal(&system, "RecoverActivation", "");
         let stuck = self.store.list_schemes(Some(SchemeState::Activating.as_str_name()), None, 1000).await?;
         for s in stuck {
             // On PostgreSQL another replica may still be running it.
@@ -168,7 +168,7 @@ struct Worker<S> {
 
 impl<S: SegmentationStore> Worker<S> {
     fn ctx(&self, action: &'static str) -> WriteCtx<'_> {
-        WriteCtx { principal: &self.principal, request_id: &self.request_id, action }
+        WriteCtx::internal(&self.principal, action, &self.request_id)
     }
 
     async fn run(self, mut progress: Progress, total: i64) {
