@@ -89,6 +89,16 @@ impl ApiError {
         Self::new(Code::Unavailable, reason, message)
     }
 
+    /// DEADLINE_EXCEEDED: the work did not finish before the caller's deadline.
+    pub fn deadline_exceeded(reason: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Code::DeadlineExceeded, reason, message)
+    }
+
+    /// CANCELLED: the caller went away before the work finished.
+    pub fn cancelled(reason: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Code::Cancelled, reason, message)
+    }
+
     /// INTERNAL: logged with its cause, shown to the caller without details.
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         let mut err = Self::new(Code::Internal, "INTERNAL", "internal error");

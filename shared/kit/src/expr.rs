@@ -6,9 +6,19 @@
 //! construction, and a bounded number of nodes (which bounds evaluation cost). Expressions
 //! are evaluated in the service over rows it read, never turned into SQL.
 //!
+//! The cost of one evaluation is estimated statically when the expression is checked
+//! ([`cost`]): nested comprehensions multiply it, and an expression over [`MAX_COST`] is
+//! refused. Evaluation over many rows runs through [`evaluate`], on blocking threads off the
+//! async workers, checking a deadline between rows ([`Budget`]).
+//!
 //! Evaluation builds the standard CEL context (its function registry) once per batch with
 //! [`Evaluator::new`]; each row is bound in a cheap child scope with [`Evaluator::scope`], in
 //! which any number of checked expressions can be tested.
+
+mod cost;
+mod pool;
+
+pub use pool::{Budget, evaluate};
 
 use std::collections::BTreeSet;
 
@@ -22,6 +32,11 @@ use crate::error::{ApiError, ApiResult};
 
 /// Default bound on expression nodes.
 pub const DEFAULT_MAX_NODES: usize = 256;
+
+/// Most estimated cost of one evaluation (in nodes visited, see [`cost`]): a plain rule of
+/// a few hundred nodes, or a comprehension over a record's lists, stays far below it;
+/// comprehensions nested over literal lists do not.
+pub const MAX_COST: u64 = 20_000;
 
 /// What an expression may contain, and where its violations are reported.
 #[derive(Clone, Copy, Debug)]
@@ -42,6 +57,7 @@ pub struct ExprRules<'a> {
 pub struct CheckedExpr {
     program: Program,
     fields: BTreeSet<String>,
+    cost: u64,
 }
 
 impl std::fmt::Debug for CheckedExpr {
@@ -81,7 +97,21 @@ impl CheckedExpr {
         if let Some(problem) = check.problems.into_iter().next() {
             return Err(ApiError::invalid(rules.field, problem));
         }
-        Ok(Self { program, fields: check.fields })
+        let cost = cost::estimate(program.expression());
+        if cost > MAX_COST {
+            return Err(ApiError::invalid(
+                rules.field,
+                format!(
+                    "is too costly to evaluate (estimated {cost} steps per record, at most {MAX_COST}); avoid nesting comprehensions"
+                ),
+            ));
+        }
+        Ok(Self { program, fields: check.fields, cost })
+    }
+
+    /// The estimated cost of one evaluation (see [`cost`]).
+    pub fn cost(&self) -> u64 {
+        self.cost
     }
 
     /// The fields of the variable the expression reads, in name order.
@@ -282,6 +312,20 @@ mod tests {
             assert!(err.violations()[0].description.contains("field by field"), "{sneaky}: {err}");
         }
         assert!(CheckedExpr::parse("has(row.city) && row.tags[0] == 'x'", &rules("f")).is_ok());
+    }
+
+    #[test]
+    fn nested_comprehensions_over_literal_lists_are_refused_before_they_run() {
+        // Under 200 characters; each level of nesting costs ten times the one inside it.
+        let ten = "[1,2,3,4,5,6,7,8,9,0]";
+        let stall = format!("{ten}.all(a, {ten}.all(b, {ten}.all(c, {ten}.exists(d, {ten}.all(e, a+b+c+d+e >= 0)))))");
+        assert!(stall.len() < 200, "{}", stall.len());
+        let wide = ExprRules { max_nodes: DEFAULT_MAX_NODES, ..rules("filter") };
+        let err = CheckedExpr::parse(&stall, &wide).expect_err("too costly");
+        assert_eq!(err.violations()[0].field, "filter");
+        assert!(err.violations()[0].description.contains("too costly"), "{err}");
+        let fine = format!("{ten}.exists(a, row.units > a) && row.tags.exists(t, t == 'x')");
+        assert!(CheckedExpr::parse(&fine, &wide).is_ok());
     }
 
     #[test]
