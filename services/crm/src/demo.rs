@@ -32,10 +32,7 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use indicatif::{ProgressBar, ProgressStyle};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
-use crate::{
-    seed::geo::COUNTRIES,
-    suite::{Service, Suite},
-};
+use crate::suite::{Service, Suite};
 
 type Authed = InterceptedService<Channel, Bearer>;
 
@@ -126,7 +123,7 @@ fn profitability(client: &Client) -> ProfitabilityRecord {
     let currency = "CNY";
     let turnover = match &client.annual_turnover {
         Some(m) if m.units > 0 => {
-            let per_cny = COUNTRIES.iter().find(|c| c.currency == m.currency_code).map_or(1.0, |c| c.per_cny);
+            let per_cny = crm_synth::units_per_cny(&m.currency_code).unwrap_or(1.0);
             m.units as f64 / per_cny
         }
         _ => 50_000_000.0,

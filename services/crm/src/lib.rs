@@ -9,7 +9,6 @@ pub mod demo;
 pub mod eval;
 pub mod reindex;
 pub mod runtime;
-pub mod seed;
 pub mod seeding;
 pub mod suite;
 pub mod token;

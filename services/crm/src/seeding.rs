@@ -1,4 +1,4 @@
-//! `crm seed`: loads the deterministic synthetic portfolio of [`crate::seed`] through the
+//! `crm seed`: loads the deterministic synthetic portfolio of [`crm_synth`] through the
 //! profile store, in batches of one transaction each, with a progress bar.
 //!
 //! Client ids are derived from the seed and the generator's key, so the same command gives
@@ -14,12 +14,10 @@ use crm_profile::{
     domain::{children, client as rules},
     store::{ClientBundle, SqlProfileStore, WriteCtx},
 };
+use crm_synth::{SeedClient, SeedConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::{
-    runtime,
-    seed::{self, SeedClient, SeedConfig},
-};
+use crate::runtime;
 
 /// Arguments of `crm seed`.
 #[derive(Debug, Args)]
@@ -47,9 +45,9 @@ pub struct LoadReport {
 /// `crm seed`.
 pub async fn run(config: &Config, args: SeedArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
-        args.clients <= seed::MAX_UNIQUE_CLIENTS,
+        args.clients <= crm_synth::MAX_UNIQUE_CLIENTS,
         "at most {} clients: beyond that generated identifiers are no longer unique",
-        seed::MAX_UNIQUE_CLIENTS
+        crm_synth::MAX_UNIQUE_CLIENTS
     );
     let db = runtime::profile_db(config).await?;
     let cfg = SeedConfig { clients: args.clients, seed: args.seed, ..SeedConfig::default() };
@@ -118,7 +116,7 @@ pub async fn load(config: &Config, db: &Db, cfg: SeedConfig, batch: usize) -> an
         let mut truth = std::io::BufWriter::new(std::fs::File::create(&truth_path)?);
         writeln!(truth, "duplicate,original")?;
         let mut chunk = Vec::with_capacity(batch);
-        for generated in seed::generate(&cfg) {
+        for generated in crm_synth::generate(&cfg) {
             if let Some(original) = generated.duplicate_of {
                 writeln!(truth, "clients/{},clients/{}", seeded_id(seed, generated.key), seeded_id(seed, original))?;
             }
@@ -149,4 +147,26 @@ pub async fn load(config: &Config, db: &Db, cfg: SeedConfig, batch: usize) -> an
     generator.await??;
     bar.finish_with_message("done");
     Ok(LoadReport { clients: loaded, seconds: started.elapsed().as_secs_f64() })
+}
+
+#[cfg(test)]
+mod tests {
+    use crm_profile::domain::lei;
+
+    use super::*;
+
+    /// The generator and the profile service agree: every generated record passes the rules
+    /// the loader applies, and every LEI passes the service's own check.
+    #[test]
+    fn every_generated_client_passes_the_profile_service_rules() {
+        let seed = 13;
+        for generated in crm_synth::generate(&SeedConfig { clients: 3000, seed, duplicate_rate: 0.01 }) {
+            let key = generated.key;
+            let client_lei = generated.client.lei.clone();
+            assert!(client_lei.is_empty() || lei::validate(&client_lei).is_ok(), "client {key}: LEI {client_lei}");
+            if let Err(err) = bundle(seed, generated) {
+                panic!("client {key}: {err:#}");
+            }
+        }
+    }
 }

@@ -66,7 +66,12 @@ impl Caller {
 
     /// The context of a write this call makes; its action is the RPC.
     pub fn write(&self) -> WriteCtx<'_> {
-        WriteCtx { principal: &self.principal, request_id: &self.request_id, action: self.rpc.as_str(), idempotency: None }
+        WriteCtx {
+            principal: &self.principal,
+            request_id: &self.request_id,
+            action: self.rpc.as_str(),
+            idempotency: None,
+        }
     }
 
     /// The context of a write made through `action` (transitional: use [`Caller::write`],

@@ -1,16 +1,14 @@
-//! Company names: trade-name stems, legal and display names, web domains, and the name
-//! variants a duplicate re-entry carries.
+//! Company names: trade names, legal and display names, the stem of the web domain, and
+//! the name variants a duplicate re-entry carries.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::geo::{City, Country, Lang};
-use super::industry::{IsicClass, Kind};
-use super::names::{
-    CN_DISTRICTS, CN_SYLLABLES, COINED, EN_ADJECTIVES, LATIN_PARTS, LATIN_TRADES, SECTORS, UNITS, latin_pool,
-    legal_forms,
-};
-use super::people::{JA_FAMILY, KO_FAMILY, LAST_NAMES, person_pool};
+use crate::geo::{City, Country, Lang};
+use crate::industry::{IsicClass, Kind};
+use crate::names::{CN_DISTRICTS, EN_ADJECTIVES, SECTORS, UNITS, legal_forms};
+use crate::people::{JA_FAMILY, KO_FAMILY, LAST_NAMES, person_pool};
+use crate::stems::{CN_SYLLABLES, COINED, LATIN_PARTS, LATIN_TRADES, latin_pool};
 
 /// The distinctive part of a company name, shared by a group's companies.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,11 +93,8 @@ fn surname(country: &str, rng: &mut ChaCha8Rng) -> String {
 pub(crate) struct NameSpec<'a> {
     /// Country of registration.
     pub country: &'a Country,
-    /// City.
     pub city: &'a City,
-    /// Industry class.
     pub class: &'a IsicClass,
-    /// Trade name.
     pub trade: &'a Trade,
     /// Size band: 0 SME, 1 mid-market, 2 large.
     pub band: usize,
@@ -170,7 +165,8 @@ pub(crate) fn ascii_fold(s: &str, out: &mut String) {
     }
 }
 
-/// Builds the names of a company.
+/// The names of a company: public bodies and associations from their theme's templates,
+/// companies from city, trade name, industry word and a legal form for their size.
 pub(crate) fn company_names(spec: &NameSpec<'_>, rng: &mut ChaCha8Rng) -> Names {
     let theme = spec.class.theme;
     let zh = spec.country.lang == Lang::Zh && spec.trade.zh.is_some();

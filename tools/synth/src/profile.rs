@@ -8,10 +8,10 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use super::generate::{Core, log_normal, size_band};
-use super::industry::Kind;
-use super::pick;
-use super::products::REFERENCE_TIME;
+use crate::calendar::REFERENCE_TIME;
+use crate::identity::{Core, size_band};
+use crate::industry::Kind;
+use crate::random::{log_normal, pick};
 
 /// Credit grades, best first.
 pub(crate) const GRADES: [&str; 10] = ["AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C", "D"];
@@ -28,27 +28,22 @@ const RMS: u32 = 400;
 /// Derived relationship facts of one client.
 #[derive(Debug)]
 pub(crate) struct Profile {
-    /// Customer type.
     pub customer_type: CustomerType,
     /// Size band: 0 SME, 1 mid-market, 2 large.
     pub band: usize,
-    /// Employees.
     pub employees: i64,
     /// Branches or sites.
     pub branches: i32,
     /// Index into [`GRADES`].
     pub grade: usize,
-    /// Lifecycle stage.
     pub lifecycle: LifecycleStage,
     /// When the relationship began (Unix seconds).
     pub since: i64,
-    /// The niche of DOMAIN §2: high balances, few transactions.
+    /// The niche of docs/domain.md §2: high balances, few transactions.
     pub niche: bool,
     /// Relationship manager's staff id.
     pub rm: String,
-    /// Purchasing system.
     pub purchasing: Purchasing,
-    /// Labels.
     pub labels: BTreeMap<String, String>,
 }
 

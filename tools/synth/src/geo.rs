@@ -1,7 +1,7 @@
 //! Countries, regions and cities of the synthetic portfolio, with the currency, naming
 //! language and telephone numbering of each country.
 
-use super::ids::Perm;
+use crate::perm::Perm;
 
 /// Language whose words and legal forms a company name uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -10,11 +10,8 @@ pub(crate) enum Lang {
     Zh,
     /// English words (GB, US, HK, SG, AU, and Latin names of JP/KR companies).
     En,
-    /// German.
     De,
-    /// French.
     Fr,
-    /// Dutch.
     Nl,
     /// Japanese company, English words; people named in kanji.
     Ja,
@@ -50,7 +47,6 @@ pub(crate) struct Country {
     pub per_cny: f64,
     /// Whether the currency has minor units (cents); JPY and KRW have none.
     pub cents: bool,
-    /// Naming language.
     pub lang: Lang,
     /// Share of the portfolio in per mille.
     pub weight: u32,
@@ -240,9 +236,14 @@ pub(crate) const COUNTRIES: &[Country] = &[
     country("KR", "Korea", "KRW", 195.0, Lang::Ko, 15, "co.kr", KR_CITIES),
 ];
 
-/// Mainland China.
 pub(crate) fn china() -> &'static Country {
     &COUNTRIES[0]
+}
+
+/// Units of `currency` per Chinese yuan at the generator's rates, for the currencies of the
+/// countries it generates (`None` for any other).
+pub fn units_per_cny(currency: &str) -> Option<f64> {
+    COUNTRIES.iter().find(|c| c.currency == currency).map(|c| c.per_cny)
 }
 
 /// Where a mainland group most often sets up abroad (weights over `COUNTRIES` indices).

@@ -2,11 +2,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crm_profile::domain::lei;
 use crm_proto::crm::profile::v1::{CustomerType, ProductLine};
 
-use super::products::REFERENCE_TIME;
-use super::*;
+use crate::calendar::REFERENCE_TIME;
+use crate::checks::mod97;
+use crate::*;
 
 fn portfolio(clients: u64, seed: u64) -> Vec<SeedClient> {
     generate(&SeedConfig { clients, seed, duplicate_rate: 0.01 }).collect()
@@ -49,7 +49,8 @@ fn identifiers_are_unique_and_leis_valid() {
         }
         if !c.lei.is_empty() {
             with_lei += 1;
-            assert_eq!(lei::validate(&c.lei), Ok(()), "{}", c.lei);
+            let alphanumeric = c.lei.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+            assert!(c.lei.len() == 20 && alphanumeric && mod97(c.lei.as_bytes()) == 1, "{}", c.lei);
             assert!(leis.insert(c.lei.clone()));
         }
         if !c.tax_id.is_empty() {
@@ -216,21 +217,19 @@ fn every_record_passes_obvious_validation() {
     }
 }
 
+/// FNV-1a of the `Debug` output of the first 2,000 clients of seed 42 (the default
+/// portfolio's prefix). It changes whenever anything generated changes: if that is
+/// intended, put the new value here; if not, the change is a regression. (A `prost` release
+/// that formats messages differently changes it too.)
+const PORTFOLIO_FINGERPRINT: u64 = 0xc0cc_1eec_d8df_7b9c;
+
 #[test]
-fn every_record_passes_the_profile_service_rules() {
-    use crm_profile::domain::{children, client as rules};
-    for sc in portfolio(3000, 13) {
-        let SeedClient { key, mut client, mut contacts, mut holdings, mut statements, .. } = sc;
-        rules::normalize(&mut client);
-        assert!(rules::validate(&client).is_ok(), "client {key}: {:?}", rules::validate(&client).err());
-        for c in &mut contacts {
-            assert!(children::contact(c).is_ok(), "contact of {key}: {c:?}");
-        }
-        for h in &mut holdings {
-            assert!(children::holding(h).is_ok(), "holding of {key}: {h:?}");
-        }
-        for s in &mut statements {
-            assert!(children::statement(s).is_ok(), "statement of {key}: {s:?}");
+fn the_generated_portfolio_is_unchanged() {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for sc in portfolio(2000, 42) {
+        for b in format!("{sc:?}").bytes() {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
     }
+    assert_eq!(hash, PORTFOLIO_FINGERPRINT, "fingerprint {hash:#018x}");
 }

@@ -1,6 +1,7 @@
 //! ISIC Rev.4 classes of the portfolio, weighted like a commercial bank's corporate book.
 
-use super::themes::*;
+use crate::bodies::*;
+use crate::themes::*;
 
 /// What kind of organisation a class holds; drives customer type and naming.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +29,6 @@ pub(crate) struct IsicClass {
     pub weight: u32,
     /// Naming and financial shape.
     pub theme: &'static Theme,
-    /// Kind of organisation.
     pub kind: Kind,
 }
 

@@ -5,13 +5,13 @@ use crm_proto::crm::profile::v1::{Contact, ContactRole, CustomerType, PreferredC
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::company::ascii_fold;
-use super::generate::Core;
-use super::ids::{self, Salts};
-use super::industry::Kind;
-use super::people::{self, Title};
-use super::pick;
-use super::profile::Profile;
+use crate::company::ascii_fold;
+use crate::identity::Core;
+use crate::ids::{self, Salts};
+use crate::industry::Kind;
+use crate::people::{self, Title};
+use crate::profile::Profile;
+use crate::random::pick;
 
 /// Lower-case base-36 digits of `n`.
 pub(crate) fn base36(mut n: u64) -> String {

@@ -9,17 +9,13 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use super::generate::{Core, log_normal};
-use super::geo::Country;
-use super::ids::{self, Salts};
-use super::industry::Kind;
-use super::profile::Profile;
-
-/// "Now" of the synthetic portfolio: 2026-06-30T00:00:00Z. Every time lies before it.
-pub(crate) const REFERENCE_TIME: i64 = 1_782_777_600;
-
-/// Fiscal years and their last day (Dec 31, 00:00 UTC).
-const YEARS: [(&str, i64); 3] = [("FY2023", 1_703_980_800), ("FY2024", 1_735_603_200), ("FY2025", 1_767_139_200)];
+use crate::calendar::{FISCAL_YEARS, REFERENCE_TIME};
+use crate::geo::Country;
+use crate::identity::Core;
+use crate::ids::{self, Salts};
+use crate::industry::Kind;
+use crate::profile::Profile;
+use crate::random::log_normal;
 
 /// Money in `currency`; cents kept when `cents`, otherwise whole units.
 pub(crate) fn money(currency: &str, amount: f64, cents: bool) -> Money {
@@ -225,7 +221,7 @@ pub(crate) fn holdings(core: &Core, key: u64, p: &Profile, salts: &Salts, rng: &
 /// about the turnover, margins follow the industry, leverage and liquidity the credit grade.
 pub(crate) fn statements(core: &Core, turnover: &Money, p: &Profile, rng: &mut ChaCha8Rng) -> Vec<FinancialStatement> {
     let theme = core.class.theme;
-    let years = if rng.random_bool(0.6) { &YEARS[..] } else { &YEARS[1..] };
+    let years = if rng.random_bool(0.6) { &FISCAL_YEARS[..] } else { &FISCAL_YEARS[1..] };
     let normal = |rng: &mut ChaCha8Rng| -> f64 { rng.sample(StandardNormal) };
     let distress = match p.grade {
         0..=5 => 0.0,

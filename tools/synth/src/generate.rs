@@ -1,16 +1,58 @@
-//! The generator: per-key decisions (group role, duplicate), the stable "core" identity of
-//! a company, and assembly of a whole [`SeedClient`].
+//! The generator: per-key decisions (group role, duplicate), the core identity of a
+//! company, and assembly of a whole [`SeedClient`] from its profile, contacts, products
+//! and statements.
 
-use crm_proto::crm::profile::v1::{Client, CustomerType};
+use std::collections::HashSet;
+
+use crm_proto::crm::profile::v1::{Client, Contact, CustomerType, FinancialStatement, Holding};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
 
-use super::company::{self, NameSpec, Names, Trade};
-use super::geo::{self, COUNTRIES, City, Country, Lang};
-use super::ids::{self, CnOrg, Salts};
-use super::industry::{self, CLASSES, IsicClass, Kind};
-use super::{SeedClient, SeedConfig, contacts, pick, products, profile};
+use crate::bodies::FOUNDATION;
+use crate::company::{self, NameSpec, Trade};
+use crate::geo::{self, COUNTRIES, Lang};
+use crate::identity::{Core, size_band};
+use crate::ids::{self, CnOrg, Salts};
+use crate::industry::{self, CLASSES, Kind};
+use crate::random::{log_normal, pick};
+use crate::{contacts, products, profile};
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedConfig {
+    /// Number of clients (keys `0..clients`).
+    pub clients: u64,
+    /// Seed; the same seed gives the same portfolio.
+    pub seed: u64,
+    /// Share of clients that re-enter an earlier client under a variant name (default 0.01).
+    pub duplicate_rate: f64,
+}
+
+impl Default for SeedConfig {
+    fn default() -> Self {
+        Self { clients: 10_000, seed: 42, duplicate_rate: 0.01 }
+    }
+}
+
+/// One generated client with everything that hangs off it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedClient {
+    /// Position in the portfolio, `0..clients`.
+    pub key: u64,
+    /// The client record; `name` and `parent` are empty.
+    pub client: Client,
+    /// Key of the parent company in the group (always smaller than `key`).
+    pub parent_key: Option<u64>,
+    /// One to four contacts (names empty).
+    pub contacts: Vec<Contact>,
+    /// One to six product holdings (names empty).
+    pub holdings: Vec<Holding>,
+    /// Two or three yearly statements, oldest first (names empty).
+    pub statements: Vec<FinancialStatement>,
+    /// For a re-entry of an earlier client: that client's key (ground truth for duplicate
+    /// detection).
+    pub duplicate_of: Option<u64>,
+}
 
 /// Salts of the cheap per-key hashes.
 const H_DUP: u64 = 0xD0;
@@ -35,68 +77,6 @@ enum Role {
     Sub3,
 }
 
-/// The identity of a company that subsidiaries and duplicates reproduce: everything about
-/// it that another record refers to.
-#[derive(Debug)]
-pub(crate) struct Core {
-    /// Parent's key, for subsidiaries.
-    pub parent: Option<u64>,
-    /// Country of registration.
-    pub country: &'static Country,
-    /// City.
-    pub city: &'static City,
-    /// Industry class.
-    pub class: &'static IsicClass,
-    /// Trade name shared with the group.
-    pub trade: Trade,
-    /// Head of a group.
-    pub head: bool,
-    /// Government organ, public hospital or public school.
-    pub public_body: bool,
-    /// Annual turnover in Chinese-yuan equivalent.
-    pub turnover_cny: f64,
-    /// Names and domain stem.
-    pub names: Names,
-    /// Canonical registration number.
-    pub registration: String,
-    /// Canonical tax id (may be empty).
-    pub tax_id: String,
-}
-
-impl Core {
-    /// The bank's customer type: by kind of organisation, then by turnover.
-    pub fn customer_type(&self) -> CustomerType {
-        match self.class.kind {
-            Kind::Financial => CustomerType::FinancialInstitution,
-            Kind::Public => CustomerType::PublicSector,
-            Kind::NonProfit => CustomerType::NonProfit,
-            _ if self.public_body => CustomerType::PublicSector,
-            _ => match size_band(self.turnover_cny) {
-                2 => CustomerType::LargeCorporate,
-                1 => CustomerType::MidMarket,
-                _ => CustomerType::Sme,
-            },
-        }
-    }
-}
-
-/// 0 SME (< 50m CNY), 1 mid-market (< 1bn CNY), 2 large.
-pub(crate) fn size_band(turnover_cny: f64) -> usize {
-    if turnover_cny >= 1e9 {
-        2
-    } else if turnover_cny >= 5e7 {
-        1
-    } else {
-        0
-    }
-}
-
-/// exp(N(ln median, sigma)).
-pub(crate) fn log_normal(rng: &mut ChaCha8Rng, median: f64, sigma: f64) -> f64 {
-    let z: f64 = rng.sample(StandardNormal);
-    median * (sigma * z).exp()
-}
-
 /// Deterministic generator of one portfolio; [`Generator::client`] can be called for any key
 /// in any order (e.g. from several threads) with the same result.
 #[derive(Debug, Clone)]
@@ -105,7 +85,7 @@ pub struct Generator {
     core_key: [u8; 32],
     detail_key: [u8; 32],
     dup_cut: u64,
-    pub(crate) salts: Salts,
+    salts: Salts,
 }
 
 impl Generator {
@@ -250,7 +230,7 @@ impl Generator {
         let names = company::company_names(&spec, &mut rng);
         let cn_org = match class.kind {
             Kind::Public => CnOrg::Organ,
-            Kind::NonProfit if std::ptr::eq(class.theme, &super::themes::FOUNDATION) => CnOrg::Foundation,
+            Kind::NonProfit if std::ptr::eq(class.theme, &FOUNDATION) => CnOrg::Foundation,
             Kind::NonProfit => CnOrg::Association,
             _ if public_body => CnOrg::Institution,
             _ => CnOrg::Enterprise,
@@ -300,7 +280,7 @@ impl Generator {
         core.turnover_cny = (estimate / step).round().max(1.0) * step;
     }
 
-    /// The client with `key`.
+    /// The client with `key`, a pure function of the seed and `key`.
     pub fn client(&self, key: u64) -> SeedClient {
         let mut rng = Self::rng(&self.detail_key, key);
         let original = self.original_of(key);
@@ -357,4 +337,26 @@ impl Generator {
         let statements = products::statements(&core, &turnover, &p, &mut rng);
         SeedClient { key, client, parent_key, contacts, holdings, statements, duplicate_of: original }
     }
+}
+
+/// Streams the portfolio described by `cfg`, client by client, in key order.
+///
+/// Two re-entries of one company may draw the same mistyped registration number (a number
+/// has only so many one-digit typos); the stream leaves the later one empty so that every
+/// record stays insertable. Random access through [`Generator::client`] does not.
+pub fn generate(cfg: &SeedConfig) -> impl Iterator<Item = SeedClient> + use<> {
+    let generator = Generator::new(cfg);
+    let mut typos = HashSet::new();
+    (0..cfg.clients).map(move |key| {
+        let mut seeded = generator.client(key);
+        let client = &mut seeded.client;
+        if seeded.duplicate_of.is_some()
+            && !client.registration_number.is_empty()
+            && !typos.insert((client.country_code.clone(), client.registration_number.clone()))
+        {
+            client.registration_number.clear();
+            client.provenance.remove("registration_number");
+        }
+        seeded
+    })
 }
