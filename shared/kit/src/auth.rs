@@ -1,6 +1,6 @@
 //! Authentication: JWT bearer tokens, roles and the authenticated [`Principal`].
 //!
-//! Every RPC but health carries `authorization: Bearer <jwt>` (DESIGN §7). Tokens have
+//! Every RPC but health carries `authorization: Bearer <jwt>` (docs/architecture.md §7). Tokens have
 //! `aud` = `crm`, an `exp` that is always checked, and a pinned algorithm: HS256 with a
 //! secret in embedded mode (the key lives in the data directory, see
 //! [`load_or_create_secret`]), or RS256 / ES256 / EdDSA with a public key in production.
@@ -30,8 +30,8 @@ pub const AUTH_DOMAIN: &str = "crm.auth";
 
 /// What a caller may do, carried in the token's `role` claim.
 ///
-/// Serialized (and parsed) as the UPPER_SNAKE names of DESIGN §7, e.g. `RELATIONSHIP_MANAGER`;
-/// parsing is case-insensitive.
+/// Serialized (and parsed) as the UPPER_SNAKE names of docs/architecture.md §7, e.g.
+/// `RELATIONSHIP_MANAGER`, exactly: a token saying `admin` carries no role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     /// Owns client relationships; writes only within their own portfolio.
@@ -98,11 +98,7 @@ impl FromStr for Role {
     type Err = UnknownRole;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wanted = s.trim();
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| UnknownRole { given: s.to_owned() })
+        Role::ALL.into_iter().find(|role| role.as_str() == s).ok_or_else(|| UnknownRole { given: s.to_owned() })
     }
 }
 
@@ -176,13 +172,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn role_names_round_trip_and_parse_case_insensitively() {
+    fn role_names_round_trip_and_parse_exactly() {
         for role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>(), Ok(role));
-            assert_eq!(role.as_str().to_lowercase().parse::<Role>(), Ok(role));
+            assert!(role.as_str().to_lowercase().parse::<Role>().is_err(), "{role} in lower case");
             assert_eq!(role.to_string(), role.as_str());
         }
-        assert_eq!("Relationship_Manager".parse::<Role>(), Ok(Role::RelationshipManager));
+        assert!("Relationship_Manager".parse::<Role>().is_err());
+        assert!(" ADMIN".parse::<Role>().is_err());
         assert_eq!(Role::ContactCentreAgent.as_str(), "CONTACT_CENTRE_AGENT");
         assert_eq!(Role::KeyAccountManager.as_str(), "KEY_ACCOUNT_MANAGER");
     }
@@ -201,8 +198,9 @@ mod tests {
     fn role_serde_uses_upper_snake_names() {
         let json = serde_json::to_string(&Role::MarketingAnalyst).expect("serialize");
         assert_eq!(json, "\"MARKETING_ANALYST\"");
-        let back: Role = serde_json::from_str("\"risk_analyst\"").expect("deserialize");
+        let back: Role = serde_json::from_str("\"RISK_ANALYST\"").expect("deserialize");
         assert_eq!(back, Role::RiskAnalyst);
+        assert!(serde_json::from_str::<Role>("\"risk_analyst\"").is_err());
         assert!(serde_json::from_str::<Role>("\"ROOT\"").is_err());
     }
 

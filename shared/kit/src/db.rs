@@ -109,6 +109,7 @@ impl Db {
                 Ok(Self { backend, writer: pool.clone(), reader: pool })
             }
             Backend::Sqlite => {
+                restrict_sqlite_file(&cfg.url)?;
                 let url = sqlite_url(&cfg.url);
                 let writer = sqlite_pool(&url, 1, timeout, WRITER_PRAGMAS).await?;
                 // WAL is a property of the file: set once by the writer, seen by readers.
@@ -188,6 +189,43 @@ pub fn docs<M: prost::Message + Default>(rows: &[sqlx::any::AnyRow]) -> crate::A
     rows.iter().map(doc).collect()
 }
 
+/// The file of a `sqlite:` URL (`None` for an in-memory database).
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite:")?;
+    let path = path.strip_prefix("//").unwrap_or(path);
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
+/// Creates the database file readable by its owner only (0600), or restricts an existing
+/// one: it holds client data. SQLite gives its WAL and shared-memory files the same mode.
+fn restrict_sqlite_file(url: &str) -> anyhow::Result<()> {
+    let Some(path) = sqlite_path(url) else { return Ok(()) };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("restricting {}", path.display()))?;
+        for suffix in ["-wal", "-shm"] {
+            let side = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if side.exists() {
+                std::fs::set_permissions(&side, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("restricting {}", side.display()))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// Adds `mode=rwc` so SQLite creates the file on first start.
 fn sqlite_url(url: &str) -> String {
     if url.contains("mode=") || url.contains(":memory:") {
@@ -237,6 +275,31 @@ mod tests {
         assert_eq!(Backend::from_url("sqlite:/tmp/x.db").ok(), Some(Backend::Sqlite));
         assert_eq!(Backend::from_url("postgres://u@h/db").ok(), Some(Backend::Postgres));
         assert!(Backend::from_url("mysql://u@h/db").is_err());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn sqlite_files_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("crm-db-mode-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("p.db");
+        let cfg = DbConfig { url: format!("sqlite:{}", file.display()), ..DbConfig::default() };
+        let db = Db::connect(&cfg).await.expect("connect");
+        sqlx::query("CREATE TABLE t (x INTEGER)").execute(db.writer()).await.expect("write");
+        for path in [file.clone(), dir.join("p.db-wal"), dir.join("p.db-shm")] {
+            let mode = std::fs::metadata(&path).expect("exists").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn sqlite_paths_are_read_from_urls() {
+        assert_eq!(sqlite_path("sqlite:/d/p.db?mode=rwc"), Some("/d/p.db".into()));
+        assert_eq!(sqlite_path("sqlite:///d/p.db"), Some("/d/p.db".into()));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
     }
 
     #[test]

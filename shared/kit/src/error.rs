@@ -142,7 +142,11 @@ impl ApiError {
     /// Converts to a `Status` carrying `ErrorInfo` (and `BadRequest` when there are violations).
     pub fn into_status(self, domain: &str) -> Status {
         if let Some(source) = &self.source {
-            tracing::error!(error = ?source, reason = self.reason, "internal error");
+            static LINES: std::sync::LazyLock<crate::telemetry::Throttle> =
+                std::sync::LazyLock::new(|| crate::telemetry::Throttle::new(20));
+            if let Some(suppressed) = LINES.admit() {
+                tracing::error!(error = ?source, reason = self.reason, suppressed, "internal error");
+            }
         }
         let mut details = ErrorDetails::new();
         let metadata: std::collections::HashMap<String, String> = self.metadata.into_iter().collect();

@@ -17,15 +17,16 @@ use tonic::{
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::ServiceBuilder;
 use tower_http::{
+    classify::{GrpcCode, GrpcErrorsAsFailures, GrpcFailureClass, SharedClassifier},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
+    trace::{OnFailure, TraceLayer},
 };
 
 pub use authenticated::serve_authenticated;
 pub use deadline::{DeadlineLayer, parse_grpc_timeout};
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_signal};
 
-use crate::{config::Limits, db::Db};
+use crate::{config::Limits, db::Db, telemetry::Throttle};
 
 /// Header carrying the request id on every request and response.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -70,7 +71,11 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
             request.extensions_mut().insert(rpc);
             request
         })
-        .layer(TraceLayer::new_for_grpc().make_span_with(make_span))
+        .layer(
+            TraceLayer::new(SharedClassifier::new(server_faults()))
+                .make_span_with(make_span)
+                .on_failure(ThrottledFailure::default()),
+        )
         .layer(DeadlineLayer::new(Duration::from_millis(spec.limits.request_timeout_ms)))
         .load_shed()
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(spec.limits.max_concurrent_requests))
@@ -120,6 +125,40 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
 /// ACKs) and TCP keepalive.
 pub fn incoming(listener: TcpListener) -> TcpIncoming {
     TcpIncoming::from(listener).with_nodelay(Some(true)).with_keepalive(Some(Duration::from_secs(60)))
+}
+
+/// Only the server's own faults are failures: a caller's mistake (INVALID_ARGUMENT,
+/// NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED, ...) or a shed call is the service
+/// working as it should, and is no ERROR in its log.
+fn server_faults() -> GrpcErrorsAsFailures {
+    [
+        GrpcCode::Cancelled,
+        GrpcCode::InvalidArgument,
+        GrpcCode::NotFound,
+        GrpcCode::AlreadyExists,
+        GrpcCode::PermissionDenied,
+        GrpcCode::ResourceExhausted,
+        GrpcCode::FailedPrecondition,
+        GrpcCode::Aborted,
+        GrpcCode::OutOfRange,
+        GrpcCode::Unauthenticated,
+    ]
+    .into_iter()
+    .fold(GrpcErrorsAsFailures::new(), GrpcErrorsAsFailures::with_success)
+}
+
+/// Logs a failed call at ERROR, at most a few lines a second (see [`Throttle`]).
+#[derive(Clone, Debug, Default)]
+struct ThrottledFailure;
+
+impl OnFailure<GrpcFailureClass> for ThrottledFailure {
+    fn on_failure(&mut self, failure: GrpcFailureClass, latency: Duration, _span: &tracing::Span) {
+        static LINES: std::sync::LazyLock<Throttle> = std::sync::LazyLock::new(|| Throttle::new(20));
+        if let Some(suppressed) = LINES.admit() {
+            let latency_ms = latency.as_millis() as u64;
+            tracing::error!(classification = %failure, latency_ms, suppressed, "call failed");
+        }
+    }
 }
 
 fn make_span<B>(request: &http::Request<B>) -> tracing::Span {
@@ -202,5 +241,30 @@ pub async fn until_shutdown<F: Future>(shutdown: &Shutdown, fut: F) -> Option<F:
     tokio::select! {
         out = fut => Some(out),
         () = shutdown.cancelled() => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tower_http::classify::{ClassifiedResponse, ClassifyResponse};
+
+    use super::*;
+
+    fn fails(code: i32) -> bool {
+        let response = http::Response::builder().header("grpc-status", code.to_string()).body(()).expect("response");
+        match server_faults().classify_response(&response) {
+            ClassifiedResponse::Ready(outcome) => outcome.is_err(),
+            ClassifiedResponse::RequiresEos(_) => panic!("a trailers-only response is classified at once"),
+        }
+    }
+
+    #[test]
+    fn only_the_servers_own_faults_are_logged_as_failures() {
+        for caller_mistake in [3, 5, 6, 7, 8, 9, 10, 11, 16] {
+            assert!(!fails(caller_mistake), "grpc-status {caller_mistake} is the caller's");
+        }
+        for fault in [2, 4, 12, 13, 14, 15] {
+            assert!(fails(fault), "grpc-status {fault} is the server's");
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! Logging and tracing: `tracing` with an env-filter, human or JSON logs on stderr, optional
-//! OpenTelemetry OTLP span export, and W3C trace context propagation (DESIGN §8).
+//! OpenTelemetry OTLP span export, and W3C trace context propagation (docs/architecture.md §8).
 //!
 //! Call [`init`] once at startup and keep the returned [`TelemetryGuard`] until shutdown;
 //! dropping it (or calling [`TelemetryGuard::shutdown`]) flushes buffered spans.
 
 mod propagation;
+mod throttle;
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +27,7 @@ pub use propagation::{
     current_traceparent, extract_context, extract_context_headers, inject_context, inject_context_headers,
     set_remote_parent, traceparent,
 };
+pub use throttle::Throttle;
 
 /// How long shutdown waits for buffered spans to be exported.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);

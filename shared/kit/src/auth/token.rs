@@ -36,6 +36,12 @@ pub struct AuthConfig {
     pub key_file: Option<PathBuf>,
     /// The required `aud` claim (default `crm`).
     pub audience: String,
+    /// The required `iss` claim: the identity provider that issues the bank's tokens
+    /// (default `crm`, the embedded issuer of `crm token`).
+    pub issuer: String,
+    /// Longest lifetime (`exp` − `iat`) a token may have, in seconds (default 12 hours); a
+    /// token without `iat`, or living longer, is refused.
+    pub max_lifetime_seconds: u64,
     /// Clock skew tolerated on `exp` / `nbf`, in seconds (default 30).
     pub leeway_seconds: u64,
     /// The token this service presents when it calls another suite service (a CHANNEL
@@ -50,6 +56,8 @@ impl Default for AuthConfig {
             algorithm: "HS256".to_owned(),
             key_file: None,
             audience: DEFAULT_AUDIENCE.to_owned(),
+            issuer: ISSUER.to_owned(),
+            max_lifetime_seconds: 12 * 3600,
             leeway_seconds: 30,
             service_token_file: None,
         }
@@ -96,6 +104,8 @@ struct VerifiedClaims {
     role: Role,
     #[serde(default)]
     portfolio: Option<String>,
+    iat: u64,
+    exp: u64,
 }
 
 fn unix_seconds(at: SystemTime) -> u64 {
@@ -166,6 +176,7 @@ impl TokenIssuer {
 struct VerifierInner {
     algorithm: Algorithm,
     audience: String,
+    max_lifetime: u64,
     key: DecodingKey,
     validation: Validation,
 }
@@ -229,8 +240,16 @@ impl TokenVerifier {
         validation.validate_nbf = true;
         validation.validate_aud = true;
         validation.set_audience(&[cfg.audience.as_str()]);
-        validation.set_required_spec_claims(&["exp", "aud", "sub"]);
-        Self { inner: Arc::new(VerifierInner { algorithm, audience: cfg.audience.clone(), key, validation }) }
+        validation.set_issuer(&[cfg.issuer.as_str()]);
+        validation.set_required_spec_claims(&["exp", "aud", "sub", "iss", "iat"]);
+        let inner = VerifierInner {
+            algorithm,
+            audience: cfg.audience.clone(),
+            max_lifetime: cfg.max_lifetime_seconds,
+            key,
+            validation,
+        };
+        Self { inner: Arc::new(inner) }
     }
 
     /// The pinned algorithm.
@@ -246,6 +265,9 @@ impl TokenVerifier {
         let claims = data.claims;
         if claims.sub.trim().is_empty() {
             return Err(invalid("empty subject"));
+        }
+        if claims.exp.saturating_sub(claims.iat) > self.inner.max_lifetime {
+            return Err(invalid("its lifetime is longer than this service accepts"));
         }
         Ok(Principal { subject: claims.sub, role: claims.role, portfolio: claims.portfolio.filter(|p| !p.is_empty()) })
     }
@@ -295,6 +317,7 @@ fn map_jwt_error(err: jsonwebtoken::errors::Error) -> ApiError {
         ErrorKind::InvalidSignature => "bad signature".to_owned(),
         ErrorKind::InvalidAlgorithm => "signing algorithm not accepted".to_owned(),
         ErrorKind::InvalidAudience => "wrong audience".to_owned(),
+        ErrorKind::InvalidIssuer => "wrong issuer".to_owned(),
         ErrorKind::ImmatureSignature => "not valid yet".to_owned(),
         ErrorKind::MissingRequiredClaim(claim) => format!("missing claim {claim}"),
         ErrorKind::InvalidClaimFormat(claim) => format!("malformed claim {claim}"),
@@ -421,6 +444,35 @@ FkPNgpiYx3TeA32Y2KOkZaW4cZLmabt0ucNrjHx8C1YkIoIEkZXwgtTMKA==
         let no_exp = serde_json::json!({"sub": "x", "role": "ADMIN", "aud": "crm"});
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &no_exp, &enc).expect("enc");
         assert_rejected(verifier.verify(&token), "TOKEN_INVALID");
+    }
+
+    fn signed(claims: &serde_json::Value) -> String {
+        let enc = EncodingKey::from_secret(secret(1).expose()).expect("key");
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &enc).expect("enc")
+    }
+
+    #[test]
+    fn another_issuer_a_missing_issue_time_or_a_long_life_is_invalid() {
+        let (_, verifier) = pair(1);
+        let mut other = serde_json::to_value(claims_now(600)).expect("json");
+        other["iss"] = "someone-else".into();
+        assert_rejected(verifier.verify(&signed(&other)), "TOKEN_INVALID");
+        let mut no_iat = serde_json::to_value(claims_now(600)).expect("json");
+        no_iat.as_object_mut().expect("object").remove("iat");
+        assert_rejected(verifier.verify(&signed(&no_iat)), "TOKEN_INVALID");
+        let max = AuthConfig::default().max_lifetime_seconds;
+        let long = serde_json::to_value(claims_now(i64::try_from(max).expect("fits") + 60)).expect("json");
+        assert_rejected(verifier.verify(&signed(&long)), "TOKEN_INVALID");
+        let fine = serde_json::to_value(claims_now(i64::try_from(max).expect("fits") - 60)).expect("json");
+        assert!(verifier.verify(&signed(&fine)).is_ok());
+    }
+
+    #[test]
+    fn a_role_in_other_letter_case_is_invalid() {
+        let (_, verifier) = pair(1);
+        let mut claims = serde_json::to_value(claims_now(600)).expect("json");
+        claims["role"] = "admin".into();
+        assert_rejected(verifier.verify(&signed(&claims)), "TOKEN_INVALID");
     }
 
     #[test]
