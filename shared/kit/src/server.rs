@@ -74,7 +74,7 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
         .layer(
             TraceLayer::new(SharedClassifier::new(server_faults()))
                 .make_span_with(make_span)
-                .on_failure(ThrottledFailure::default()),
+                .on_failure(ThrottledFailure),
         )
         .layer(DeadlineLayer::new(Duration::from_millis(spec.limits.request_timeout_ms)))
         .load_shed()
