@@ -217,6 +217,10 @@ pub struct Limits {
     pub max_filter_length: usize,
     /// After a shutdown signal, how long in-flight calls may finish before connections close.
     pub drain_timeout_ms: u64,
+    /// Server streams (WatchChanges, StreamTimeline) open at once per service.
+    pub max_open_streams: usize,
+    /// Server streams one principal may hold open at once per service.
+    pub max_open_streams_per_principal: usize,
 }
 
 impl Default for Limits {
@@ -227,6 +231,8 @@ impl Default for Limits {
             request_timeout_ms: 30_000,
             max_filter_length: 2_048,
             drain_timeout_ms: 10_000,
+            max_open_streams: 2_000,
+            max_open_streams_per_principal: 20,
         }
     }
 }
