@@ -26,9 +26,9 @@ pub async fn start() -> Running {
     let mut config = Config { data_dir: data_dir.clone(), ..Config::default() };
     let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     for service in [&mut config.profile, &mut config.segmentation, &mut config.scoring, &mut config.interaction] {
-        service.listen = any_port;
+        service.listen = any_port.into();
     }
-    config.gateway.listen = any_port;
+    config.gateway.listen = any_port.into();
     config.limits.drain_timeout_ms = 1_000;
     let suite = Suite::start(&config).await.expect("suite starts");
     for service in Service::ALL {

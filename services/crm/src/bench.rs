@@ -91,8 +91,8 @@ impl Op {
 /// `crm bench`.
 pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<()> {
     let target = args.target.clone().unwrap_or_else(|| match args.via {
-        Via::Direct => config.profile.listen.to_string(),
-        Via::Gateway | Via::Rest => loopback(config.gateway.listen).to_string(),
+        Via::Direct => config.profile.listen.url().trim_start_matches("http://").to_owned(),
+        Via::Gateway | Via::Rest => config.gateway.listen.url().trim_start_matches("http://").to_owned(),
     });
     let channel = Channel::from_shared(format!("http://{target}"))?.connect().await?;
     let issuer = TokenIssuer::new(&auth::load_or_create_secret(&config.data_dir)?)?;
@@ -201,10 +201,6 @@ fn report(op: Op, hist: &Histogram<u64>, errors: u64, elapsed: Duration) {
 }
 
 /// A wildcard listen address is reachable on loopback.
-fn loopback(addr: std::net::SocketAddr) -> std::net::SocketAddr {
-    if addr.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr }
-}
-
 /// One caller: gRPC (direct or through the gateway) or REST through the gateway.
 #[derive(Clone)]
 enum Caller {

@@ -44,7 +44,7 @@ pub struct EvalArgs {
 type Profiles = ClientProfileServiceClient<tonic::service::interceptor::InterceptedService<Channel, Bearer>>;
 
 async fn connect(config: &Config, addr: Option<&str>) -> anyhow::Result<Profiles> {
-    let addr = addr.map_or_else(|| config.profile.listen.to_string(), str::to_owned);
+    let addr = addr.map_or_else(|| config.profile.listen.url().trim_start_matches("http://").to_owned(), str::to_owned);
     let channel = Channel::from_shared(format!("http://{addr}"))?.connect().await?;
     let issuer = TokenIssuer::new(&auth::load_or_create_secret(&config.data_dir)?)?;
     let token = issuer.mint("eval", Role::MarketingAnalyst, None, Duration::from_secs(3600))?;

@@ -5,7 +5,7 @@
 use std::{future::Future, net::SocketAddr};
 
 use crm_kit::{
-    config::Config,
+    config::{Config, ListenAddr},
     server::{self, Shutdown, ShutdownTrigger},
 };
 use tokio::{net::TcpListener, task::JoinHandle};
@@ -54,13 +54,14 @@ impl Service {
         }
     }
 
-    fn listen(self, config: &Config) -> SocketAddr {
+    /// Where it is configured to listen.
+    pub fn listen(self, config: &Config) -> &ListenAddr {
         match self {
-            Self::Profile => config.profile.listen,
-            Self::Segmentation => config.segmentation.listen,
-            Self::Scoring => config.scoring.listen,
-            Self::Interaction => config.interaction.listen,
-            Self::Gateway => config.gateway.listen,
+            Self::Profile => &config.profile.listen,
+            Self::Segmentation => &config.segmentation.listen,
+            Self::Scoring => &config.scoring.listen,
+            Self::Interaction => &config.interaction.listen,
+            Self::Gateway => &config.gateway.listen,
         }
     }
 }
@@ -112,7 +113,7 @@ impl Suite {
     pub async fn start(config: &Config) -> anyhow::Result<Self> {
         let mut listeners = Vec::with_capacity(Service::ALL.len());
         for service in Service::ALL {
-            listeners.push((service, server::bind(service.listen(config)).await?));
+            listeners.push((service, server::bind(service.listen(config).resolve().await?).await?));
         }
         let addr_of = |wanted: Service| -> anyhow::Result<SocketAddr> {
             let (_, listener) = listeners.iter().find(|(s, _)| *s == wanted).expect("every service is bound");

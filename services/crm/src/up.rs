@@ -56,14 +56,7 @@ pub async fn up(config: Config, args: UpArgs) -> anyhow::Result<()> {
 
 /// `crm serve <service>`: one service on its configured address; peers from configuration.
 pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
-    let listen = match args.service {
-        Service::Profile => config.profile.listen,
-        Service::Segmentation => config.segmentation.listen,
-        Service::Scoring => config.scoring.listen,
-        Service::Interaction => config.interaction.listen,
-        Service::Gateway => config.gateway.listen,
-    };
-    let listener = server::bind(listen).await?;
+    let listener = server::bind(args.service.listen(&config).resolve().await?).await?;
     let (trigger, shutdown) = Shutdown::new();
     let mut task = suite::spawn_service(args.service, &config, None, listener, shutdown).await?;
     tokio::select! {

@@ -21,7 +21,7 @@ use crate::{auth::AuthConfig, db::DbConfig, telemetry::TelemetryConfig};
 
 /// The whole suite's configuration.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Where embedded databases and the dev signing key live.
     pub data_dir: PathBuf,
@@ -70,7 +70,7 @@ impl Config {
             }
             None => figment = figment.merge(Toml::file("crm.toml")),
         }
-        figment.merge(Env::prefixed("CRM__").split("__")).extract().context("reading configuration")
+        figment.merge(Env::prefixed("CRM__").split("__")).extract().map_err(explain)
     }
 
     /// Database settings of a service; an empty URL means SQLite under `data_dir`.
@@ -84,12 +84,98 @@ impl Config {
     }
 }
 
+/// A listen address, `host:port`: an IP address or a host name (`localhost:50051`), resolved
+/// when the service binds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ListenAddr {
+    host: String,
+    port: u16,
+}
+
+impl ListenAddr {
+    /// The port (0: any free port).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The first address the host resolves to.
+    pub async fn resolve(&self) -> anyhow::Result<SocketAddr> {
+        let target = self.to_string();
+        tokio::net::lookup_host(&target)
+            .await
+            .with_context(|| format!("resolving listen address {target}"))?
+            .next()
+            .with_context(|| format!("listen address {target} resolves to nothing"))
+    }
+
+    /// `http://host:port` for peers: an unspecified host (`0.0.0.0`, `::`) is reached on
+    /// loopback.
+    pub fn url(&self) -> String {
+        match self.host.parse::<std::net::IpAddr>() {
+            Ok(ip) if ip.is_unspecified() => format!("http://127.0.0.1:{}", self.port),
+            Ok(std::net::IpAddr::V6(ip)) => format!("http://[{ip}]:{}", self.port),
+            _ => format!("http://{}:{}", self.host, self.port),
+        }
+    }
+}
+
+impl std::str::FromStr for ListenAddr {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> anyhow::Result<Self> {
+        if let Ok(addr) = text.parse::<SocketAddr>() {
+            return Ok(addr.into());
+        }
+        let (host, port) = text
+            .rsplit_once(':')
+            .with_context(|| format!("listen address {text:?} needs a port, as host:port (e.g. localhost:8080)"))?;
+        let port = port.parse().with_context(|| format!("listen address {text:?} has no valid port"))?;
+        let valid_host = !host.is_empty()
+            && host
+                .split('.')
+                .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        anyhow::ensure!(valid_host, "listen address {text:?} is neither an IP address nor a host name");
+        Ok(Self { host: host.to_owned(), port })
+    }
+}
+
+impl TryFrom<String> for ListenAddr {
+    type Error = anyhow::Error;
+
+    fn try_from(text: String) -> anyhow::Result<Self> {
+        text.parse()
+    }
+}
+
+impl From<ListenAddr> for String {
+    fn from(addr: ListenAddr) -> Self {
+        addr.to_string()
+    }
+}
+
+impl From<SocketAddr> for ListenAddr {
+    fn from(addr: SocketAddr) -> Self {
+        Self { host: addr.ip().to_string(), port: addr.port() }
+    }
+}
+
+impl std::fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
 /// Where one service listens, which database it owns, and where its peers are.
 #[derive(Clone, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ServiceConfig {
-    /// gRPC listen address.
-    pub listen: SocketAddr,
+    /// gRPC listen address, `host:port`.
+    pub listen: ListenAddr,
     /// How other services and the gateway reach it, e.g. `http://scoring:50053`; empty means
     /// `http://` plus `listen` (with loopback for an unspecified address).
     pub url: String,
@@ -102,7 +188,7 @@ pub struct ServiceConfig {
 impl ServiceConfig {
     fn on(addr: &str) -> Self {
         Self {
-            listen: addr.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
+            listen: addr.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)).into()),
             url: String::new(),
             database_url: String::new(),
             database_max_connections: 8,
@@ -113,15 +199,7 @@ impl ServiceConfig {
 impl ServiceConfig {
     /// The URL peers use to call this service.
     pub fn peer_url(&self) -> String {
-        if !self.url.is_empty() {
-            return self.url.clone();
-        }
-        let addr = if self.listen.ip().is_unspecified() {
-            SocketAddr::from(([127, 0, 0, 1], self.listen.port()))
-        } else {
-            self.listen
-        };
-        format!("http://{addr}")
+        if self.url.is_empty() { self.listen.url() } else { self.url.clone() }
     }
 }
 
@@ -149,10 +227,10 @@ impl std::fmt::Debug for ServiceConfig {
 /// `services = ["crm.scoring.v1.ValueScoringService"]`, or in the environment
 /// `CRM__GATEWAY__BACKENDS__PROFILE__URL=http://profile:50051`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct GatewayConfig {
-    /// Listen address (gRPC, gRPC-Web and REST on one port).
-    pub listen: SocketAddr,
+    /// Listen address (gRPC, gRPC-Web and REST on one port), `host:port`.
+    pub listen: ListenAddr,
     /// Backends by short name.
     pub backends: BTreeMap<String, BackendConfig>,
     /// Sustained requests per second per principal (token subject); 0 disables the limit.
@@ -176,7 +254,7 @@ impl Default for GatewayConfig {
             services: vec![service.to_owned()],
         };
         Self {
-            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)).into(),
             backends: BTreeMap::from([
                 ("profile".to_owned(), backend(50051, "crm.profile.v1.ClientProfileService")),
                 ("segmentation".to_owned(), backend(50052, "crm.segmentation.v1.SegmentationService")),
@@ -195,7 +273,7 @@ impl Default for GatewayConfig {
 
 /// One backend of the gateway: its address and the gRPC services it serves.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BackendConfig {
     /// `http://host:port` of the backend.
     pub url: String,
@@ -205,7 +283,7 @@ pub struct BackendConfig {
 
 /// Request limits every service enforces.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Largest request or response message, bytes.
     pub max_message_bytes: usize,
@@ -235,6 +313,46 @@ impl Default for Limits {
             max_open_streams_per_principal: 20,
         }
     }
+}
+
+/// A configuration error a person can act on: an unknown key names where it came from and
+/// the closest valid key.
+fn explain(err: figment::Error) -> anyhow::Error {
+    let figment::error::Kind::UnknownField(field, expected) = &err.kind else {
+        return anyhow::anyhow!("invalid configuration: {err}");
+    };
+    let key = err.path.join(".");
+    let from_env = err.metadata.as_ref().is_some_and(|meta| meta.name.contains("environment"));
+    let source = match &err.metadata {
+        _ if from_env => format!(" (environment variable CRM__{})", err.path.join("__").to_uppercase()),
+        Some(meta) => meta.source.as_ref().map(|s| format!(" (in {s})")).unwrap_or_default(),
+        None => String::new(),
+    };
+    let parent = err.path.iter().take(err.path.len().saturating_sub(1)).map(|p| format!("{p}.")).collect::<String>();
+    let hint = match expected.iter().min_by_key(|candidate| edit_distance(field, candidate)) {
+        Some(best) if edit_distance(field, best) <= field.len().max(3) / 2 => {
+            format!("; did you mean `{parent}{best}`?")
+        }
+        _ if !expected.is_empty() => format!("; valid keys here: {}", expected.join(", ")),
+        _ => String::new(),
+    };
+    anyhow::anyhow!("unknown configuration key `{key}`{source}{hint}")
+}
+
+/// Levenshtein distance between two keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// Replaces the password of a URL with `****`.
@@ -298,6 +416,42 @@ mod tests {
             assert_eq!(cfg.profile.listen.port(), 50051);
             Ok(())
         });
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_closest_valid_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CRM__GATEWAY__LISTN", "0.0.0.0:9000");
+            let err = Config::load(None).expect_err("misspelt").to_string();
+            assert!(err.contains("gateway.listn"), "{err}");
+            assert!(err.contains("CRM__GATEWAY__LISTN"), "{err}");
+            assert!(err.contains("did you mean `gateway.listen`"), "{err}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("crm.toml", "[limits]\nmax_mesage_bytes = 10\n")?;
+            let err = Config::load(None).expect_err("misspelt").to_string();
+            assert!(err.contains("limits.max_mesage_bytes") && err.contains("crm.toml"), "{err}");
+            assert!(err.contains("`limits.max_message_bytes`"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn listen_addresses_take_host_names() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CRM__GATEWAY__LISTEN", "localhost:9000");
+            jail.set_env("CRM__PROFILE__LISTEN", "0.0.0.0:50051");
+            let cfg = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(cfg.gateway.listen.to_string(), "localhost:9000");
+            assert_eq!(cfg.profile.peer_url(), "http://127.0.0.1:50051");
+            jail.set_env("CRM__GATEWAY__LISTEN", "localhost");
+            assert!(Config::load(None).expect_err("no port").to_string().contains("port"));
+            Ok(())
+        });
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let addr: ListenAddr = "localhost:0".parse().expect("host name");
+        assert!(rt.block_on(addr.resolve()).expect("resolves").ip().is_loopback());
     }
 
     #[test]

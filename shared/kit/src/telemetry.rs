@@ -47,7 +47,7 @@ pub enum LogFormat {
 
 /// Telemetry settings (`[telemetry]` in `crm.toml`, `CRM__TELEMETRY__...` in the environment).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TelemetryConfig {
     /// Log line format (default `pretty`).
     pub log_format: LogFormat,

@@ -26,7 +26,7 @@ const SUPPORTED_ALGORITHMS: &str = "HS256, RS256, ES256, EdDSA";
 ///
 /// Holds no key material itself, only the path of the key file, so `Debug` is safe to log.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// The one accepted signing algorithm: `HS256` (default), `RS256`, `ES256` or `EdDSA`.
     pub algorithm: String,
