@@ -119,6 +119,25 @@ async fn up_demo_serves_health_reflection_and_data_then_drains_on_sigterm() {
     };
     let services: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
     assert!(services.contains(&"crm.profile.v1.ClientProfileService".to_owned()), "{services:?}");
+    // Older reflection clients speak v1alpha.
+    {
+        use tonic_reflection::pb::v1alpha::{
+            ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+            server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+        };
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut old = ServerReflectionClient::new(channel.clone());
+        let mut replies =
+            old.server_reflection_info(tokio_stream::iter([request])).await.expect("v1alpha").into_inner();
+        let reply = replies.next().await.expect("a reply").expect("ok");
+        let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
+            panic!("not a service list")
+        };
+        assert!(list.service.iter().any(|s| s.name == "crm.profile.v1.ClientProfileService"));
+    }
 
     let bearer: tonic::metadata::MetadataValue<_> =
         format!("Bearer {}", token(&suite.data_dir, "ADMIN")).parse().expect("header");

@@ -74,21 +74,10 @@ impl Gateway {
         let openapi = Bytes::from(serde_json::to_vec(&openapi::document(&rest)).context("OpenAPI document")?);
 
         let (health, health_service) = tonic_health::server::health_reporter();
-        let reflection = routed
-            .iter()
-            .fold(
-                tonic_reflection::server::Builder::configure()
-                    .register_encoded_file_descriptor_set(crm_proto::FILE_DESCRIPTOR_SET)
-                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-                    .with_service_name("grpc.health.v1.Health"),
-                |builder, name| builder.with_service_name(*name),
-            )
-            .build_v1()
-            .context("building reflection")?;
         let max = deps.limits.max_message_bytes;
         let view = ClientView::new(backends.clone(), Duration::from_millis(deps.config.part_timeout_ms));
         let view = ClientViewServiceServer::new(view).max_decoding_message_size(max).max_encoding_message_size(max);
-        let local = Routes::new(health_service).add_service(reflection).add_service(view).prepare();
+        let local = crm_kit::server::with_reflection(Routes::new(health_service).add_service(view), &routed)?.prepare();
         tracing::info!(services = ?routed, rest_routes = rest.bindings().len(), "gateway routes built");
         Ok(Arc::new(Self {
             edge: Edge::new(deps.verifier.clone(), &deps.config),

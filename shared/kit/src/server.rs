@@ -49,16 +49,6 @@ pub struct ServeSpec {
 /// shutdown begins, so load balancers stop sending traffic before the drain.
 pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -> anyhow::Result<()> {
     let (reporter, health_service) = tonic_health::server::health_reporter();
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crm_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
-    let reflection = spec
-        .services
-        .iter()
-        .fold(reflection.with_service_name("grpc.health.v1.Health"), |b, name| b.with_service_name(*name))
-        .build_v1()
-        .context("building reflection service")?;
-
     set_status(&reporter, &spec.services, ServingStatus::NotServing).await;
     let readiness =
         tokio::spawn(track_readiness(reporter.clone(), spec.services.clone(), spec.db.clone(), shutdown.clone()));
@@ -97,9 +87,7 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .layer(layers)
-        .add_routes(spec.routes)
-        .add_service(health_service)
-        .add_service(reflection)
+        .add_routes(with_reflection(spec.routes.add_service(health_service), &spec.services)?)
         .serve_with_incoming_shutdown(incoming(listener), drain);
     // Long-lived streams (health watches, feeds of other servers' clients) would hold the
     // drain open for ever: after the drain timeout the remaining connections are closed.
@@ -119,6 +107,21 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
     result.context("gRPC server failed")?;
     tracing::info!(%addr, "stopped");
     Ok(())
+}
+
+/// `routes` with server reflection of `services` (and health) in both versions: grpcurl and
+/// current tools speak v1, older clients v1alpha.
+pub fn with_reflection(routes: Routes, services: &[&str]) -> anyhow::Result<Routes> {
+    let builder = || {
+        let builder = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crm_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name("grpc.health.v1.Health");
+        services.iter().fold(builder, |b, name| b.with_service_name(*name))
+    };
+    let v1 = builder().build_v1().context("building reflection")?;
+    let v1alpha = builder().build_v1alpha().context("building reflection (v1alpha)")?;
+    Ok(routes.add_service(v1).add_service(v1alpha))
 }
 
 /// Accepted connections with TCP_NODELAY (small gRPC frames must not wait for delayed
