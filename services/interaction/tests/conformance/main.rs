@@ -210,7 +210,7 @@ conformance!(a_merged_duplicates_history_is_read_with_the_survivor, async |app: 
     let merged = support::eventually("the merge to reach the interaction service", || {
         let (mut agent, list) = (app.agent(), list.clone());
         async move {
-            let page = agent.list_interactions(list).await.ok()?.into_inner();
+            let page = agent.list_interactions(list).await.expect("list interactions").into_inner();
             (page.interactions.len() == 2).then_some(page.interactions)
         }
     })
