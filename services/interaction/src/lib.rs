@@ -1,26 +1,29 @@
 //! Interaction and channels service: interactions, cases, consent and channel preferences,
-//! and next best actions.
+//! the client timeline, content, key-account plans and next best actions.
 //!
 //! `domain` holds the rules, `store` the persistence (SQLite or PostgreSQL), `peers` the
-//! calls to the profile and segmentation services, `follower` the profile feed consumer
+//! calls to the profile and segmentation services, `follow` the profile feed consumer
 //! (client merges), `service` the application calls and their gRPC adapter; [`serve`] runs
 //! it on a listener.
 
 pub mod domain;
-pub mod follower;
+pub mod follow;
 pub mod peers;
 pub mod service;
 pub mod store;
 
 use std::sync::Arc;
 
-use crm_kit::{auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, peer::PeerAuth, server::Shutdown};
+use crm_kit::{
+    audit::AuditSink, auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, peer::PeerAuth, reply::Replier,
+    server::Shutdown,
+};
 use crm_proto::crm::interaction::v1::interaction_service_server::InteractionServiceServer;
 use tokio::net::TcpListener;
 
 pub use peers::Peers;
-pub use service::{InteractionApp, InteractionGrpc, SERVICE_NAME};
-pub use store::{SqlInteractionStore, migrations};
+pub use service::{DOMAIN, InteractionApp, InteractionGrpc, SERVICE_NAME};
+pub use store::{InteractionStore, migrations};
 
 /// Everything the interaction service needs to run.
 #[derive(Clone, Debug)]
@@ -41,9 +44,9 @@ pub struct InteractionDeps {
     pub peer_auth: PeerAuth,
 }
 
-/// Builds the application over the SQL store.
-pub fn app(deps: &InteractionDeps, shutdown: Shutdown) -> Arc<InteractionApp<SqlInteractionStore>> {
-    let store = Arc::new(SqlInteractionStore::new(deps.db.clone()));
+/// Builds the application over `store` (the store of `deps.db`, shared with the feed
+/// follower).
+pub fn app(deps: &InteractionDeps, store: Arc<InteractionStore>, shutdown: Shutdown) -> Arc<InteractionApp> {
     let peers = Peers::new(deps.profile.clone(), deps.segmentation.clone(), deps.peer_auth.clone());
     Arc::new(InteractionApp::new(store, peers, deps.page_tokens.clone(), shutdown))
 }
@@ -51,15 +54,18 @@ pub fn app(deps: &InteractionDeps, shutdown: Shutdown) -> Arc<InteractionApp<Sql
 /// Serves the interaction service on `listener` until `shutdown`, following the profile's
 /// change feed for client merges meanwhile.
 pub async fn serve(listener: TcpListener, deps: InteractionDeps, shutdown: Shutdown) -> anyhow::Result<()> {
-    let app = app(&deps, shutdown.clone());
-    let follower = tokio::spawn(follower::follow_profile(
-        app.store_arc(),
+    let store = Arc::new(InteractionStore::new(deps.db.clone()));
+    let app = app(&deps, store.clone(), shutdown.clone());
+    let follower = tokio::spawn(follow::follow_profile(
+        store,
+        deps.db.clone(),
         deps.profile.clone(),
         deps.peer_auth.clone(),
         shutdown.clone(),
     ));
-    let served =
-        crm_kit::serve_grpc!(listener, InteractionServiceServer::new(InteractionGrpc::new(app)), deps, shutdown).await;
+    let replier = Replier::new(DOMAIN, AuditSink::spawn(deps.db.clone()));
+    let grpc = InteractionGrpc::new(app, replier);
+    let served = crm_kit::serve_grpc!(listener, InteractionServiceServer::new(grpc), deps, shutdown).await;
     if served.is_err() {
         follower.abort();
     } else if let Err(err) = follower.await {

@@ -1,4 +1,4 @@
-//! Content management (DOMAIN §4): one version of a fact sheet or offer, rendered for every
+//! Content management (docs/domain.md §4): one version of a fact sheet or offer, rendered for every
 //! channel with the same facts, numbers and text; only the layout differs by channel.
 
 use crm_kit::{ApiResult, Violations, idempotency::fingerprint, time::from_timestamp};

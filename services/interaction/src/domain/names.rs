@@ -11,8 +11,15 @@ pub const INTERACTIONS: &str = "interactions";
 pub const CASES: &str = "cases";
 /// Channel preference instructions under a client.
 pub const CHANNEL_PREFERENCES: &str = "channelPreferences";
+/// Key-account plans under a client.
+pub const ACCOUNT_PLANS: &str = "accountPlans";
 /// Contacts under a client (owned by the profile service).
 pub const CONTACTS: &str = "contacts";
+
+/// `contentItems/{id}`.
+pub fn content_name(id: &str) -> String {
+    format!("contentItems/{id}")
+}
 
 /// Parses `clients/{client}/contactability` into the client id.
 pub fn contactability_client<'a>(field: &str, name: &'a str) -> ApiResult<&'a str> {

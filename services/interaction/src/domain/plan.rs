@@ -1,4 +1,4 @@
-//! Key-account plans (DOMAIN §1.6): objectives, team, actions and a review date.
+//! Key-account plans (docs/domain.md §1.6): objectives, team, actions and a review date.
 
 use crm_kit::{ApiResult, Violations, time::from_timestamp};
 use crm_proto::crm::interaction::v1::AccountPlan;

@@ -1,4 +1,4 @@
-//! Who may do what (DESIGN §7).
+//! Who may do what (docs/architecture.md §7).
 //!
 //! Every authenticated role reads interactions, cases, contactability and recommendations:
 //! the relationship history is shared bank-wide, which is the point of contact management.
@@ -10,10 +10,8 @@ use crm_kit::{
     ApiError, ApiResult,
     auth::{Principal, Role},
 };
-use crm_proto::crm::profile::v1::Client;
 
 pub use crm_kit::policy::can_watch;
-use crm_kit::policy::check_portfolio;
 
 /// Whether the role records interactions, cases and channel preferences at all.
 pub fn can_write(principal: &Principal) -> ApiResult<()> {
@@ -52,15 +50,10 @@ pub fn can_plan(principal: &Principal) -> ApiResult<()> {
     }
 }
 
-/// Checks a write for a client as the profile service knows it (`None`: no such client),
-/// once the role is known to write.
-pub fn check_client(principal: &Principal, resource: &str, client: Option<&Client>) -> ApiResult<()> {
-    check_portfolio(principal, resource, client.map(|c| c.relationship_manager.as_str()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crm_kit::policy::check_portfolio;
 
     fn who(role: Role, subject: &str) -> Principal {
         Principal { subject: subject.into(), role, portfolio: None }
@@ -70,11 +63,9 @@ mod tests {
     fn managers_write_only_their_portfolio_and_learn_nothing_else() {
         let rm = who(Role::RelationshipManager, "rm-1");
         assert!(can_plan(&rm).is_err() && can_write_content(&rm).is_err());
-        let mine = Client { relationship_manager: "rm-1".into(), ..Default::default() };
-        let theirs = Client { relationship_manager: "rm-2".into(), ..Default::default() };
-        assert!(check_client(&rm, "clients/a", Some(&mine)).is_ok());
-        let denied = check_client(&rm, "clients/b", Some(&theirs)).expect_err("other portfolio");
-        let missing = check_client(&rm, "clients/zz", None).expect_err("made up");
+        assert!(check_portfolio(&rm, "clients/a", Some("rm-1")).is_ok());
+        let denied = check_portfolio(&rm, "clients/b", Some("rm-2")).expect_err("other portfolio");
+        let missing = check_portfolio(&rm, "clients/zz", None).expect_err("made up");
         assert_eq!(denied.code(), tonic::Code::PermissionDenied);
         assert_eq!(denied.to_string(), missing.to_string());
     }
@@ -82,9 +73,8 @@ mod tests {
     #[test]
     fn agents_write_for_any_client_and_analysts_for_none() {
         let agent = who(Role::ContactCentreAgent, "cc-1");
-        let theirs = Client { relationship_manager: "rm-2".into(), ..Default::default() };
-        assert!(check_client(&agent, "clients/b", Some(&theirs)).is_ok());
-        assert_eq!(check_client(&agent, "clients/zz", None).expect_err("missing").code(), tonic::Code::NotFound);
+        assert!(check_portfolio(&agent, "clients/b", Some("rm-2")).is_ok());
+        assert_eq!(check_portfolio(&agent, "clients/zz", None).expect_err("missing").code(), tonic::Code::NotFound);
         assert!(can_plan(&who(Role::KeyAccountManager, "kam-1")).is_ok());
         assert!(can_write_content(&who(Role::MarketingAnalyst, "ma-1")).is_ok());
         let analyst = who(Role::RiskAnalyst, "ra-1");

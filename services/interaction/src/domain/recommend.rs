@@ -1,5 +1,5 @@
 //! Next best actions: product lines commonly held in the client's segments that the client
-//! lacks, ranked, each with the numbers that justify it (DOMAIN §4, cross-selling).
+//! lacks, ranked, each with the numbers that justify it (docs/domain.md §4, cross-selling).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,8 +1,9 @@
 //! Channel preference calls: record an instruction, list the history, evaluate contactability.
 
 use crm_kit::{
-    ApiError, ApiResult, paging,
-    time::{from_timestamp, now_micros, to_timestamp},
+    ApiError, ApiResult,
+    call::Idempotency,
+    time::{now_micros, to_timestamp},
 };
 use crm_proto::crm::{
     interaction::v1::{
@@ -19,9 +20,7 @@ use crate::{
         consent::{self, Evaluation, Reach},
         names,
     },
-    store::{InteractionStore, Keyset},
 };
-use crm_kit::call::Idempotency;
 
 /// Most instructions of one client that contactability considers.
 const MAX_INSTRUCTIONS: usize = 10_000;
@@ -70,15 +69,15 @@ fn reach_of(contacts: &[&Contact], relationship_manager: bool, holds_products: b
     }
 }
 
-impl<S: InteractionStore> InteractionApp<S> {
-    /// SetChannelPreference: records one instruction (history is kept).
+impl InteractionApp {
+    /// Records one consent, opt-out or preference instruction (history is kept).
     pub async fn set_channel_preference(
         &self,
         caller: &Caller,
         req: SetChannelPreferenceRequest,
     ) -> ApiResult<ChannelPreference> {
         let client_id = names::client_id("parent", &req.parent)?.to_owned();
-        let idempotency = Idempotency::of(&req.request_id, &req)?;
+        let key = Idempotency::of(&req.request_id, &req)?;
         let Some(given) = req.channel_preference else {
             return Err(ApiError::invalid("channel_preference", "is required"));
         };
@@ -96,7 +95,7 @@ impl<S: InteractionStore> InteractionApp<S> {
             ..Default::default()
         };
         consent::prepare(&mut pref, &client_id, now)?;
-        self.authorize_write(caller, "SetChannelPreference", &client_id).await?;
+        self.authorize_write(caller, &client_id).await?;
         if !pref.contact.is_empty()
             && !self.peers(caller).contacts(&client_id).await?.iter().any(|c| c.name == pref.contact)
         {
@@ -107,31 +106,21 @@ impl<S: InteractionStore> InteractionApp<S> {
         pref.recorded_by.clone_from(&caller.principal.subject);
         pref.create_time = Some(to_timestamp(now));
         pref.effective_time = Some(pref.effective_time.unwrap_or_else(|| to_timestamp(now)));
-        self.store.add_preference(caller.ctx("SetChannelPreference"), pref, idempotency).await
+        self.store.add_preference(caller.write().keyed(key.as_ref()), pref).await
     }
 
-    /// ListChannelPreferences: the full history, most recently effective first.
+    /// A client's instructions (and those of clients merged into it), the full history, most
+    /// recently effective first.
     pub async fn list_channel_preferences(
         &self,
         _caller: &Caller,
         req: ListChannelPreferencesRequest,
     ) -> ApiResult<ListChannelPreferencesResponse> {
         let client_id = names::client_id("parent", &req.parent)?;
-        let size = paging::page_size(req.page_size)?;
-        let query = format!("preferences|{client_id}");
-        let after: Option<Keyset> = self.tokens.cursor(&query, &req.page_token)?;
-        let clients = self.history_of(client_id).await?;
-        let mut prefs = self.store.list_preferences(&clients, after.as_ref(), size + 1).await?;
-        let more = prefs.len() > size;
-        prefs.truncate(size);
-        let next_page_token = match prefs.last() {
-            Some(last) if more => {
-                let id = last.name.rsplit('/').next().unwrap_or_default().to_owned();
-                self.tokens.encode(&query, &(last.effective_time.as_ref().map_or(0, from_timestamp), id))
-            }
-            _ => String::new(),
-        };
-        Ok(ListChannelPreferencesResponse { channel_preferences: prefs, next_page_token })
+        let page = self.page("preferences", client_id, "", req.page_size, &req.page_token).await?;
+        let found = self.store.list_preferences(&page.clients, page.after.as_ref(), page.limit()).await?;
+        let (channel_preferences, next_page_token) = page.finish(found, |p| (&p.name, p.effective_time.as_ref()));
+        Ok(ListChannelPreferencesResponse { channel_preferences, next_page_token })
     }
 
     /// Evaluates contactability of a client (or one of its contacts).
@@ -178,7 +167,7 @@ impl<S: InteractionStore> InteractionApp<S> {
         Ok(consent::evaluate(&instructions, &reach))
     }
 
-    /// GetContactability.
+    /// Which purposes and channels may reach a client (or one contact) now, and why.
     pub async fn get_contactability(
         &self,
         caller: &Caller,

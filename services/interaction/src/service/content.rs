@@ -2,6 +2,7 @@
 
 use crm_kit::{
     ApiError, ApiResult,
+    call::Idempotency,
     time::{now_micros, to_timestamp},
 };
 use crm_proto::crm::interaction::v1::{
@@ -10,11 +11,7 @@ use crm_proto::crm::interaction::v1::{
 };
 
 use super::{Caller, InteractionApp};
-use crate::{
-    domain::{content as rules, names, policy},
-    store::{InteractionStore, content_name},
-};
-use crm_kit::call::Idempotency;
+use crate::domain::{content as rules, names, policy};
 
 /// The fields a caller writes, from a request's item.
 fn writable(given: &ContentItem) -> ContentItem {
@@ -37,17 +34,15 @@ fn version_of(version: i64) -> ApiResult<Option<i64>> {
     }
 }
 
-impl<S: InteractionStore> InteractionApp<S> {
-    async fn check_content_writer(&self, caller: &Caller, action: &'static str, resource: &str) -> ApiResult<()> {
-        if let Err(err) = policy::can_write_content(&caller.principal) {
-            return Err(self.audit.denied(caller, action, resource, err).await);
-        }
-        Ok(())
-    }
+/// Whether the caller writes content items; a refusal names `resource`.
+fn check_content_writer(caller: &Caller, resource: &str) -> ApiResult<()> {
+    policy::can_write_content(&caller.principal).map_err(|err| err.with_resource(resource))
+}
 
-    /// CreateContentItem.
+impl InteractionApp {
+    /// Creates version 1 of a content item, under the id asked for or a new one.
     pub async fn create_content_item(&self, caller: &Caller, req: CreateContentItemRequest) -> ApiResult<ContentItem> {
-        let idempotency = Idempotency::of(&req.request_id, &req)?;
+        let key = Idempotency::of(&req.request_id, &req)?;
         let id = match req.content_item_id.trim() {
             "" => names::new_id(),
             id if names::valid_id(id) => id.to_owned(),
@@ -61,18 +56,18 @@ impl<S: InteractionStore> InteractionApp<S> {
         let Some(given) = req.content_item else { return Err(ApiError::invalid("content_item", "is required")) };
         let mut item = writable(&given);
         rules::prepare(&mut item)?;
-        self.check_content_writer(caller, "CreateContentItem", &content_name(&id)).await?;
+        check_content_writer(caller, &names::content_name(&id))?;
         let now = to_timestamp(now_micros());
-        item.name = content_name(&id);
+        item.name = names::content_name(&id);
         item.version = 1;
         item.etag = names::etag(1);
         item.author.clone_from(&caller.principal.subject);
         item.create_time = Some(now);
         item.update_time = Some(now);
-        self.store.create_content(caller.ctx("CreateContentItem"), &id, item, idempotency).await
+        self.store.create_content(caller.write().keyed(key.as_ref()), &id, item).await
     }
 
-    /// GetContentItem: the latest version or the one asked for.
+    /// A content item: its latest version, or the version asked for.
     pub async fn get_content_item(&self, _caller: &Caller, req: GetContentItemRequest) -> ApiResult<ContentItem> {
         let id = names::content_item_id("name", &req.name)?;
         let version = version_of(req.version)?;
@@ -82,16 +77,16 @@ impl<S: InteractionStore> InteractionApp<S> {
         })
     }
 
-    /// UpdateContentItem: a new version from the masked fields; etag-checked.
+    /// Writes the next version of a content item from the masked fields; etag-checked.
     pub async fn update_content_item(&self, caller: &Caller, req: UpdateContentItemRequest) -> ApiResult<ContentItem> {
         let Some(patch) = req.content_item else { return Err(ApiError::invalid("content_item", "is required")) };
         let id = names::content_item_id("content_item.name", &patch.name)?.to_owned();
         let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
         let fields = rules::mask_fields(&paths)?;
-        self.check_content_writer(caller, "UpdateContentItem", &patch.name).await?;
+        check_content_writer(caller, &patch.name)?;
         let author = caller.principal.subject.clone();
         self.store
-            .update_content(caller.ctx("UpdateContentItem"), &id, move |current| {
+            .update_content(caller.write(), &id, move |current| {
                 if !patch.etag.is_empty() && patch.etag != current.etag {
                     return Err(ApiError::etag_mismatch(&current.name));
                 }
@@ -104,7 +99,7 @@ impl<S: InteractionStore> InteractionApp<S> {
             .await
     }
 
-    /// RenderContent: the same facts on every channel, laid out for `channel`.
+    /// A content item laid out for `channel`, with the same facts and digest on every channel.
     pub async fn render_content(&self, caller: &Caller, req: RenderContentRequest) -> ApiResult<RenderedContent> {
         let channel = Channel::try_from(req.channel).unwrap_or(Channel::Unspecified);
         if channel == Channel::Unspecified {

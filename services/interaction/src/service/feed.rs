@@ -1,37 +1,22 @@
 //! The change feed as the contract shows it: WatchChanges (every change, for ADMIN and
 //! CHANNEL) and StreamTimeline (one client's backlog, then live events).
 
-use std::pin::Pin;
-
 use crm_kit::{
     ApiError, ApiResult,
-    feed::{self, FeedEvent},
+    feed::{self, EventStream, FeedEvent, decode_payload},
     time,
 };
 use crm_proto::crm::interaction::v1::{
     AccountPlan, Case, ChangeEvent, ChangeKind, ChannelPreference, ContentItem, Interaction, StreamTimelineRequest,
     TimelineEvent, WatchChangesRequest, change_event, timeline_event,
 };
-use futures::{Stream, StreamExt};
-use prost::Message;
+use futures::StreamExt;
 
 use super::{Caller, InteractionApp};
-use crate::{
-    domain::{names, policy},
-    store::InteractionStore,
-};
-
-/// Stream of change events.
-pub type ChangeStream = feed::EventStream<ChangeEvent>;
-/// Stream of timeline events.
-pub type TimelineStream = Pin<Box<dyn Stream<Item = ApiResult<TimelineEvent>> + Send>>;
+use crate::domain::{names, policy};
 
 /// Events read from the outbox per backlog query.
 const BACKLOG_BATCH: usize = 500;
-
-fn decode<M: Message + Default>(bytes: &[u8]) -> ApiResult<M> {
-    M::decode(bytes).map_err(|err| ApiError::internal(anyhow::anyhow!("corrupt feed payload: {err}")))
-}
 
 /// A stored event's resource, decoded from its kind (`entity.CHANGE`).
 enum State {
@@ -50,11 +35,11 @@ fn split(event: &FeedEvent) -> ApiResult<(ChangeKind, Option<State>)> {
         _ => ChangeKind::Unspecified,
     };
     let state = match entity {
-        "interaction" => Some(State::Interaction(decode(&event.payload)?)),
-        "case" => Some(State::Case(decode(&event.payload)?)),
-        "channel_preference" => Some(State::Preference(decode(&event.payload)?)),
-        "content_item" => Some(State::Content(decode(&event.payload)?)),
-        "account_plan" => Some(State::Plan(decode(&event.payload)?)),
+        "interaction" => Some(State::Interaction(decode_payload(&event.payload)?)),
+        "case" => Some(State::Case(decode_payload(&event.payload)?)),
+        "channel_preference" => Some(State::Preference(decode_payload(&event.payload)?)),
+        "content_item" => Some(State::Content(decode_payload(&event.payload)?)),
+        "account_plan" => Some(State::Plan(decode_payload(&event.payload)?)),
         _ => None,
     };
     Ok((kind, state))
@@ -110,18 +95,23 @@ pub fn to_timeline_event(event: FeedEvent) -> ApiResult<TimelineEvent> {
     })
 }
 
-impl<S: InteractionStore> InteractionApp<S> {
-    /// WatchChanges: backlog after `after_sequence`, then live; ends when the server shuts down.
-    pub fn watch_changes(&self, caller: &Caller, req: WatchChangesRequest) -> ApiResult<ChangeStream> {
+impl InteractionApp {
+    /// Every change after `after_sequence` (ADMIN and CHANNEL): the backlog, then live; ends
+    /// when the server shuts down.
+    pub fn watch_changes(&self, caller: &Caller, req: WatchChangesRequest) -> ApiResult<EventStream<ChangeEvent>> {
         policy::can_watch(&caller.principal)?;
         feed::watch_changes(req.after_sequence, |after| self.store.watch(after), to_change_event, self.shutdown.clone())
     }
 
-    /// StreamTimeline: the client's events (and those of clients merged into it) after
+    /// One client's timeline: its events (and those of clients merged into it) after
     /// `after_sequence` up to the feed's head at subscription (read by client, through an
     /// index), then every later event of those clients as it commits. Commit order equals
     /// sequence order, so nothing falls between the two.
-    pub async fn stream_timeline(&self, _caller: &Caller, req: StreamTimelineRequest) -> ApiResult<TimelineStream> {
+    pub async fn stream_timeline(
+        &self,
+        _caller: &Caller,
+        req: StreamTimelineRequest,
+    ) -> ApiResult<EventStream<TimelineEvent>> {
         let client_id = names::client_id("parent", &req.parent)?;
         if req.after_sequence < 0 {
             return Err(ApiError::invalid("after_sequence", "must not be negative"));

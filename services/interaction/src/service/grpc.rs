@@ -1,9 +1,9 @@
-//! The tonic adapter: each RPC takes the caller from the request, calls the application
-//! and maps the outcome. No rules live here.
+//! The tonic adapter: each RPC takes the caller from the request and answers with what the
+//! application returns, through the [`Replier`] (which audits refusals). No rules live here.
 
-use std::{pin::Pin, sync::Arc};
+use std::sync::Arc;
 
-use crm_kit::ApiResult;
+use crm_kit::reply::{Replier, StatusStream};
 use crm_proto::crm::interaction::v1::{
     AccountPlan, Case, ChangeEvent, ChannelPreference, Contactability, ContentItem, CreateAccountPlanRequest,
     CreateContentItemRequest, GetCaseRequest, GetContactabilityRequest, GetContentItemRequest, GetInteractionRequest,
@@ -13,47 +13,34 @@ use crm_proto::crm::interaction::v1::{
     RenderContentRequest, RenderedContent, SetChannelPreferenceRequest, StreamTimelineRequest, TimelineEvent,
     UpdateCaseRequest, UpdateContentItemRequest, WatchChangesRequest, interaction_service_server::InteractionService,
 };
-use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
-use super::{Caller, DOMAIN, InteractionApp};
-use crate::store::InteractionStore;
+use super::{Caller, InteractionApp};
 
 /// gRPC face of [`InteractionApp`].
-pub struct InteractionGrpc<S> {
-    app: Arc<InteractionApp<S>>,
+#[derive(Debug)]
+pub struct InteractionGrpc {
+    app: Arc<InteractionApp>,
+    replier: Replier,
 }
 
-impl<S> InteractionGrpc<S> {
-    /// Wraps the application.
-    pub fn new(app: Arc<InteractionApp<S>>) -> Self {
-        Self { app }
+impl InteractionGrpc {
+    /// Serves `app`, answering through `replier`.
+    pub fn new(app: Arc<InteractionApp>, replier: Replier) -> Self {
+        Self { app, replier }
     }
 }
 
-fn reply<T>(result: ApiResult<T>) -> Result<Response<T>, Status> {
-    result.map(Response::new).map_err(|err| err.into_status(DOMAIN))
-}
-
-type StatusStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
-
-fn stream<T: Send + 'static>(
-    events: ApiResult<Pin<Box<dyn Stream<Item = ApiResult<T>> + Send>>>,
-) -> Result<Response<StatusStream<T>>, Status> {
-    let events = events.map_err(|err| err.into_status(DOMAIN))?;
-    Ok(Response::new(Box::pin(events.map(|event| event.map_err(|err| err.into_status(DOMAIN))))))
-}
-
 #[tonic::async_trait]
-impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
+impl InteractionService for InteractionGrpc {
     async fn log_interaction(&self, req: Request<LogInteractionRequest>) -> Result<Response<Interaction>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.log_interaction(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.log_interaction(&caller, req.into_inner()).await).await
     }
 
     async fn get_interaction(&self, req: Request<GetInteractionRequest>) -> Result<Response<Interaction>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.get_interaction(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.get_interaction(&caller, req.into_inner()).await).await
     }
 
     async fn list_interactions(
@@ -61,7 +48,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         req: Request<ListInteractionsRequest>,
     ) -> Result<Response<ListInteractionsResponse>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.list_interactions(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.list_interactions(&caller, req.into_inner()).await).await
     }
 
     type StreamTimelineStream = StatusStream<TimelineEvent>;
@@ -71,27 +58,27 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         req: Request<StreamTimelineRequest>,
     ) -> Result<Response<Self::StreamTimelineStream>, Status> {
         let caller = Caller::from_request(&req)?;
-        stream(self.app.stream_timeline(&caller, req.into_inner()).await)
+        self.replier.stream(&caller, self.app.stream_timeline(&caller, req.into_inner()).await).await
     }
 
     async fn open_case(&self, req: Request<OpenCaseRequest>) -> Result<Response<Case>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.open_case(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.open_case(&caller, req.into_inner()).await).await
     }
 
     async fn get_case(&self, req: Request<GetCaseRequest>) -> Result<Response<Case>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.get_case(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.get_case(&caller, req.into_inner()).await).await
     }
 
     async fn update_case(&self, req: Request<UpdateCaseRequest>) -> Result<Response<Case>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.update_case(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.update_case(&caller, req.into_inner()).await).await
     }
 
     async fn list_cases(&self, req: Request<ListCasesRequest>) -> Result<Response<ListCasesResponse>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.list_cases(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.list_cases(&caller, req.into_inner()).await).await
     }
 
     async fn set_channel_preference(
@@ -99,7 +86,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         req: Request<SetChannelPreferenceRequest>,
     ) -> Result<Response<ChannelPreference>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.set_channel_preference(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.set_channel_preference(&caller, req.into_inner()).await).await
     }
 
     async fn list_channel_preferences(
@@ -107,7 +94,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         req: Request<ListChannelPreferencesRequest>,
     ) -> Result<Response<ListChannelPreferencesResponse>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.list_channel_preferences(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.list_channel_preferences(&caller, req.into_inner()).await).await
     }
 
     async fn get_contactability(
@@ -115,7 +102,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         req: Request<GetContactabilityRequest>,
     ) -> Result<Response<Contactability>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.get_contactability(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.get_contactability(&caller, req.into_inner()).await).await
     }
 
     async fn list_recommendations(
@@ -123,7 +110,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         req: Request<ListRecommendationsRequest>,
     ) -> Result<Response<ListRecommendationsResponse>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.list_recommendations(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.list_recommendations(&caller, req.into_inner()).await).await
     }
 
     async fn create_content_item(
@@ -131,12 +118,12 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         req: Request<CreateContentItemRequest>,
     ) -> Result<Response<ContentItem>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.create_content_item(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.create_content_item(&caller, req.into_inner()).await).await
     }
 
     async fn get_content_item(&self, req: Request<GetContentItemRequest>) -> Result<Response<ContentItem>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.get_content_item(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.get_content_item(&caller, req.into_inner()).await).await
     }
 
     async fn update_content_item(
@@ -144,12 +131,12 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         req: Request<UpdateContentItemRequest>,
     ) -> Result<Response<ContentItem>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.update_content_item(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.update_content_item(&caller, req.into_inner()).await).await
     }
 
     async fn render_content(&self, req: Request<RenderContentRequest>) -> Result<Response<RenderedContent>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.render_content(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.render_content(&caller, req.into_inner()).await).await
     }
 
     async fn create_account_plan(
@@ -157,7 +144,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         req: Request<CreateAccountPlanRequest>,
     ) -> Result<Response<AccountPlan>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.create_account_plan(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.create_account_plan(&caller, req.into_inner()).await).await
     }
 
     async fn list_account_plans(
@@ -165,7 +152,7 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         req: Request<ListAccountPlansRequest>,
     ) -> Result<Response<ListAccountPlansResponse>, Status> {
         let caller = Caller::from_request(&req)?;
-        reply(self.app.list_account_plans(&caller, req.into_inner()).await)
+        self.replier.unary(&caller, self.app.list_account_plans(&caller, req.into_inner()).await).await
     }
 
     type WatchChangesStream = StatusStream<ChangeEvent>;
@@ -175,6 +162,6 @@ impl<S: InteractionStore> InteractionService for InteractionGrpc<S> {
         req: Request<WatchChangesRequest>,
     ) -> Result<Response<Self::WatchChangesStream>, Status> {
         let caller = Caller::from_request(&req)?;
-        stream(self.app.watch_changes(&caller, req.into_inner()))
+        self.replier.stream(&caller, self.app.watch_changes(&caller, req.into_inner())).await
     }
 }

@@ -10,13 +10,10 @@ use crm_proto::crm::interaction::v1::{
 };
 
 use super::{Caller, InteractionApp};
-use crate::{
-    domain::{
-        consent::Evaluation,
-        names,
-        recommend::{self, SegmentFacts},
-    },
-    store::InteractionStore,
+use crate::domain::{
+    consent::Evaluation,
+    names,
+    recommend::{self, SegmentFacts},
 };
 
 /// Recommendations returned when the request says 0.
@@ -55,8 +52,9 @@ fn marketing_reach(eval: &Evaluation) -> (bool, Channel, ContactabilityReason) {
     (false, Channel::Unspecified, why)
 }
 
-impl<S: InteractionStore> InteractionApp<S> {
-    /// ListRecommendations. UNAVAILABLE (never invented advice) when segmentation cannot answer.
+impl InteractionApp {
+    /// Next best actions for a client, each with whether marketing may reach the client about
+    /// it. UNAVAILABLE (never invented advice) when segmentation cannot answer.
     pub async fn list_recommendations(
         &self,
         caller: &Caller,

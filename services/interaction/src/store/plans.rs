@@ -1,66 +1,45 @@
 //! SQL of key-account plans.
 
-use crm_kit::{ApiError, ApiResult, time::from_timestamp};
+use crm_kit::{ApiResult, call::WriteCtx, time::from_timestamp, write::Work};
 use crm_proto::crm::interaction::v1::AccountPlan;
 use prost::Message;
 
 use super::{
-    Idempotency, Keyset, WriteCtx,
-    sql::{Page, SqlInteractionStore, doc},
+    InteractionStore, Keyset,
+    query::{self, Table},
 };
 use crate::domain::names;
 
-/// Collection of account plans under a client.
-pub const ACCOUNT_PLANS: &str = "accountPlans";
+const PLANS: Table = Table { name: "account_plans", collection: names::ACCOUNT_PLANS, time: "create_time" };
 
-impl SqlInteractionStore {
-    pub(super) async fn insert_plan(
-        &self,
-        ctx: WriteCtx<'_>,
-        plan: AccountPlan,
-        idem: Option<Idempotency>,
-    ) -> ApiResult<AccountPlan> {
-        if let Some(prior) = self.prior(ctx, idem.as_ref()).await? {
-            return self.replay_plan(&prior).await;
-        }
-        let (client_id, id) = names::child_id("name", &plan.name, ACCOUNT_PLANS)?;
-        let mut tx = self.db.begin_write().await?;
-        if let Some(prior) = Self::claim(&mut tx, ctx, idem.as_ref(), &plan.name).await? {
-            drop(tx);
-            return self.replay_plan(&prior).await;
-        }
-        sqlx::query("INSERT INTO account_plans (id, client_id, create_time, doc) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(client_id)
-            .bind(plan.create_time.as_ref().map_or(0, from_timestamp))
-            .bind(plan.encode_to_vec())
-            .execute(&mut *tx)
-            .await?;
-        let seq = self
-            .feed
-            .record(&mut tx, ctx, "account_plan.CREATED", &plan.name, &plan.client, plan.encode_to_vec())
-            .await?;
-        self.feed.commit(tx, seq).await?;
-        Ok(plan)
+impl InteractionStore {
+    /// Stores a new account plan (name and times set); a replay of its create returns the
+    /// first.
+    pub async fn add_plan(&self, ctx: WriteCtx<'_>, plan: AccountPlan) -> ApiResult<AccountPlan> {
+        let name = plan.name.clone();
+        let (client_id, id) = names::child_id("name", &name, names::ACCOUNT_PLANS)?;
+        let work = async move |w: &mut Work<'_>| {
+            sqlx::query("INSERT INTO account_plans (id, client_id, create_time, doc) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(client_id)
+                .bind(plan.create_time.as_ref().map_or(0, from_timestamp))
+                .bind(plan.encode_to_vec())
+                .execute(w.conn())
+                .await?;
+            w.record("account_plan.CREATED", &plan.name, &plan.client, plan.encode_to_vec()).await?;
+            Ok(plan)
+        };
+        let replay = async |prior: &str| query::created(self.reader(), &PLANS, prior).await;
+        self.writer.create(ctx, &name, work, replay).await
     }
 
-    async fn replay_plan(&self, name: &str) -> ApiResult<AccountPlan> {
-        let (client_id, id) = names::child_id("name", name, ACCOUNT_PLANS)?;
-        let row = sqlx::query("SELECT doc FROM account_plans WHERE id = $1 AND client_id = $2")
-            .bind(id)
-            .bind(client_id)
-            .fetch_optional(self.db.reader())
-            .await?;
-        row.as_ref().map(doc).transpose()?.ok_or_else(|| ApiError::not_found(name))
-    }
-
-    pub(super) async fn page_plans(
+    /// A page of the account plans of `clients` (ids), newest first.
+    pub async fn list_plans(
         &self,
         clients: &[String],
         after: Option<&Keyset>,
         limit: usize,
     ) -> ApiResult<Vec<AccountPlan>> {
-        let page = Page { table: "account_plans", time: "create_time", clients, states: &[], after, limit };
-        self.newest_first(page).await
+        query::newest_first(self.reader(), &PLANS, clients, &[], after, limit).await
     }
 }

@@ -1,63 +1,46 @@
 //! SQL of channel preference instructions: append-only history per client.
 
-use crm_kit::{ApiError, ApiResult, time::from_timestamp};
+use crm_kit::{ApiResult, call::WriteCtx, time::from_timestamp, write::Work};
 use crm_proto::crm::interaction::v1::ChannelPreference;
 use prost::Message;
 
 use super::{
-    Idempotency, Keyset, WriteCtx,
-    sql::{Page, SqlInteractionStore, doc},
+    InteractionStore, Keyset,
+    query::{self, Table},
 };
 use crate::domain::names;
 
-impl SqlInteractionStore {
-    pub(super) async fn insert_preference(
-        &self,
-        ctx: WriteCtx<'_>,
-        pref: ChannelPreference,
-        idem: Option<Idempotency>,
-    ) -> ApiResult<ChannelPreference> {
-        if let Some(prior) = self.prior(ctx, idem.as_ref()).await? {
-            return self.replay_preference(&prior).await;
-        }
-        let (client_id, id) = names::child_id("name", &pref.name, names::CHANNEL_PREFERENCES)?;
-        let mut tx = self.db.begin_write().await?;
-        if let Some(prior) = Self::claim(&mut tx, ctx, idem.as_ref(), &pref.name).await? {
-            drop(tx);
-            return self.replay_preference(&prior).await;
-        }
-        sqlx::query("INSERT INTO channel_preferences (id, client_id, effective_time, doc) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(client_id)
-            .bind(pref.effective_time.as_ref().map_or(0, from_timestamp))
-            .bind(pref.encode_to_vec())
-            .execute(&mut *tx)
-            .await?;
-        let seq = self
-            .feed
-            .record(&mut tx, ctx, "channel_preference.CREATED", &pref.name, &pref.client, pref.encode_to_vec())
-            .await?;
-        self.feed.commit(tx, seq).await?;
-        Ok(pref)
+const PREFERENCES: Table =
+    Table { name: "channel_preferences", collection: names::CHANNEL_PREFERENCES, time: "effective_time" };
+
+impl InteractionStore {
+    /// Records a channel preference instruction (name and times set); a replay of its create
+    /// returns the first.
+    pub async fn add_preference(&self, ctx: WriteCtx<'_>, pref: ChannelPreference) -> ApiResult<ChannelPreference> {
+        let name = pref.name.clone();
+        let (client_id, id) = names::child_id("name", &name, names::CHANNEL_PREFERENCES)?;
+        let work = async move |w: &mut Work<'_>| {
+            sqlx::query("INSERT INTO channel_preferences (id, client_id, effective_time, doc) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(client_id)
+                .bind(pref.effective_time.as_ref().map_or(0, from_timestamp))
+                .bind(pref.encode_to_vec())
+                .execute(w.conn())
+                .await?;
+            w.record("channel_preference.CREATED", &pref.name, &pref.client, pref.encode_to_vec()).await?;
+            Ok(pref)
+        };
+        let replay = async |prior: &str| query::created(self.reader(), &PREFERENCES, prior).await;
+        self.writer.create(ctx, &name, work, replay).await
     }
 
-    async fn replay_preference(&self, name: &str) -> ApiResult<ChannelPreference> {
-        let (client_id, id) = names::child_id("name", name, names::CHANNEL_PREFERENCES)?;
-        let row = sqlx::query("SELECT doc FROM channel_preferences WHERE id = $1 AND client_id = $2")
-            .bind(id)
-            .bind(client_id)
-            .fetch_optional(self.db.reader())
-            .await?;
-        row.as_ref().map(doc).transpose()?.ok_or_else(|| ApiError::not_found(name))
-    }
-
-    pub(super) async fn page_preferences(
+    /// A page of the instructions of `clients` (ids), most recently effective first.
+    pub async fn list_preferences(
         &self,
         clients: &[String],
         after: Option<&Keyset>,
         limit: usize,
     ) -> ApiResult<Vec<ChannelPreference>> {
-        let page = Page { table: "channel_preferences", time: "effective_time", clients, states: &[], after, limit };
-        self.newest_first(page).await
+        query::newest_first(self.reader(), &PREFERENCES, clients, &[], after, limit).await
     }
 }

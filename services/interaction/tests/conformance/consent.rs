@@ -6,7 +6,7 @@ use crm_proto::crm::interaction::v1::{
 };
 use tonic::Code;
 
-use crate::support::{Api, TestApp, conformance, reason, violations};
+use crate::support::{Api, TestApp, conformance, permission, reason, violations};
 
 async fn instruct(api: &mut Api, client: &str, pref: ChannelPreference) -> Result<ChannelPreference, tonic::Status> {
     let request = SetChannelPreferenceRequest {
@@ -26,15 +26,6 @@ fn marketing(channel: Option<Channel>, consent: ConsentStatus) -> ChannelPrefere
         source: "call with the CFO".into(),
         ..Default::default()
     }
-}
-
-fn permission(view: &Contactability, purpose: ContactPurpose, channel: Channel) -> (bool, ContactabilityReason) {
-    let p = view
-        .permissions
-        .iter()
-        .find(|p| p.purpose == purpose as i32 && p.channel == channel as i32)
-        .expect("evaluated");
-    (p.allowed, ContactabilityReason::try_from(p.reason).expect("reason"))
 }
 
 async fn contactability(api: &mut Api, client: &str) -> Contactability {

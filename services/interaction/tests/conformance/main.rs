@@ -54,6 +54,14 @@ conformance!(logging_for_an_unknown_client_is_not_found_and_denied_alike_for_man
     assert_eq!(outside.code(), Code::PermissionDenied);
     assert_eq!(unknown.code(), Code::PermissionDenied);
     assert_eq!((reason(&outside), outside.message()), (reason(&unknown), unknown.message()));
+    // Each refusal is audited under the RPC, naming the client asked for.
+    for client in [theirs.as_str(), "clients/nosuchclient"] {
+        let audit = crm_kit::audit::list(app.db.reader(), 0, 100, Some(client)).await.expect("audit");
+        assert_eq!(
+            audit.iter().map(|r| (r.action.as_str(), r.outcome.as_str(), r.subject.as_str())).collect::<Vec<_>>(),
+            [("LogInteraction", "DENIED", "rm-1")]
+        );
+    }
 
     let analyst = app.client_as(Role::RiskAnalyst, "ra-1", None);
     let err = analyst.clone().log_interaction(log(&theirs, service_request(1))).await.expect_err("read-only role");
@@ -210,7 +218,7 @@ conformance!(a_merged_duplicates_history_is_read_with_the_survivor, async |app: 
     let merged = support::eventually("the merge to reach the interaction service", || {
         let (mut agent, list) = (app.agent(), list.clone());
         async move {
-            let page = agent.list_interactions(list).await.ok()?.into_inner();
+            let page = agent.list_interactions(list).await.expect("list interactions").into_inner();
             (page.interactions.len() == 2).then_some(page.interactions)
         }
     })

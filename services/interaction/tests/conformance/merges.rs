@@ -12,7 +12,7 @@ use crm_proto::crm::{
 use prost_types::FieldMask;
 use tonic::Code;
 
-use crate::support::{Api, TestApp, conformance, eventually, reason};
+use crate::support::{Api, TestApp, conformance, eventually, permission, reason};
 
 async fn merge(app: &TestApp, duplicate: &str, survivor: &str) {
     let request =
@@ -32,15 +32,6 @@ async fn instruct(api: &mut Api, client: &str, pref: ChannelPreference) {
 async fn contactability(api: &mut Api, client: &str, contact: &str) -> Contactability {
     let request = GetContactabilityRequest { name: format!("{client}/contactability"), contact: contact.into() };
     api.get_contactability(request).await.expect("contactability").into_inner()
-}
-
-fn permission(view: &Contactability, purpose: ContactPurpose, channel: Channel) -> (bool, ContactabilityReason) {
-    let p = view
-        .permissions
-        .iter()
-        .find(|p| p.purpose == purpose as i32 && p.channel == channel as i32)
-        .expect("evaluated");
-    (p.allowed, ContactabilityReason::try_from(p.reason).expect("reason"))
 }
 
 /// The contact named `contact` (of a duplicate) as the survivor has it after the merge.
@@ -78,7 +69,7 @@ conformance!(a_contacts_withdrawal_recorded_before_a_merge_holds_for_the_survivo
     eventually("the merge to reach the interaction service", || {
         let (mut agent, list) = (app.agent(), list.clone());
         async move {
-            let page = agent.list_channel_preferences(list).await.ok()?.into_inner();
+            let page = agent.list_channel_preferences(list).await.expect("list instructions").into_inner();
             (page.channel_preferences.len() == 2).then_some(())
         }
     })
@@ -115,7 +106,7 @@ conformance!(open_cases_of_a_merged_client_are_progressed_in_the_survivors_name,
     let listed = eventually("the merge to reach the interaction service", || {
         let (mut agent, list) = (app.agent(), list.clone());
         async move {
-            let page = agent.list_cases(list).await.ok()?.into_inner();
+            let page = agent.list_cases(list).await.expect("list cases").into_inner();
             (!page.cases.is_empty()).then_some(page.cases)
         }
     })

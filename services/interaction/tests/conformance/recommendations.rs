@@ -99,7 +99,7 @@ async fn wholesale_portfolio(app: &TestApp) -> (Vec<String>, Scheme) {
     }
     eventually("segmentation to see the whole portfolio", || async {
         let preview = PreviewSchemeRequest { target: Some(Target::Scheme(scheme())) };
-        let report = app.analyst().preview_scheme(preview).await.ok()?.into_inner();
+        let report = app.analyst().preview_scheme(preview).await.expect("preview").into_inner();
         let trade = report.product_penetration.get("TRADE_FINANCE").copied().unwrap_or_default();
         (report.population == 10 && (trade - 0.4).abs() < 1e-9).then_some(())
     })
@@ -117,8 +117,8 @@ async fn wholesale_portfolio(app: &TestApp) -> (Vec<String>, Scheme) {
         .expect("activate")
         .into_inner();
     let done = eventually("the activation to finish", || async {
-        let a = app.analyst().get_activation(GetActivationRequest { name: started.name.clone() }).await.ok()?;
-        let a = a.into_inner();
+        let request = GetActivationRequest { name: started.name.clone() };
+        let a = app.analyst().get_activation(request).await.expect("activation").into_inner();
         (a.state != ActivationState::Running as i32).then_some(a)
     })
     .await;

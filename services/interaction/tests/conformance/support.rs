@@ -11,7 +11,10 @@ use crm_kit::{
     db::Db,
 };
 use crm_proto::crm::{
-    interaction::v1::interaction_service_client::InteractionServiceClient,
+    interaction::v1::{
+        Channel as ContactChannel, ContactPurpose, Contactability, ContactabilityReason,
+        interaction_service_client::InteractionServiceClient,
+    },
     profile::v1::{Client, Contact, CreateClientRequest, CreateContactRequest},
 };
 pub use crm_testkit::{Backend, conformance, reason, violations};
@@ -147,7 +150,22 @@ async fn spawn_segmentation(backend: Backend, keys: &TestKeys, profile: Channel)
     TestServer::start(crm_segmentation::SERVICE_NAME, deps, crm_segmentation::serve).await.owning(store)
 }
 
-/// Polls `probe` until it yields `Some`; panics naming `what` after 30 s.
+/// The permission of one purpose and channel in a contactability view: (allowed, reason).
+pub fn permission(
+    view: &Contactability,
+    purpose: ContactPurpose,
+    channel: ContactChannel,
+) -> (bool, ContactabilityReason) {
+    let p = view
+        .permissions
+        .iter()
+        .find(|p| p.purpose == purpose as i32 && p.channel == channel as i32)
+        .expect("evaluated");
+    (p.allowed, ContactabilityReason::try_from(p.reason).expect("reason"))
+}
+
+/// Polls `probe` until it yields `Some`; panics naming `what` after 30 s. Probes fail the
+/// test at once on an unexpected error rather than waiting it out.
 pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,

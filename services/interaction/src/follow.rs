@@ -1,4 +1,4 @@
-//! Following the profile's change feed (DESIGN §5) for client merges: when the profile merges
+//! Following the profile's change feed (docs/architecture.md §5) for client merges: when the profile merges
 //! a duplicate record into a survivor, the history recorded under the duplicate
 //! (interactions, cases, consent, plans) is read together with the survivor's. The cursor is
 //! kept in this service's database, and recording a merge is idempotent, so a restart
@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crm_kit::{follow, peer::PeerAuth, server::Shutdown};
+use crm_kit::{auth::Principal, call::WriteCtx, db::Db, follow, peer::PeerAuth, server::Shutdown};
 use crm_proto::crm::profile::v1::{
     ChangeEvent, ChangeKind, WatchChangesRequest, change_event::ResourceState,
     client_profile_service_client::ClientProfileServiceClient,
@@ -17,6 +17,9 @@ use crate::store::InteractionStore;
 
 /// Name of the profile feed's cursor in `feed_cursor`.
 pub const PROFILE_FEED: &str = "profile";
+
+/// The internal action of recording merges (it writes no audit record or feed event).
+const RECORD_MERGES: &str = "RecordClientMerges";
 
 /// The (duplicate id, survivor id) of a merge event; `None` for every other event.
 pub fn merge_of(event: &ChangeEvent) -> Option<(String, String)> {
@@ -32,10 +35,17 @@ pub fn merge_of(event: &ChangeEvent) -> Option<(String, String)> {
     }
 }
 
-/// Follows the profile feed as CHANNEL until `shutdown`, recording merges.
-pub async fn follow_profile<S: InteractionStore>(store: Arc<S>, profile: Channel, auth: PeerAuth, shutdown: Shutdown) {
+/// Follows the profile feed as CHANNEL until `shutdown`, recording merges in `store`; the
+/// cursor is kept in `db` (the store's database).
+pub async fn follow_profile(
+    store: Arc<InteractionStore>,
+    db: Db,
+    profile: Channel,
+    auth: PeerAuth,
+    shutdown: Shutdown,
+) {
     let client = ClientProfileServiceClient::with_interceptor(profile, auth);
-    let db = store.db().clone();
+    let principal = Principal::system("interaction");
     let open = move |after: i64| {
         let mut client = client.clone();
         async move {
@@ -43,10 +53,11 @@ pub async fn follow_profile<S: InteractionStore>(store: Arc<S>, profile: Channel
         }
     };
     let apply = move |batch: Vec<ChangeEvent>| {
-        let store = store.clone();
+        let (store, principal) = (store.clone(), principal.clone());
         async move {
             let merges: Vec<(String, String)> = batch.iter().filter_map(merge_of).collect();
-            store.record_merges(&merges).await.map_err(|err| anyhow::anyhow!("recording client merges: {err}"))
+            let ctx = WriteCtx::internal(&principal, RECORD_MERGES, "");
+            store.record_merges(ctx, &merges).await.map_err(|err| anyhow::anyhow!("recording client merges: {err}"))
         }
     };
     follow::follow(db, PROFILE_FEED, open, apply, shutdown).await;
