@@ -53,7 +53,7 @@ impl Backend {
 
 /// UNAVAILABLE naming the backend (the cause is logged, not shown).
 pub fn unavailable(backend: &str, err: &dyn std::fmt::Display) -> Status {
-    tracing::warn!(backend, error = %err, "backend unavailable");
+    crm_kit::throttled!(5, warn!(backend, error = %err, "backend unavailable"));
     crm_kit::ApiError::unavailable("BACKEND_UNAVAILABLE", format!("the {backend} service is unavailable; retry later"))
         .with_metadata("backend", backend)
         .into_status(crate::DOMAIN)

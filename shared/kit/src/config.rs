@@ -287,8 +287,13 @@ pub struct BackendConfig {
 pub struct Limits {
     /// Largest request or response message, bytes.
     pub max_message_bytes: usize,
-    /// Requests served at once per service; more are shed with RESOURCE_EXHAUSTED.
+    /// Calls served at once per service, sized to what its database serves (a few calls
+    /// per connection); more wait briefly or are shed with RESOURCE_EXHAUSTED.
     pub max_concurrent_requests: usize,
+    /// Calls that may wait for a slot when all are taken; beyond, calls are shed at once.
+    pub admission_queue: usize,
+    /// Longest a call waits for a slot, milliseconds.
+    pub admission_wait_ms: u64,
     /// Upper bound on any unary call, milliseconds (a shorter client deadline wins).
     pub request_timeout_ms: u64,
     /// Longest CEL filter accepted, characters.
@@ -305,7 +310,9 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_message_bytes: 4 * 1024 * 1024,
-            max_concurrent_requests: 512,
+            max_concurrent_requests: 64,
+            admission_queue: 64,
+            admission_wait_ms: 50,
             request_timeout_ms: 30_000,
             max_filter_length: 2_048,
             drain_timeout_ms: 10_000,

@@ -17,6 +17,7 @@ pub struct ApiError {
     violations: Vec<FieldViolation>,
     metadata: Vec<(String, String)>,
     resource: Option<String>,
+    retry_after: Option<std::time::Duration>,
     source: Option<anyhow::Error>,
 }
 
@@ -29,6 +30,7 @@ impl ApiError {
             violations: Vec::new(),
             metadata: Vec::new(),
             resource: None,
+            retry_after: None,
             source: None,
         }
     }
@@ -112,6 +114,12 @@ impl ApiError {
         self
     }
 
+    /// Tells the caller when to retry (`RetryInfo`; `Retry-After` over REST).
+    pub fn with_retry_after(mut self, delay: std::time::Duration) -> Self {
+        self.retry_after = Some(delay);
+        self
+    }
+
     /// Names the resource a refused call was about, for its audit record (not sent to the
     /// caller). Kept when already set.
     pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
@@ -142,17 +150,16 @@ impl ApiError {
     /// Converts to a `Status` carrying `ErrorInfo` (and `BadRequest` when there are violations).
     pub fn into_status(self, domain: &str) -> Status {
         if let Some(source) = &self.source {
-            static LINES: std::sync::LazyLock<crate::telemetry::Throttle> =
-                std::sync::LazyLock::new(|| crate::telemetry::Throttle::new(20));
-            if let Some(suppressed) = LINES.admit() {
-                tracing::error!(error = ?source, reason = self.reason, suppressed, "internal error");
-            }
+            crate::throttled!(20, error!(error = ?source, reason = self.reason, "internal error"));
         }
         let mut details = ErrorDetails::new();
         let metadata: std::collections::HashMap<String, String> = self.metadata.into_iter().collect();
         details.set_error_info(self.reason, domain, metadata);
         if !self.violations.is_empty() {
             details.set_bad_request(self.violations);
+        }
+        if let Some(delay) = self.retry_after {
+            details.set_retry_info(Some(delay));
         }
         Status::with_error_details(self.code, self.message, details)
     }

@@ -2,6 +2,7 @@
 //! health (tied to database readiness), reflection, request ids, tracing spans, message and
 //! concurrency limits with load shedding, deadline mapping and graceful shutdown.
 
+mod admission;
 mod authenticated;
 mod deadline;
 mod shutdown;
@@ -22,11 +23,12 @@ use tower_http::{
     trace::{OnFailure, TraceLayer},
 };
 
+pub use admission::AdmissionLayer;
 pub use authenticated::serve_authenticated;
 pub use deadline::{DeadlineLayer, parse_grpc_timeout};
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_signal};
 
-use crate::{config::Limits, db::Db, telemetry::Throttle};
+use crate::{config::Limits, db::Db};
 
 /// Header carrying the request id on every request and response.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -67,8 +69,12 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
                 .on_failure(ThrottledFailure),
         )
         .layer(DeadlineLayer::new(Duration::from_millis(spec.limits.request_timeout_ms)))
-        .load_shed()
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(spec.limits.max_concurrent_requests))
+        .layer(AdmissionLayer::new(
+            spec.limits.max_concurrent_requests,
+            spec.limits.admission_queue,
+            Duration::from_millis(spec.limits.admission_wait_ms),
+            error_domain(spec.services.first().copied().unwrap_or("crm.server")),
+        ))
         .into_inner();
 
     let addr = listener.local_addr()?;
@@ -107,6 +113,14 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
     result.context("gRPC server failed")?;
     tracing::info!(%addr, "stopped");
     Ok(())
+}
+
+/// The ErrorInfo domain of a gRPC service: `crm.profile` for `crm.profile.v1.ClientProfileService`.
+fn error_domain(service: &'static str) -> &'static str {
+    match service.match_indices('.').nth(1) {
+        Some((end, _)) => &service[..end],
+        None => service,
+    }
 }
 
 /// `routes` with server reflection of `services` (and health) in both versions: grpcurl and
@@ -156,11 +170,8 @@ struct ThrottledFailure;
 
 impl OnFailure<GrpcFailureClass> for ThrottledFailure {
     fn on_failure(&mut self, failure: GrpcFailureClass, latency: Duration, _span: &tracing::Span) {
-        static LINES: std::sync::LazyLock<Throttle> = std::sync::LazyLock::new(|| Throttle::new(20));
-        if let Some(suppressed) = LINES.admit() {
-            let latency_ms = latency.as_millis() as u64;
-            tracing::error!(classification = %failure, latency_ms, suppressed, "call failed");
-        }
+        let latency_ms = latency.as_millis() as u64;
+        crate::throttled!(20, error!(classification = %failure, latency_ms, "call failed"));
     }
 }
 
@@ -259,6 +270,12 @@ mod tests {
             ClassifiedResponse::Ready(outcome) => outcome.is_err(),
             ClassifiedResponse::RequiresEos(_) => panic!("a trailers-only response is classified at once"),
         }
+    }
+
+    #[test]
+    fn error_domains_are_the_area_of_the_service() {
+        assert_eq!(error_domain("crm.profile.v1.ClientProfileService"), "crm.profile");
+        assert_eq!(error_domain("crm"), "crm");
     }
 
     #[test]

@@ -45,7 +45,7 @@ impl Edge {
     /// A slot under the concurrency limit, or RESOURCE_EXHAUSTED at once (load shedding).
     pub fn slot(&self) -> Result<OwnedSemaphorePermit, Status> {
         self.inflight.clone().try_acquire_owned().map_err(|_| {
-            tracing::warn!("gateway at its concurrency limit: shedding");
+            crm_kit::throttled!(1, warn!("gateway at its concurrency limit: shedding"));
             exhausted("OVERLOADED", "the gateway is at capacity; retry with backoff", Duration::from_millis(100), None)
         })
     }
@@ -57,7 +57,7 @@ impl Edge {
         if let Some(limiter) = &self.limiter
             && let Err(wait) = limiter.check(&principal.subject)
         {
-            tracing::info!(subject = %principal.subject, "rate limit exceeded");
+            crm_kit::throttled!(5, info!(subject = %principal.subject, "rate limit exceeded"));
             return Err(exhausted(
                 "RATE_LIMITED",
                 "too many requests from this principal; retry later",

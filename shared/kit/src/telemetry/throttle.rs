@@ -10,6 +10,23 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// Logs through a [`Throttle`] of its own: at most `per_second` such lines a second, each
+/// with the count of those suppressed since the last (`suppressed`).
+///
+/// ```ignore
+/// crm_kit::throttled!(5, warn!(backend, error = %err, "backend unavailable"));
+/// ```
+#[macro_export]
+macro_rules! throttled {
+    ($per_second:expr, $level:ident!($($arg:tt)*)) => {{
+        static LINES: ::std::sync::LazyLock<$crate::telemetry::Throttle> =
+            ::std::sync::LazyLock::new(|| $crate::telemetry::Throttle::new($per_second));
+        if let Some(suppressed) = LINES.admit() {
+            ::tracing::$level!(suppressed, $($arg)*);
+        }
+    }};
+}
+
 /// At most `per_second` lines a second.
 #[derive(Debug)]
 pub struct Throttle {
