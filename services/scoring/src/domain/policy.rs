@@ -1,19 +1,18 @@
-//! Who may do what with value models, profitability and scores (DESIGN §7).
+//! Who may do what with value models, profitability and scores (docs/architecture.md §7).
 //!
 //! * Every authenticated role reads models and scores; contact-centre agents see a score's
 //!   tier and composite score but not its money terms or components.
 //! * ADMIN and RISK_ANALYST change the value model.
 //! * ADMIN, RISK_ANALYST and CHANNEL record profitability and (re)score any client;
-//!   relationship and key-account managers only clients in their own portfolio. A manager
-//!   asking about a client outside the portfolio, or one that does not exist, gets the same
-//!   PERMISSION_DENIED.
+//!   relationship and key-account managers only clients in their own portfolio
+//!   (`crm_kit::policy::check_portfolio`: a manager asking about a client outside the
+//!   portfolio, or one that does not exist, gets the same PERMISSION_DENIED).
 //! * Profitability records are read by every role but contact-centre agents.
 //! * ADMIN and CHANNEL follow the change feed.
 
 use crm_kit::{
     ApiError, ApiResult,
     auth::{Principal, Role},
-    policy::check_portfolio,
 };
 
 pub use crm_kit::policy::{can_watch, portfolio_bound};
@@ -53,16 +52,18 @@ pub fn can_write(principal: &Principal) -> ApiResult<()> {
     }
 }
 
-/// Checks a write about a client whose relationship manager is `manager` (`None` when the
-/// client does not exist).
-pub fn check_client_write(principal: &Principal, client: &str, manager: Option<&str>) -> ApiResult<()> {
-    can_write(principal)?;
-    check_portfolio(principal, client, manager)
-}
-
 #[cfg(test)]
 mod tests {
+    use crm_kit::policy::check_portfolio;
+
     use super::*;
+
+    /// A write about a client whose relationship manager is `manager` (`None`: no such client),
+    /// checked as the service checks it: the role first, then the portfolio.
+    fn check_client_write(principal: &Principal, client: &str, manager: Option<&str>) -> ApiResult<()> {
+        can_write(principal)?;
+        check_portfolio(principal, client, manager)
+    }
 
     fn who(role: Role, subject: &str) -> Principal {
         Principal { subject: subject.into(), role, portfolio: None }

@@ -178,7 +178,7 @@ async fn set_client(app: &TestApp, patch: Client, field: &str) {
 
 conformance!(a_score_from_inputs_read_before_a_newer_score_is_not_stored_over_it, async |app: &TestApp| {
     use crm_scoring::{
-        ScoringStore, SqlScoringStore,
+        ScoringStore,
         store::{NewScore, WriteCtx},
     };
     let client = app.client("Shenzhen Optics", "rm-1", "BBB", "2670", "South China", "").await;
@@ -195,9 +195,9 @@ conformance!(a_score_from_inputs_read_before_a_newer_score_is_not_stored_over_it
     })
     .await;
     // Then the BBB score computed before arrives: it must not overwrite the CCC one.
-    let store = SqlScoringStore::new(app.scoring_db.clone());
+    let store = ScoringStore::new(app.scoring_db.clone());
     let principal = crm_kit::auth::Principal::system("conformance");
-    let ctx = WriteCtx { principal: &principal, request_id: "", action: "ScoreClient" };
+    let ctx = WriteCtx::internal(&principal, "ScoreClient", "");
     let late = |seen_revision| NewScore {
         score: bbb.clone(),
         composite: 80_000_000_000,
