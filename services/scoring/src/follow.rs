@@ -20,7 +20,7 @@ const SOURCE: &str = "profile";
 /// Follows the profile feed until `shutdown`, keeping its cursor in `db` (the scoring database).
 pub async fn follow_profile(app: Arc<ScoringApp>, db: Db, shutdown: Shutdown) {
     let open = {
-        let peers = app.peers().clone();
+        let peers = app.peers.clone();
         move |after: i64| {
             let mut client = peers.raw();
             async move {
@@ -55,7 +55,7 @@ async fn apply_profile_changes(app: &ScoringApp, batch: Vec<ChangeEvent>) -> any
     }
     let principal = Principal::system("scoring-follower");
     let ctx = WriteCtx::internal(&principal, "RescoreOnProfileChange", "");
-    let (store, peers) = (app.store(), app.peers());
+    let (store, peers) = (&app.store, &app.peers);
     for (name, state) in changed {
         let id = name.trim_start_matches("clients/");
         let Some(facts) = store.scored_facts(id).await.map_err(|e| anyhow::anyhow!("{e}"))? else { continue };

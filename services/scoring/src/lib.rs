@@ -41,10 +41,14 @@ pub struct ScoringDeps {
 
 /// Builds the application over the scoring database of `deps`.
 pub fn app(deps: &ScoringDeps, shutdown: Shutdown) -> Arc<ScoringApp> {
-    let store = ScoringStore::new(deps.db.clone());
-    let peers = Peers::new(deps.profile.clone(), deps.peer_auth.clone());
-    let jobs = Jobs::new(deps.db.clone());
-    Arc::new(ScoringApp::new(store, peers, jobs, deps.page_tokens.clone(), deps.limits.clone(), shutdown))
+    Arc::new(ScoringApp {
+        store: ScoringStore::new(deps.db.clone()),
+        peers: Peers::new(deps.profile.clone(), deps.peer_auth.clone()),
+        jobs: Jobs::new(deps.db.clone()),
+        tokens: deps.page_tokens.clone(),
+        limits: deps.limits.clone(),
+        shutdown,
+    })
 }
 
 /// Serves the scoring service on `listener` until `shutdown`. On first start it creates the

@@ -25,42 +25,21 @@ pub const DOMAIN: &str = "crm.scoring";
 /// Fully qualified gRPC service name.
 pub const SERVICE_NAME: &str = "crm.scoring.v1.ValueScoringService";
 
-/// The value scoring application.
+/// The value scoring application; [`crate::app`] builds it.
 pub struct ScoringApp {
-    store: ScoringStore,
-    peers: Peers,
+    pub(crate) store: ScoringStore,
+    /// The profile service.
+    pub(crate) peers: Peers,
     /// Portfolio scoring runs.
-    jobs: Jobs,
-    tokens: PageTokens,
-    limits: Limits,
-    shutdown: Shutdown,
+    pub(crate) jobs: Jobs,
+    pub(crate) tokens: PageTokens,
+    pub(crate) limits: Limits,
+    /// Ends portfolio runs and change streams.
+    pub(crate) shutdown: Shutdown,
 }
 
 impl std::fmt::Debug for ScoringApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScoringApp").field("limits", &self.limits).finish_non_exhaustive()
-    }
-}
-
-impl ScoringApp {
-    /// The application over `store`, calling the profile service through `peers`; portfolio
-    /// runs are kept in `jobs`, and stop at `shutdown`.
-    pub fn new(
-        store: ScoringStore,
-        peers: Peers,
-        jobs: Jobs,
-        tokens: PageTokens,
-        limits: Limits,
-        shutdown: Shutdown,
-    ) -> Self {
-        Self { store, peers, jobs, tokens, limits, shutdown }
-    }
-
-    pub(crate) fn store(&self) -> &ScoringStore {
-        &self.store
-    }
-
-    pub(crate) fn peers(&self) -> &Peers {
-        &self.peers
     }
 }

@@ -8,14 +8,14 @@ mod scores;
 
 use crm_kit::{
     ApiResult,
-    db::{Backend, Db},
+    db::{Backend, Db, doc},
     feed::FeedEvent,
     write::Writer,
 };
 use crm_proto::crm::scoring::v1::{ProfitabilityRecord, Tier, ValueScore};
 use futures::Stream;
 use serde::{Deserialize, Serialize};
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, any::AnyArguments, query::Query};
 
 use crate::domain::period::Period;
 
@@ -136,6 +136,14 @@ impl ScoringStore {
 
     fn reader(&self) -> &AnyPool {
         self.writer.db().reader()
+    }
+
+    /// The record (`doc` column) of the row `query` selects, if there is one.
+    async fn optional_doc<M: prost::Message + Default>(
+        &self,
+        query: Query<'_, Any, AnyArguments>,
+    ) -> ApiResult<Option<M>> {
+        query.fetch_optional(self.reader()).await?.as_ref().map(doc).transpose()
     }
 }
 

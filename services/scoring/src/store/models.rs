@@ -2,7 +2,6 @@
 
 use crm_kit::{
     ApiError, ApiResult,
-    db::doc,
     time::{self, now_micros},
     write::Work,
 };
@@ -60,19 +59,12 @@ impl ScoringStore {
 
     /// The newest model version.
     pub async fn current_model(&self) -> ApiResult<Option<ValueModel>> {
-        let row = sqlx::query("SELECT doc FROM value_models ORDER BY version DESC LIMIT 1")
-            .fetch_optional(self.reader())
-            .await?;
-        row.as_ref().map(doc).transpose()
+        self.optional_doc(sqlx::query("SELECT doc FROM value_models ORDER BY version DESC LIMIT 1")).await
     }
 
     /// Version `version` of the model, if it exists.
     pub async fn model(&self, version: i64) -> ApiResult<Option<ValueModel>> {
-        let row = sqlx::query("SELECT doc FROM value_models WHERE version = $1")
-            .bind(version)
-            .fetch_optional(self.reader())
-            .await?;
-        row.as_ref().map(doc).transpose()
+        self.optional_doc(sqlx::query("SELECT doc FROM value_models WHERE version = $1").bind(version)).await
     }
 
     /// Stores `model` as the version after `based_on`; ABORTED if `based_on` is no longer current.

@@ -96,23 +96,16 @@ impl ScoringStore {
 
     /// The client's latest period.
     pub async fn latest_profitability(&self, client_id: &str) -> ApiResult<Option<ProfitabilityRecord>> {
-        let row = sqlx::query(
+        let latest = sqlx::query(
             "SELECT doc FROM profitability WHERE client_id = $1 ORDER BY period_end DESC, period_months DESC LIMIT 1",
-        )
-        .bind(client_id)
-        .fetch_optional(self.reader())
-        .await?;
-        row.as_ref().map(doc).transpose()
+        );
+        self.optional_doc(latest.bind(client_id)).await
     }
 
     /// The client's record of `period` (a canonical label such as `2026-Q3`).
     pub async fn profitability(&self, client_id: &str, period: &str) -> ApiResult<Option<ProfitabilityRecord>> {
-        let row = sqlx::query("SELECT doc FROM profitability WHERE client_id = $1 AND period = $2")
-            .bind(client_id)
-            .bind(period)
-            .fetch_optional(self.reader())
-            .await?;
-        row.as_ref().map(doc).transpose()
+        let one = sqlx::query("SELECT doc FROM profitability WHERE client_id = $1 AND period = $2");
+        self.optional_doc(one.bind(client_id).bind(period)).await
     }
 
     /// A page of a client's records, newest first, after `after` ((period_end, months)).

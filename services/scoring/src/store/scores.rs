@@ -98,24 +98,16 @@ impl ScoringStore {
 
     /// The current score of a client.
     pub async fn score(&self, client_id: &str) -> ApiResult<Option<ValueScore>> {
-        let row = sqlx::query("SELECT doc FROM value_scores WHERE client_id = $1")
-            .bind(client_id)
-            .fetch_optional(self.reader())
-            .await?;
-        row.as_ref().map(doc).transpose()
+        self.optional_doc(sqlx::query("SELECT doc FROM value_scores WHERE client_id = $1").bind(client_id)).await
     }
 
     /// The score of a client as it was at `at` (microseconds).
     pub async fn score_at(&self, client_id: &str, at: i64) -> ApiResult<Option<ValueScore>> {
-        let row = sqlx::query(
+        let then = sqlx::query(
             "SELECT doc FROM value_score_history WHERE client_id = $1 AND score_time <= $2 \
              ORDER BY revision DESC LIMIT 1",
-        )
-        .bind(client_id)
-        .bind(at)
-        .fetch_optional(self.reader())
-        .await?;
-        row.as_ref().map(doc).transpose()
+        );
+        self.optional_doc(then.bind(client_id).bind(at)).await
     }
 
     /// The profile facts the current score was computed from.
