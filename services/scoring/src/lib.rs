@@ -2,21 +2,27 @@
 //!
 //! `domain` holds the rules (exact decimal arithmetic, the model, the score), `store` the
 //! persistence (SQLite or PostgreSQL), `service` the application calls and their gRPC
-//! adapter; [`serve`] runs it on a listener. The service reads clients from the profile
-//! service as its own CHANNEL account (`svc:scoring`).
+//! adapter, `peers` the calls to the profile service (as this service's CHANNEL account
+//! `svc:scoring`) and `follow` the profile feed follower; [`serve`] runs it on a listener.
 
 pub mod domain;
+mod follow;
+pub mod peers;
 pub mod service;
 pub mod store;
 
 use std::sync::Arc;
 
-use crm_kit::{auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, peer::PeerAuth, server::Shutdown};
+use crm_kit::{
+    audit::AuditSink, auth::TokenVerifier, config::Limits, db::Db, jobs::Jobs, paging::PageTokens, peer::PeerAuth,
+    reply::Replier, server::Shutdown,
+};
 use crm_proto::crm::scoring::v1::value_scoring_service_server::ValueScoringServiceServer;
 use tokio::net::TcpListener;
 
-pub use service::{DOMAIN, ProfilePeer, SERVICE_NAME, ScoringApp, ScoringGrpc};
-pub use store::{ScoringStore, SqlScoringStore, migrations};
+pub use peers::Peers;
+pub use service::{DOMAIN, SERVICE_NAME, ScoringApp, ScoringGrpc};
+pub use store::{ScoringStore, migrations};
 
 /// Everything the scoring service needs to run.
 #[derive(Clone, Debug)]
@@ -25,9 +31,7 @@ pub struct ScoringDeps {
     pub db: Db,
     /// Verifies bearer tokens.
     pub verifier: TokenVerifier,
-    /// Signs page tokens.
     pub page_tokens: PageTokens,
-    /// Request limits.
     pub limits: Limits,
     /// Channel to the client profile service (e.g. `crm_kit::peer::channel(url)`).
     pub profile: tonic::transport::Channel,
@@ -35,11 +39,16 @@ pub struct ScoringDeps {
     pub peer_auth: PeerAuth,
 }
 
-/// Builds the application over the SQL store.
-pub fn app(deps: &ScoringDeps, shutdown: Shutdown) -> Arc<ScoringApp<SqlScoringStore>> {
-    let store = Arc::new(SqlScoringStore::new(deps.db.clone()));
-    let profile = ProfilePeer::new(deps.profile.clone(), deps.peer_auth.clone());
-    Arc::new(ScoringApp::new(store, profile, deps.page_tokens.clone(), deps.limits.clone(), shutdown))
+/// Builds the application over the scoring database of `deps`.
+pub fn app(deps: &ScoringDeps, shutdown: Shutdown) -> Arc<ScoringApp> {
+    Arc::new(ScoringApp {
+        store: ScoringStore::new(deps.db.clone()),
+        peers: Peers::new(deps.profile.clone(), deps.peer_auth.clone()),
+        jobs: Jobs::new(deps.db.clone()),
+        tokens: deps.page_tokens.clone(),
+        limits: deps.limits.clone(),
+        shutdown,
+    })
 }
 
 /// Serves the scoring service on `listener` until `shutdown`. On first start it creates the
@@ -47,11 +56,12 @@ pub fn app(deps: &ScoringDeps, shutdown: Shutdown) -> Arc<ScoringApp<SqlScoringS
 /// follows the profile feed to rescore clients whose credit grade or parent changes.
 pub async fn serve(listener: TcpListener, deps: ScoringDeps, shutdown: Shutdown) -> anyhow::Result<()> {
     let app = app(&deps, shutdown.clone());
-    app.store().ensure_model(domain::model::default_model()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let interrupted = crm_kit::jobs::fail_interrupted(&deps.db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.ensure_model().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let interrupted = Jobs::new(deps.db.clone()).fail_interrupted().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if interrupted > 0 {
         tracing::warn!(interrupted, "portfolio scoring runs interrupted by a restart were marked failed");
     }
-    tokio::spawn(Arc::clone(&app).follow_profile(shutdown.clone()));
-    crm_kit::serve_grpc!(listener, ValueScoringServiceServer::new(ScoringGrpc::new(app)), deps, shutdown).await
+    tokio::spawn(follow::follow_profile(Arc::clone(&app), deps.db.clone(), shutdown.clone()));
+    let replier = Replier::new(DOMAIN, AuditSink::spawn(deps.db.clone()));
+    crm_kit::serve_grpc!(listener, ValueScoringServiceServer::new(ScoringGrpc::new(app, replier)), deps, shutdown).await
 }

@@ -53,9 +53,7 @@ fn div_half_even(n: i128, d: i128) -> Result<i128, Overflow> {
 }
 
 impl Dec {
-    /// Zero.
     pub const ZERO: Dec = Dec(0);
-    /// One.
     pub const ONE: Dec = Dec(SCALE);
 
     /// From a whole number.
@@ -105,12 +103,12 @@ impl Dec {
         }
     }
 
-    /// Sum.
+    /// `self + other`, exact.
     pub fn plus(self, other: Dec) -> Result<Dec, Overflow> {
         self.0.checked_add(other.0).map(Dec).ok_or(Overflow)
     }
 
-    /// Difference.
+    /// `self − other`, exact.
     pub fn minus(self, other: Dec) -> Result<Dec, Overflow> {
         self.0.checked_sub(other.0).map(Dec).ok_or(Overflow)
     }

@@ -71,14 +71,12 @@ pub struct Grade {
     pub grade: String,
     /// Probability of default.
     pub pd: Dec,
-    /// Risk weight.
     pub risk_weight: Dec,
 }
 
 /// A validated model version with every rate as an exact decimal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Params {
-    /// Model version.
     pub version: i64,
     /// Reporting currency.
     pub currency: String,
@@ -88,29 +86,27 @@ pub struct Params {
     pub unrated_grade: String,
     /// Loss given default.
     pub lgd: Dec,
-    /// Capital ratio.
     pub capital_ratio: Dec,
-    /// Hurdle rate.
     pub hurdle_rate: Dec,
-    /// Relationship weights: group, referral, growth.
+    /// Weight of the other group members' risk-adjusted income.
     pub group_weight: Dec,
     /// Weight of referred income.
     pub referral_weight: Dec,
     /// Weight of revenue growth.
     pub growth_weight: Dec,
-    /// Portfolio-overlap factor.
+    /// Discount per key account already giving the same industry × region access.
     pub overlap_factor: Dec,
-    /// Composite weights.
+    /// Weight of the RAROC part of the composite score.
     pub raroc_weight: Dec,
     /// Weight of the EVA part.
     pub eva_weight: Dec,
     /// Weight of the relationship part.
     pub relationship_weight: Dec,
-    /// Value scale.
+    /// The amount that scales EVA and relationship value into the composite's 0..1 parts.
     pub value_scale: Dec,
     /// Units of the model currency per unit of another currency.
     pub exchange_rates: BTreeMap<String, Dec>,
-    /// Tier thresholds (points).
+    /// Lowest score of KEY_ACCOUNT.
     pub key_account: Dec,
     /// Lowest score of GROW.
     pub grow: Dec,

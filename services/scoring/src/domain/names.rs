@@ -40,7 +40,7 @@ pub fn record_name(id: &str, period: &str) -> String {
 pub enum ModelRef {
     /// The newest version.
     Current,
-    /// One version.
+    /// The version with this number.
     Version(i64),
 }
 

@@ -1,19 +1,18 @@
-//! Who may do what with value models, profitability and scores (DESIGN §7).
+//! Who may do what with value models, profitability and scores (docs/architecture.md §7).
 //!
 //! * Every authenticated role reads models and scores; contact-centre agents see a score's
 //!   tier and composite score but not its money terms or components.
 //! * ADMIN and RISK_ANALYST change the value model.
 //! * ADMIN, RISK_ANALYST and CHANNEL record profitability and (re)score any client;
-//!   relationship and key-account managers only clients in their own portfolio. A manager
-//!   asking about a client outside the portfolio, or one that does not exist, gets the same
-//!   PERMISSION_DENIED.
+//!   relationship and key-account managers only clients in their own portfolio
+//!   (`crm_kit::policy::check_portfolio`: a manager asking about a client outside the
+//!   portfolio, or one that does not exist, gets the same PERMISSION_DENIED).
 //! * Profitability records are read by every role but contact-centre agents.
 //! * ADMIN and CHANNEL follow the change feed.
 
 use crm_kit::{
     ApiError, ApiResult,
     auth::{Principal, Role},
-    policy::check_portfolio,
 };
 
 pub use crm_kit::policy::{can_watch, portfolio_bound};
@@ -53,39 +52,32 @@ pub fn can_write(principal: &Principal) -> ApiResult<()> {
     }
 }
 
-/// Checks a write about a client whose relationship manager is `manager` (`None` when the
-/// client does not exist).
-pub fn check_client_write(principal: &Principal, client: &str, manager: Option<&str>) -> ApiResult<()> {
-    can_write(principal)?;
-    check_portfolio(principal, client, manager)
-}
-
 #[cfg(test)]
 mod tests {
+    use crm_kit::policy::check_portfolio;
+
     use super::*;
 
     fn who(role: Role, subject: &str) -> Principal {
         Principal { subject: subject.into(), role, portfolio: None }
     }
 
+    /// Managers write for their own portfolio; a client outside it and a made-up one are
+    /// refused alike (the rule is the kit's `check_portfolio`, after `can_write`).
     #[test]
-    fn managers_cannot_tell_foreign_clients_from_missing_ones() {
+    fn writers_and_their_portfolios() {
         let rm = who(Role::RelationshipManager, "rm-1");
-        assert!(check_client_write(&rm, "clients/a", Some("rm-1")).is_ok());
-        let foreign = check_client_write(&rm, "clients/b", Some("rm-2")).expect_err("foreign");
-        let missing = check_client_write(&rm, "clients/zz", None).expect_err("missing");
+        assert!(can_write(&rm).is_ok());
+        assert!(check_portfolio(&rm, "clients/a", Some("rm-1")).is_ok());
+        let foreign = check_portfolio(&rm, "clients/b", Some("rm-2")).expect_err("foreign");
+        let missing = check_portfolio(&rm, "clients/zz", None).expect_err("missing");
         assert_eq!(foreign.code(), tonic::Code::PermissionDenied);
         assert_eq!(foreign.to_string(), missing.to_string());
         let analyst = who(Role::RiskAnalyst, "ra-1");
-        assert_eq!(
-            check_client_write(&analyst, "clients/zz", None).expect_err("missing").code(),
-            tonic::Code::NotFound
-        );
+        assert!(can_write(&analyst).is_ok());
+        assert_eq!(check_portfolio(&analyst, "clients/zz", None).expect_err("missing").code(), tonic::Code::NotFound);
         let agent = who(Role::ContactCentreAgent, "cc-1");
-        assert_eq!(
-            check_client_write(&agent, "clients/a", Some("rm-1")).expect_err("role").reason(),
-            "ROLE_CANNOT_WRITE"
-        );
+        assert_eq!(can_write(&agent).expect_err("role").reason(), "ROLE_CANNOT_WRITE");
     }
 
     #[test]

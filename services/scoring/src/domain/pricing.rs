@@ -1,4 +1,4 @@
-//! Risk-based loan pricing (DOMAIN §3: better information allows loan pricing that matches
+//! Risk-based loan pricing (docs/domain.md §3: better information allows loan pricing that matches
 //! the client's risk profile): rate = funding cost + expected-loss rate + capital charge +
 //! operating cost, each term recorded with its inputs.
 
@@ -21,7 +21,6 @@ pub struct LoanTerms {
     pub amount: Dec,
     /// Its currency.
     pub currency: String,
-    /// Tenor in months.
     pub tenor_months: i32,
     /// Annual funding cost rate.
     pub funding_cost_rate: Dec,

@@ -18,13 +18,9 @@ const MAX_SOURCE: usize = 200;
 pub struct Figures {
     /// The currency every amount is in.
     pub currency: String,
-    /// Net interest income.
     pub net_interest_income: Dec,
-    /// Fee income.
     pub fee_income: Dec,
-    /// Cost to serve.
     pub cost_to_serve: Dec,
-    /// Exposure at default.
     pub exposure_at_default: Dec,
     /// Referred income (zero when absent).
     pub referred_income: Dec,

@@ -1,4 +1,4 @@
-//! The value score (DOMAIN §3): every term computed in exact decimals and recorded as a
+//! The value score (docs/domain.md §3): every term computed in exact decimals and recorded as a
 //! component with its inputs, in the order it is computed, so that anyone can recompute it.
 
 use crm_proto::crm::scoring::v1::{Tier, ValueScore};
@@ -24,13 +24,12 @@ pub struct GroupIncome {
 /// Everything a score is computed from besides the model.
 #[derive(Clone, Debug)]
 pub struct ScoreInputs {
-    /// The client id.
     pub client_id: String,
     /// The client's credit grade as the profile holds it ("" when unrated).
     pub credit_grade: String,
     /// The period scored (the client's latest).
     pub period: Period,
-    /// Its figures.
+    /// The figures of that period.
     pub figures: Figures,
     /// The previous period of the same length, if recorded.
     pub previous: Option<(Period, Figures)>,
@@ -51,7 +50,6 @@ pub struct Computed {
     pub composite: Dec,
     /// Risk-adjusted income, exact.
     pub risk_adjusted_income: Dec,
-    /// Tier.
     pub tier: Tier,
 }
 

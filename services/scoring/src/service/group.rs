@@ -9,12 +9,9 @@ use crm_proto::{
 };
 
 use super::{Caller, ScoringApp};
-use crate::{
-    domain::{
-        decimal::{Dec, Overflow},
-        names, policy,
-    },
-    store::ScoringStore,
+use crate::domain::{
+    decimal::{Dec, Overflow},
+    names, policy,
 };
 
 /// Running totals of the scored members.
@@ -47,18 +44,18 @@ fn in_currency(s: &ValueScore, currency: &str) -> bool {
     s.risk_adjusted_income.as_ref().is_some_and(|m| m.currency_code == currency)
 }
 
-impl<S: ScoringStore> ScoringApp<S> {
+impl ScoringApp {
     /// GetGroupValue: every role; contact-centre agents see tiers and scores, no money.
     pub async fn get_group_value(&self, caller: &Caller, req: GetGroupValueRequest) -> ApiResult<GroupValue> {
         let client_id = names::group_client_id(&req.name)
             .ok_or_else(|| ApiError::invalid("name", "must be of the form clients/{client}/groupValue"))?;
         let group =
-            self.profile.group(client_id).await?.ok_or_else(|| ApiError::not_found(names::client_name(client_id)))?;
+            self.peers.group(client_id).await?.ok_or_else(|| ApiError::not_found(names::client_name(client_id)))?;
         let currency = self.current_model().await?.currency_code;
         let ids: Vec<String> =
             group.members.iter().filter_map(|m| names::client_id(&m.client).map(str::to_owned)).collect();
         let scores: HashMap<String, ValueScore> =
-            self.store.get_scores(&ids).await?.into_iter().map(|s| (s.client.clone(), s)).collect();
+            self.store.scores(&ids).await?.into_iter().map(|s| (s.client.clone(), s)).collect();
         let mut totals = Totals::default();
         let mut members = Vec::with_capacity(group.members.len());
         let (mut scored, mut best) = (0, Tier::Unspecified);

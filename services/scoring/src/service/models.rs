@@ -1,6 +1,6 @@
 //! Value model calls: read a version, create the next one.
 
-use crm_kit::{ApiError, ApiResult};
+use crm_kit::{ApiError, ApiResult, auth::Principal};
 use crm_proto::crm::scoring::v1::{GetValueModelRequest, UpdateValueModelRequest, ValueModel};
 
 use super::{Caller, ScoringApp};
@@ -11,10 +11,18 @@ use crate::{
         names::{self, ModelRef},
         policy,
     },
-    store::ScoringStore,
+    store::WriteCtx,
 };
 
-impl<S: ScoringStore> ScoringApp<S> {
+impl ScoringApp {
+    /// Creates the built-in value model as version 1 on a database without one (as the
+    /// system, action `CreateValueModel`); returns the current version.
+    pub(crate) async fn ensure_model(&self) -> ApiResult<ValueModel> {
+        let system = Principal::system("scoring");
+        let ctx = WriteCtx::internal(&system, "CreateValueModel", "");
+        self.store.ensure_model(ctx, model::default_model()).await
+    }
+
     /// The current model (created on first start, so always present).
     pub(super) async fn current_model(&self) -> ApiResult<ValueModel> {
         self.store
@@ -44,9 +52,7 @@ impl<S: ScoringStore> ScoringApp<S> {
 
     /// UpdateValueModel: a new version from the current one with the masked fields changed.
     pub async fn update_value_model(&self, caller: &Caller, req: UpdateValueModelRequest) -> ApiResult<ValueModel> {
-        if let Err(err) = policy::can_update_model(&caller.principal) {
-            return Err(self.audit.denied(caller, "UpdateValueModel", "valueModels", err).await);
-        }
+        policy::can_update_model(&caller.principal).map_err(|e| e.with_resource("valueModels"))?;
         let Some(changes) = req.value_model else { return Err(ApiError::invalid("value_model", "is required")) };
         let which = names::model_ref(&changes.name).ok_or_else(|| {
             ApiError::invalid("value_model.name", "must be valueModels/current or the current version's name")
@@ -63,6 +69,6 @@ impl<S: ScoringStore> ScoringApp<S> {
         let mut next = model_update::apply_mask(&current, &changes, &paths)?;
         let params = model::validate(&next)?;
         model_update::normalize(&mut next, &params);
-        self.store.create_model_version(caller.ctx("UpdateValueModel"), next, current.version).await
+        self.store.create_model_version(caller.write(), next, current.version).await
     }
 }

@@ -4,19 +4,16 @@ use crm_kit::{ApiError, ApiResult, time};
 use crm_proto::crm::scoring::v1::{LoanPriceQuote, QuoteLoanPriceRequest};
 
 use super::{Caller, ScoringApp};
-use crate::{
-    domain::{names, policy, pricing},
-    store::ScoringStore,
-};
+use crate::domain::{names, policy, pricing};
 
-impl<S: ScoringStore> ScoringApp<S> {
+impl ScoringApp {
     /// QuoteLoanPrice: every role that sees money may ask for a quote.
     pub async fn quote_loan_price(&self, caller: &Caller, req: QuoteLoanPriceRequest) -> ApiResult<LoanPriceQuote> {
-        policy::can_read_profitability(&caller.principal)?;
+        policy::can_read_profitability(&caller.principal).map_err(|e| e.with_resource(&req.client))?;
         let client_id = names::client_id(&req.client)
             .ok_or_else(|| ApiError::invalid("client", "must be of the form clients/{client}"))?;
         let terms = pricing::validate(&req)?;
-        let client = self.profile.client(client_id).await?.ok_or_else(|| ApiError::not_found(&req.client))?;
+        let client = self.peers.client(client_id).await?.ok_or_else(|| ApiError::not_found(&req.client))?;
         let (_, params) = self.current_params().await?;
         let quote = pricing::quote(&params, &client.credit_grade, &terms)
             .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;

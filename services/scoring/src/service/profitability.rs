@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crm_kit::{ApiError, ApiResult, Violations, paging};
+use crm_kit::{ApiError, ApiResult, Violations, paging, policy::check_portfolio};
 use crm_proto::crm::scoring::v1::{
     ImportProfitabilityRequest, ImportProfitabilityResponse, ListProfitabilityRecordsRequest,
     ListProfitabilityRecordsResponse, ProfitabilityRecord, RecordProfitabilityRequest,
@@ -11,24 +11,22 @@ use crm_proto::crm::scoring::v1::{
 use super::{Caller, ScoringApp};
 use crate::{
     domain::{names, period::Period, policy, profitability},
-    store::{NewRecord, ScoringStore, Written},
+    store::{NewRecord, Written},
 };
 
 /// Most records one ImportProfitability call takes.
 pub const MAX_IMPORT: usize = 1000;
 
-impl<S: ScoringStore> ScoringApp<S> {
-    /// RecordProfitability.
+impl ScoringApp {
+    /// RecordProfitability: upserts one client's record of one period (ADMIN, RISK_ANALYST,
+    /// CHANNEL; managers for their portfolio).
     pub async fn record_profitability(
         &self,
         caller: &Caller,
         req: RecordProfitabilityRequest,
     ) -> ApiResult<ProfitabilityRecord> {
-        const ACTION: &str = "RecordProfitability";
         let Some(record) = req.record else { return Err(ApiError::invalid("record", "is required")) };
-        if let Err(err) = policy::can_write(&caller.principal) {
-            return Err(self.audit.denied(caller, ACTION, &record.client, err).await);
-        }
+        policy::can_write(&caller.principal).map_err(|e| e.with_resource(&record.client))?;
         let (_, model) = self.current_params().await?;
         let mut v = Violations::default();
         let valid = profitability::validate("record", &record, &model, &mut v);
@@ -36,13 +34,10 @@ impl<S: ScoringStore> ScoringApp<S> {
         let Some((client_id, period, record)) = valid else {
             return Err(ApiError::invalid("record", "is invalid"));
         };
-        let client = self.profile.client(&client_id).await?;
-        let manager = client.as_ref().map(|c| c.relationship_manager.as_str());
-        if let Err(err) = policy::check_client_write(&caller.principal, &record.client, manager) {
-            return Err(self.audit.denied(caller, ACTION, &record.client, err).await);
-        }
+        let client = self.peers.client(&client_id).await?;
+        check_portfolio(&caller.principal, &record.client, client.as_ref().map(|c| c.relationship_manager.as_str()))?;
         let mut written =
-            self.store.record_profitability(caller.ctx(ACTION), vec![NewRecord { client_id, period, record }]).await?;
+            self.store.record_profitability(caller.write(), vec![NewRecord { client_id, period, record }]).await?;
         written.pop().map(|(r, _)| r).ok_or_else(|| ApiError::internal(anyhow::anyhow!("no record written")))
     }
 
@@ -53,10 +48,7 @@ impl<S: ScoringStore> ScoringApp<S> {
         caller: &Caller,
         req: ImportProfitabilityRequest,
     ) -> ApiResult<ImportProfitabilityResponse> {
-        const ACTION: &str = "ImportProfitability";
-        if let Err(err) = policy::can_write(&caller.principal) {
-            return Err(self.audit.denied(caller, ACTION, "profitabilityRecords", err).await);
-        }
+        policy::can_write(&caller.principal).map_err(|e| e.with_resource("profitabilityRecords"))?;
         if req.records.is_empty() || req.records.len() > MAX_IMPORT {
             return Err(ApiError::invalid("records", format!("send 1 to {MAX_IMPORT} records")));
         }
@@ -80,7 +72,7 @@ impl<S: ScoringStore> ScoringApp<S> {
         v.check()?;
         self.check_import_clients(caller, &rows).await?;
         let written =
-            self.store.record_profitability(caller.ctx(ACTION), rows.into_iter().map(|(_, r)| r).collect()).await?;
+            self.store.record_profitability(caller.write(), rows.into_iter().map(|(_, r)| r).collect()).await?;
         let count =
             |kind: Written| i32::try_from(written.iter().filter(|(_, w)| *w == kind).count()).unwrap_or(i32::MAX);
         Ok(ImportProfitabilityResponse {
@@ -90,24 +82,23 @@ impl<S: ScoringStore> ScoringApp<S> {
         })
     }
 
-    /// Every client of an import must exist; managers may import only their own portfolio.
+    /// Every client of an import must exist; managers may import only their own portfolio
+    /// (the caller's role may write: checked first).
     async fn check_import_clients(&self, caller: &Caller, rows: &[(usize, NewRecord)]) -> ApiResult<()> {
         let ids: Vec<String> =
             rows.iter().map(|(_, r)| r.client_id.clone()).collect::<HashSet<_>>().into_iter().collect();
-        let found = self.profile.clients(&ids).await?;
+        let found = self.peers.clients(&ids).await?;
         let managers: HashMap<String, String> =
             found.into_iter().map(|c| (c.name.clone(), c.relationship_manager)).collect();
         let mut v = Violations::default();
         for (i, row) in rows {
             let manager = managers.get(&row.record.client).map(String::as_str);
-            match policy::check_client_write(&caller.principal, &row.record.client, manager) {
+            match check_portfolio(&caller.principal, &row.record.client, manager) {
                 Ok(()) => {}
                 Err(err) if err.code() == tonic::Code::NotFound => {
                     v.add(format!("records[{i}].client"), format!("{} does not exist", row.record.client));
                 }
-                Err(err) => {
-                    return Err(self.audit.denied(caller, "ImportProfitability", &row.record.client, err).await);
-                }
+                Err(err) => return Err(err),
             }
         }
         v.check()
@@ -119,7 +110,7 @@ impl<S: ScoringStore> ScoringApp<S> {
         caller: &Caller,
         req: ListProfitabilityRecordsRequest,
     ) -> ApiResult<ListProfitabilityRecordsResponse> {
-        policy::can_read_profitability(&caller.principal)?;
+        policy::can_read_profitability(&caller.principal).map_err(|e| e.with_resource(&req.parent))?;
         let client_id = names::client_id(&req.parent)
             .ok_or_else(|| ApiError::invalid("parent", "must be of the form clients/{client}"))?;
         let size = paging::page_size(req.page_size)?;

@@ -5,16 +5,15 @@ use std::{collections::HashSet, sync::Arc};
 
 use crm_kit::{
     ApiError, ApiResult,
-    audit::{AuditEvent, Outcome},
     auth::{Principal, Role},
-    jobs::{self, Job, JobState, Progress},
+    jobs::{Job, JobState, Progress},
     time,
 };
 use crm_proto::crm::scoring::v1::{GetScoringRunRequest, ScorePortfolioRequest, ScoringRun, ScoringRunState};
 use serde::{Deserialize, Serialize};
 
 use super::{Caller, ScoringApp};
-use crate::{domain::names, store::ScoringStore, store::WriteCtx};
+use crate::{domain::names, store::WriteCtx};
 
 /// Job kind of portfolio runs.
 const KIND: &str = "portfolio-scoring";
@@ -59,29 +58,19 @@ fn to_run(job: Job) -> ScoringRun {
     }
 }
 
-impl<S: ScoringStore> ScoringApp<S> {
+impl ScoringApp {
     /// ScorePortfolio: starts a run (one at a time) and returns it at once.
     pub async fn score_portfolio(
         self: &Arc<Self>,
         caller: &Caller,
         _req: ScorePortfolioRequest,
     ) -> ApiResult<ScoringRun> {
-        if let Err(err) = caller.principal.require_role(&STARTERS) {
-            return Err(self.audit.denied(caller, "ScorePortfolio", "scoringRuns", err).await);
-        }
+        caller.principal.require_role(&STARTERS).map_err(|e| e.with_resource("scoringRuns"))?;
         let name = format!("scoringRuns/{}", uuid::Uuid::now_v7().simple());
         let total = self.store.count_profitable_clients().await?;
-        let mut progress = jobs::start(self.store.db(), &name, KIND, SCOPE, &caller.principal.subject, total).await?;
+        let mut progress = self.jobs.start(&name, KIND, SCOPE, &caller.principal.subject, total).await?;
         // Each score the run writes is audited; so is starting it (acknowledged once durable).
-        let started = AuditEvent {
-            principal: &caller.principal,
-            action: "ScorePortfolio",
-            resource: &name,
-            request_id: &caller.request_id,
-            outcome: Outcome::Ok,
-            detail: format!("clients={total}"),
-        };
-        self.audit.record(&started).await?;
+        self.store.record_run_started(caller.write(), &name, total).await?;
         let run = self.get_run(&name).await?;
         let app = Arc::clone(self);
         let principal = caller.principal.clone();
@@ -102,7 +91,7 @@ impl<S: ScoringStore> ScoringApp<S> {
     }
 
     async fn get_run(&self, name: &str) -> ApiResult<ScoringRun> {
-        match jobs::get(self.store.db(), name).await? {
+        match self.jobs.get(name).await? {
             Some(job) if job.kind == KIND => Ok(to_run(job)),
             _ => Err(ApiError::not_found(name)),
         }
@@ -123,7 +112,7 @@ impl<S: ScoringStore> ScoringApp<S> {
             if self.shutdown.is_cancelled() {
                 return Err(ApiError::unavailable("SHUTTING_DOWN", "interrupted by a shutdown; start it again"));
             }
-            let page = self.profile.list_clients(PAGE, token).await?;
+            let page = self.peers.list_clients(PAGE, token).await?;
             let ids: Vec<String> =
                 page.clients.iter().map(|c| c.name.trim_start_matches("clients/").to_owned()).collect();
             let profitable: HashSet<String> = self.store.profitable_among(&ids).await?.into_iter().collect();

@@ -1,6 +1,6 @@
 //! Score calls: compute and store a client's score, read it (now or as of a time), list.
 
-use crm_kit::{ApiError, ApiResult, paging, time};
+use crm_kit::{ApiError, ApiResult, paging, policy::check_portfolio, time};
 use crm_proto::crm::{
     profile::v1::Client,
     scoring::v1::{
@@ -19,7 +19,7 @@ use crate::{
         profitability::figures,
         score::{self, GroupIncome, ScoreInputs},
     },
-    store::{NewScore, ScoreCursor, ScoreOrder, ScoreScan, ScoringStore, WriteCtx},
+    store::{NewScore, ScoreCursor, ScoreOrder, ScoreScan, WriteCtx},
 };
 
 /// The industry × region access a client gives: ISIC division (two digits) and region.
@@ -54,12 +54,12 @@ fn parse_order(order_by: &str) -> ApiResult<ScoreOrder> {
     }
 }
 
-impl<S: ScoringStore> ScoringApp<S> {
+impl ScoringApp {
     /// Computes and stores the score of a live `client` with the current model; `true` when
     /// the stored score changed. A score is never stored over one stored after its inputs
     /// were read: the client is then read again and scored once more (ABORTED if that races
     /// too); NOT_FOUND when the client read again is no longer live.
-    pub(super) async fn score_client_record(
+    pub(crate) async fn score_client_record(
         &self,
         ctx: WriteCtx<'_>,
         client: &Client,
@@ -79,7 +79,7 @@ impl<S: ScoringStore> ScoringApp<S> {
             let reread;
             let current = if fresh_read || stale {
                 reread = self
-                    .profile
+                    .peers
                     .client(client_id)
                     .await?
                     .ok_or_else(|| ApiError::not_found(names::client_name(client_id)))?;
@@ -166,7 +166,7 @@ impl<S: ScoringStore> ScoringApp<S> {
 
     /// The latest risk-adjusted income of the other members of the client's group.
     async fn group_income(&self, client_id: &str, currency: &str) -> ApiResult<GroupIncome> {
-        let Some(group) = self.profile.group(client_id).await? else { return Ok(GroupIncome::default()) };
+        let Some(group) = self.peers.group(client_id).await? else { return Ok(GroupIncome::default()) };
         let me = names::client_name(client_id);
         let others: Vec<String> = group
             .members
@@ -178,7 +178,7 @@ impl<S: ScoringStore> ScoringApp<S> {
             return Ok(GroupIncome::default());
         }
         let mut income = GroupIncome::default();
-        for s in self.store.get_scores(&others).await? {
+        for s in self.store.scores(&others).await? {
             let Some(rai) = s.risk_adjusted_income.as_ref().filter(|m| m.currency_code == currency) else { continue };
             let Some(rai) = Dec::from_money(rai) else { continue };
             income.income = income.income.plus(rai).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
@@ -187,21 +187,17 @@ impl<S: ScoringStore> ScoringApp<S> {
         Ok(income)
     }
 
-    /// ScoreClient.
+    /// ScoreClient: computes and stores a client's score now (ADMIN, RISK_ANALYST, CHANNEL;
+    /// managers for their portfolio).
     pub async fn score_client(&self, caller: &Caller, req: ScoreClientRequest) -> ApiResult<ValueScore> {
-        const ACTION: &str = "ScoreClient";
         let client_id = names::score_client_id(&req.name)
             .ok_or_else(|| ApiError::invalid("name", "must be of the form clients/{client}/valueScore"))?;
-        if let Err(err) = policy::can_write(&caller.principal) {
-            return Err(self.audit.denied(caller, ACTION, &req.name, err).await);
-        }
-        let client = self.profile.client(client_id).await?;
-        let manager = client.as_ref().map(|c| c.relationship_manager.as_str());
-        if let Err(err) = policy::check_client_write(&caller.principal, &names::client_name(client_id), manager) {
-            return Err(self.audit.denied(caller, ACTION, &req.name, err).await);
-        }
-        let client = client.ok_or_else(|| ApiError::not_found(names::client_name(client_id)))?;
-        let (score, _) = self.score_client_record(caller.ctx(ACTION), &client).await?;
+        policy::can_write(&caller.principal).map_err(|e| e.with_resource(&req.name))?;
+        let name = names::client_name(client_id);
+        let client = self.peers.client(client_id).await?;
+        check_portfolio(&caller.principal, &name, client.as_ref().map(|c| c.relationship_manager.as_str()))?;
+        let client = client.ok_or_else(|| ApiError::not_found(name))?;
+        let (score, _) = self.score_client_record(caller.write(), &client).await?;
         Ok(present(caller, score))
     }
 
@@ -210,10 +206,10 @@ impl<S: ScoringStore> ScoringApp<S> {
         let client_id = names::score_client_id(&req.name)
             .ok_or_else(|| ApiError::invalid("name", "must be of the form clients/{client}/valueScore"))?;
         let score = match &req.read_time {
-            Some(at) => self.store.get_score_at(client_id, time::from_timestamp(at)).await?.ok_or_else(|| {
+            Some(at) => self.store.score_at(client_id, time::from_timestamp(at)).await?.ok_or_else(|| {
                 ApiError::not_found(format!("{} as of {at}", req.name)).with_metadata("read_time", at.to_string())
             })?,
-            None => self.store.get_score(client_id).await?.ok_or_else(|| ApiError::not_found(&req.name))?,
+            None => self.store.score(client_id).await?.ok_or_else(|| ApiError::not_found(&req.name))?,
         };
         Ok(present(caller, score))
     }

@@ -1,29 +1,21 @@
 //! WatchChanges: the committed score changes as `ChangeEvent`s, ending at shutdown.
 
 use crm_kit::{
-    ApiError, ApiResult,
-    feed::{self, FeedEvent},
+    ApiResult,
+    feed::{self, FeedEvent, decode_payload},
     time,
 };
-use crm_proto::crm::scoring::v1::{ChangeEvent, ValueScore, WatchChangesRequest};
-use prost::Message;
+use crm_proto::crm::scoring::v1::{ChangeEvent, WatchChangesRequest};
 
 use super::{Caller, ScoringApp};
-use crate::{domain::policy, store::ScoringStore};
+use crate::domain::policy;
 
 /// The stream WatchChanges returns.
 pub type ChangeStream = feed::EventStream<ChangeEvent>;
 
 /// Converts a stored feed event to the contract's `ChangeEvent`.
 pub fn to_change_event(event: FeedEvent) -> ApiResult<ChangeEvent> {
-    let value_score = if event.payload.is_empty() {
-        None
-    } else {
-        Some(
-            ValueScore::decode(event.payload.as_slice())
-                .map_err(|err| ApiError::internal(anyhow::anyhow!("corrupt feed payload: {err}")))?,
-        )
-    };
+    let value_score = if event.payload.is_empty() { None } else { Some(decode_payload(&event.payload)?) };
     Ok(ChangeEvent {
         sequence: event.sequence,
         resource: event.resource,
@@ -35,7 +27,7 @@ pub fn to_change_event(event: FeedEvent) -> ApiResult<ChangeEvent> {
     })
 }
 
-impl<S: ScoringStore> ScoringApp<S> {
+impl ScoringApp {
     /// WatchChanges: backlog after `after_sequence`, then live; ends when the server shuts down.
     pub fn watch_changes(&self, caller: &Caller, req: WatchChangesRequest) -> ApiResult<ChangeStream> {
         policy::can_watch(&caller.principal)?;

@@ -1,27 +1,25 @@
-//! Storage of value models, profitability and scores: one trait, one SQL implementation
-//! that runs on SQLite and PostgreSQL (see `crm_kit::db`), proven equal by the conformance
-//! suite in `tests/`.
+//! Storage of value models, profitability and scores: one store that runs on SQLite and
+//! PostgreSQL (see `crm_kit::db`), proven equal on both by the conformance suite in `tests/`.
+//! Every write is one unit of work of the kit's [`Writer`].
 
 mod models;
 mod profitability;
 mod scores;
-mod sql;
-
-use std::future::Future;
 
 use crm_kit::{
     ApiResult,
-    db::Db,
-    feed::{Feed, FeedEvent},
+    db::{Backend, Db, doc},
+    feed::FeedEvent,
+    write::Writer,
 };
-use crm_proto::crm::scoring::v1::{ProfitabilityRecord, Tier, ValueModel, ValueScore};
+use crm_proto::crm::scoring::v1::{ProfitabilityRecord, Tier, ValueScore};
 use futures::Stream;
 use serde::{Deserialize, Serialize};
+use sqlx::{Any, AnyPool, any::AnyArguments, query::Query};
 
 use crate::domain::period::Period;
 
 pub use crm_kit::call::WriteCtx;
-pub use sql::SqlScoringStore;
 
 /// Migrations of the scoring database for each backend.
 pub fn migrations() -> crm_kit::db::Migrations {
@@ -31,9 +29,9 @@ pub fn migrations() -> crm_kit::db::Migrations {
 /// A validated profitability record to write.
 #[derive(Clone, Debug)]
 pub struct NewRecord {
-    /// Client id.
+    /// Its client's id (not the resource name).
     pub client_id: String,
-    /// Its period.
+    /// The parsed `record.period`, which orders the client's records.
     pub period: Period,
     /// The canonical record (figures and source).
     pub record: ProfitabilityRecord,
@@ -57,7 +55,7 @@ pub struct NewScore {
     pub score: ValueScore,
     /// Composite score × 10⁹.
     pub composite: i64,
-    /// Tier.
+    /// The tier ListValueScores filters by.
     pub tier: Tier,
     /// Industry × region access ("" when unknown).
     pub access: String,
@@ -106,7 +104,6 @@ pub struct ScoreCursor {
 pub struct ScoreScan {
     /// Only this tier.
     pub tier: Option<Tier>,
-    /// Order.
     pub order: ScoreOrder,
     /// Start after this row.
     pub after: Option<ScoreCursor>,
@@ -114,96 +111,51 @@ pub struct ScoreScan {
     pub limit: usize,
 }
 
-/// Storage of the scoring service.
-pub trait ScoringStore: Send + Sync + 'static {
-    /// The database.
-    fn db(&self) -> &Db;
+/// The scoring service's database: value models, profitability, scores and their change feed.
+#[derive(Clone, Debug)]
+pub struct ScoringStore {
+    writer: Writer,
+}
 
-    /// Stores `model` as version 1 unless a version exists; returns the current version.
-    fn ensure_model(&self, model: ValueModel) -> impl Future<Output = ApiResult<ValueModel>> + Send;
+impl ScoringStore {
+    /// A store over a migrated database.
+    pub fn new(db: Db) -> Self {
+        Self { writer: Writer::new(db) }
+    }
 
-    /// The newest model version.
-    fn current_model(&self) -> impl Future<Output = ApiResult<Option<ValueModel>>> + Send;
+    /// Committed score changes after `after`: backlog then live.
+    pub fn watch(&self, after: i64) -> impl Stream<Item = ApiResult<FeedEvent>> + Send + 'static {
+        self.writer.watch(after)
+    }
 
-    /// One model version.
-    fn model(&self, version: i64) -> impl Future<Output = ApiResult<Option<ValueModel>>> + Send;
+    /// Audits the start of portfolio scoring run `run` over `clients` clients (its job row
+    /// is kept by `crm_kit::jobs`; each score it stores is audited on its own).
+    pub async fn record_run_started(&self, ctx: WriteCtx<'_>, run: &str, clients: i64) -> ApiResult<()> {
+        self.writer.run(ctx, async |w| w.audit(run, format!("clients={clients}")).await).await
+    }
 
-    /// Stores `model` as the version after `based_on`; ABORTED if `based_on` is no longer current.
-    fn create_model_version(
+    fn reader(&self) -> &AnyPool {
+        self.writer.db().reader()
+    }
+
+    /// The record (`doc` column) of the row `query` selects, if there is one.
+    async fn optional_doc<M: prost::Message + Default>(
         &self,
-        ctx: WriteCtx<'_>,
-        model: ValueModel,
-        based_on: i64,
-    ) -> impl Future<Output = ApiResult<ValueModel>> + Send;
+        query: Query<'_, Any, AnyArguments>,
+    ) -> ApiResult<Option<M>> {
+        query.fetch_optional(self.reader()).await?.as_ref().map(doc).transpose()
+    }
+}
 
-    /// Upserts records in one transaction (all or nothing), in order.
-    fn record_profitability(
-        &self,
-        ctx: WriteCtx<'_>,
-        records: Vec<NewRecord>,
-    ) -> impl Future<Output = ApiResult<Vec<(ProfitabilityRecord, Written)>>> + Send;
+/// `sql` with `FOR UPDATE` appended on PostgreSQL (SQLite has one writer).
+fn for_update(backend: Backend, sql: &str) -> String {
+    match backend {
+        Backend::Sqlite => sql.to_owned(),
+        Backend::Postgres => format!("{sql} FOR UPDATE"),
+    }
+}
 
-    /// The client's latest period.
-    fn latest_profitability(
-        &self,
-        client_id: &str,
-    ) -> impl Future<Output = ApiResult<Option<ProfitabilityRecord>>> + Send;
-
-    /// One client's record of one period.
-    fn profitability(
-        &self,
-        client_id: &str,
-        period: &str,
-    ) -> impl Future<Output = ApiResult<Option<ProfitabilityRecord>>> + Send;
-
-    /// A page of a client's records, newest first, after `after` ((period_end, months)).
-    fn list_profitability(
-        &self,
-        client_id: &str,
-        after: Option<(i64, i64)>,
-        limit: usize,
-    ) -> impl Future<Output = ApiResult<Vec<ProfitabilityRecord>>> + Send;
-
-    /// How many clients have at least one profitability record.
-    fn count_profitable_clients(&self) -> impl Future<Output = ApiResult<i64>> + Send;
-
-    /// Those of `client_ids` that have at least one profitability record.
-    fn profitable_among(&self, client_ids: &[String]) -> impl Future<Output = ApiResult<Vec<String>>> + Send;
-
-    /// Stores a score (history kept) and announces it on the feed; a score equal to the
-    /// current one but for its time is not stored again (`false`). ABORTED (ETAG_MISMATCH)
-    /// when the stored score's revision is no longer `seen_revision`.
-    fn save_score(
-        &self,
-        ctx: WriteCtx<'_>,
-        score: NewScore,
-    ) -> impl Future<Output = ApiResult<(ValueScore, bool)>> + Send;
-
-    /// The current score of a client.
-    fn get_score(&self, client_id: &str) -> impl Future<Output = ApiResult<Option<ValueScore>>> + Send;
-
-    /// The score of a client as it was at `at` (microseconds).
-    fn get_score_at(&self, client_id: &str, at: i64) -> impl Future<Output = ApiResult<Option<ValueScore>>> + Send;
-
-    /// The profile facts the current score was computed from.
-    fn scored_facts(&self, client_id: &str) -> impl Future<Output = ApiResult<Option<ScoredFacts>>> + Send;
-
-    /// Current scores of several clients (missing ones are absent).
-    fn get_scores(&self, client_ids: &[String]) -> impl Future<Output = ApiResult<Vec<ValueScore>>> + Send;
-
-    /// Current scores in keyset order.
-    fn scan_scores(&self, scan: &ScoreScan) -> impl Future<Output = ApiResult<Vec<ValueScore>>> + Send;
-
-    /// Withdraws a deleted or merged client's score from the access counts (its access
-    /// becomes "" and its revision moves on); `false` when it had no score or no access.
-    fn withdraw_access(&self, client_id: &str) -> impl Future<Output = ApiResult<bool>> + Send;
-
-    /// Key accounts other than `client_id` giving `access`.
-    fn count_key_accounts(&self, access: &str, client_id: &str) -> impl Future<Output = ApiResult<i64>> + Send;
-
-    /// Committed changes after `after`: backlog then live.
-    fn watch(&self, after: i64) -> impl Stream<Item = ApiResult<FeedEvent>> + Send + 'static;
-
-    /// The feed.
-    fn feed(&self) -> &Feed;
+/// Numbered placeholders `$1, $2, ...` for an `IN (...)` list of `n` bound values.
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }

@@ -14,7 +14,7 @@ use crm_proto::crm::{
 use prost_types::FieldMask;
 use tonic::Code;
 
-use super::support::{TestApp, cny, component, conformance, violations};
+use super::support::{TestApp, cny, component, conformance, eventually, violations};
 
 fn quote(client: &str) -> QuoteLoanPriceRequest {
     QuoteLoanPriceRequest {
@@ -83,19 +83,14 @@ conformance!(group_value_rolls_up_member_scores, async |app: &TestApp| {
     assert_eq!(seen.best_tier, best);
 });
 
-/// Polls a run until it ends (bounded).
+/// Polls a run until it ends (bounded); a run that cannot be read fails the test at once.
 async fn finished(app: &TestApp, run: &ScoringRun) -> ScoringRun {
-    let request = GetScoringRunRequest { name: run.name.clone() };
-    let poll = async {
-        loop {
-            let now = app.analyst().get_scoring_run(request.clone()).await.expect("run").into_inner();
-            if now.state != ScoringRunState::Running as i32 {
-                return now;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), poll).await.expect("run ended in time")
+    let request = &GetScoringRunRequest { name: run.name.clone() };
+    eventually("the run to end", Duration::from_secs(30), move || async move {
+        let now = app.analyst().get_scoring_run(request.clone()).await.expect("run").into_inner();
+        (now.state != ScoringRunState::Running as i32).then_some(now)
+    })
+    .await
 }
 
 conformance!(a_portfolio_run_scores_every_client_with_profitability, async |app: &TestApp| {
@@ -158,18 +153,8 @@ conformance!(a_credit_grade_change_in_the_profile_rescores_the_client, async |ap
     assert!(rescored.composite_score < first.composite_score);
 });
 
-/// Polls `probe` until it gives `Some`, failing after 20 seconds.
-async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    let polled = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            if let Some(found) = probe().await {
-                return found;
-            }
-            tokio::task::yield_now().await;
-        }
-    });
-    polled.await.unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-}
+/// How long the profile-feed follower may take to act on a profile change.
+const FOLLOWER: Duration = Duration::from_secs(20);
 
 async fn set_client(app: &TestApp, patch: Client, field: &str) {
     let mask = Some(FieldMask { paths: vec![field.into()] });
@@ -178,26 +163,26 @@ async fn set_client(app: &TestApp, patch: Client, field: &str) {
 
 conformance!(a_score_from_inputs_read_before_a_newer_score_is_not_stored_over_it, async |app: &TestApp| {
     use crm_scoring::{
-        ScoringStore, SqlScoringStore,
+        ScoringStore,
         store::{NewScore, WriteCtx},
     };
     let client = app.client("Shenzhen Optics", "rm-1", "BBB", "2670", "South China", "").await;
     app.record(&client, "2026-Q3", 300_000, 100_000, 50_000, 10_000_000).await;
     // ScoreClient read grade BBB and computed this score (stored revision 1 seen).
     let bbb = app.score(&client).await;
-    let read = || GetValueScoreRequest { name: format!("{client}/valueScore"), read_time: None };
+    let read = &|| GetValueScoreRequest { name: format!("{client}/valueScore"), read_time: None };
     // The grade becomes CCC and the profile-feed follower stores the CCC score (revision 2).
     set_client(app, Client { name: client.clone(), credit_grade: "CCC".into(), ..Default::default() }, "credit_grade")
         .await;
-    let ccc = eventually("the follower's CCC score", async || {
+    let ccc = eventually("the follower's CCC score", FOLLOWER, move || async move {
         let now = app.admin().get_value_score(read()).await.expect("read").into_inner();
         (now.credit_grade == "CCC").then_some(now)
     })
     .await;
     // Then the BBB score computed before arrives: it must not overwrite the CCC one.
-    let store = SqlScoringStore::new(app.scoring_db.clone());
+    let store = ScoringStore::new(app.scoring_db.clone());
     let principal = crm_kit::auth::Principal::system("conformance");
-    let ctx = WriteCtx { principal: &principal, request_id: "", action: "ScoreClient" };
+    let ctx = WriteCtx::internal(&principal, "ScoreClient", "");
     let late = |seen_revision| NewScore {
         score: bbb.clone(),
         composite: 80_000_000_000,
@@ -245,25 +230,26 @@ conformance!(moved_and_deleted_key_accounts_stop_discounting_their_peers, async 
     };
     let (moved, _) = key_account("Bohai Steel", "2410").await;
     let (peer, score) = key_account("Bohai Alloys", "2420").await;
+    let peer = peer.as_str();
     assert_eq!(factor(&score), "0.800000000", "one other key account in 24|north china");
 
     // The other key account moves to another region: it no longer discounts the peer.
     set_client(app, Client { name: moved.clone(), region: "South China".into(), ..Default::default() }, "region").await;
-    eventually("the moved key account to stop counting", async || {
-        (factor(&app.score(&peer).await) == "1.000000000").then_some(())
+    eventually("the moved key account to stop counting", FOLLOWER, move || async move {
+        (factor(&app.score(peer).await) == "1.000000000").then_some(())
     })
     .await;
 
     // A new key account in the peer's access counts; once deleted, it no longer does.
     let (deleted, score) = key_account("Bohai Wire", "2431").await;
     assert_eq!(factor(&score), "0.800000000");
-    assert_eq!(factor(&app.score(&peer).await), "0.800000000");
+    assert_eq!(factor(&app.score(peer).await), "0.800000000");
     app.profile()
         .delete_client(DeleteClientRequest { name: deleted.clone(), etag: String::new() })
         .await
         .expect("deleted");
-    eventually("the deleted key account to stop counting", async || {
-        (factor(&app.score(&peer).await) == "1.000000000").then_some(())
+    eventually("the deleted key account to stop counting", FOLLOWER, move || async move {
+        (factor(&app.score(peer).await) == "1.000000000").then_some(())
     })
     .await;
 });

@@ -16,7 +16,7 @@ use crm_proto::{
     google::r#type::Money,
 };
 use crm_scoring::ScoringDeps;
-pub use crm_testkit::{Backend, conformance, reason, violations};
+pub use crm_testkit::{Backend, conformance, eventually, reason, violations};
 use crm_testkit::{ProfileClient, TestDb, TestKeys, TestProfile, TestServer, page_tokens};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 

@@ -17,9 +17,9 @@ pub type ProfileClient = ClientProfileServiceClient<InterceptedService<Channel, 
 /// How long one call to the profile service may take.
 const PEER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The profile service as this service sees it.
+/// The suite services this one calls: the client profile service.
 #[derive(Clone, Debug)]
-pub struct ProfilePeer {
+pub struct Peers {
     client: ProfileClient,
 }
 
@@ -40,7 +40,7 @@ fn live(requested: &str, client: Client) -> Option<Client> {
     (client.delete_time.is_none() && client.merged_into.is_empty() && client.name == requested).then_some(client)
 }
 
-impl ProfilePeer {
+impl Peers {
     /// Calls the profile service on `channel` with `auth`.
     pub fn new(channel: Channel, auth: PeerAuth) -> Self {
         Self { client: ClientProfileServiceClient::with_interceptor(channel, auth) }
