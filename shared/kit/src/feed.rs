@@ -5,11 +5,12 @@
 //! become visible before an earlier one: a consumer that reads `sequence > cursor` sees no
 //! gap and no repeat. SQLite has one writer, which gives the same order.
 
-use std::{collections::VecDeque, pin::Pin, time::Duration};
+mod tail;
+
+use std::{pin::Pin, sync::Arc, time::Duration};
 
 use futures::{Stream, StreamExt};
 use sqlx::{Any, AnyPool, Row, Transaction};
-use tokio::sync::watch;
 
 use crate::{
     error::{ApiError, ApiResult},
@@ -81,8 +82,7 @@ pub struct FeedEvent {
 /// Appends events and wakes watchers in this process after commit.
 #[derive(Clone, Debug)]
 pub struct Feed {
-    committed: watch::Sender<i64>,
-    poll_interval: Duration,
+    shared: Arc<tail::Shared>,
 }
 
 impl Default for Feed {
@@ -94,8 +94,7 @@ impl Default for Feed {
 impl Feed {
     /// A feed whose watchers also poll every `poll_interval` (for writes by other replicas).
     pub fn new(poll_interval: Duration) -> Self {
-        let (committed, _) = watch::channel(0);
-        Self { committed, poll_interval }
+        Self { shared: Arc::new(tail::Shared::new(poll_interval)) }
     }
 
     /// Appends one event inside `tx`; returns its sequence.
@@ -148,7 +147,7 @@ impl Feed {
 
     /// Tells watchers in this process that a transaction with events has committed.
     pub fn notify_committed(&self, sequence: i64) {
-        self.committed.send_if_modified(|last| {
+        self.shared.committed.send_if_modified(|last| {
             let newer = sequence > *last;
             if newer {
                 *last = sequence;
@@ -170,60 +169,12 @@ impl Feed {
         rows.iter().map(row_to_event).collect()
     }
 
-    /// Streams events after `after`: the backlog, then live events as they commit.
+    /// Streams events after `after`: the backlog, then live events as they commit (one
+    /// reader per feed shares them among all watchers, see `tail`).
     ///
     /// Ends only when the receiver is dropped or a read fails (the error is yielded last).
     pub fn watch(&self, pool: AnyPool, after: i64) -> impl Stream<Item = ApiResult<FeedEvent>> + Send + 'static {
-        let state = WatchState {
-            pool,
-            cursor: after,
-            buffer: VecDeque::new(),
-            committed: self.committed.subscribe(),
-            poll: self.poll_interval,
-            failed: false,
-        };
-        futures::stream::unfold(state, |mut s| async move {
-            if s.failed {
-                return None;
-            }
-            loop {
-                if let Some(event) = s.buffer.pop_front() {
-                    s.cursor = event.sequence;
-                    return Some((Ok(event), s));
-                }
-                // Mark the current value seen before reading, so a commit racing the read wakes us.
-                s.committed.borrow_and_update();
-                match Feed::read(&s.pool, s.cursor, WATCH_BATCH).await {
-                    Ok(events) if events.is_empty() => s.wait().await,
-                    Ok(events) => s.buffer.extend(events),
-                    Err(err) => {
-                        s.failed = true;
-                        return Some((Err(err), s));
-                    }
-                }
-            }
-        })
-    }
-}
-
-const WATCH_BATCH: i64 = 500;
-
-struct WatchState {
-    pool: AnyPool,
-    cursor: i64,
-    buffer: VecDeque<FeedEvent>,
-    committed: watch::Receiver<i64>,
-    poll: Duration,
-    failed: bool,
-}
-
-impl WatchState {
-    /// Waits for a local commit, or at most one poll interval (writes by other replicas).
-    async fn wait(&mut self) {
-        match tokio::time::timeout(self.poll, self.committed.changed()).await {
-            Ok(Ok(())) | Err(_) => {}
-            Ok(Err(_)) => tokio::time::sleep(self.poll).await,
-        }
+        tail::watch(&self.shared, pool, after)
     }
 }
 

@@ -229,6 +229,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn every_watcher_sees_every_event_once_in_order_backlog_then_live() {
+        let (writer, dir) = temp_writer().await;
+        let caller = Caller::new(Principal::system("t"), "/svc/UpdateThing", "req-1");
+        let write = async |n: u8| {
+            writer.run(caller.write(), async |w| w.record("thing.UPDATED", "things/1", "things/1", vec![n]).await).await
+        };
+        async fn next_sequences(
+            watcher: &mut (impl Stream<Item = ApiResult<FeedEvent>> + Unpin),
+            n: usize,
+        ) -> Vec<i64> {
+            let mut sequences = Vec::new();
+            for _ in 0..n {
+                sequences.push(watcher.next().await.expect("an event").expect("readable").sequence);
+            }
+            sequences
+        }
+        for n in 0..3 {
+            write(n).await.expect("backlog");
+        }
+        let mut watchers: Vec<_> = (0..3).map(|_| Box::pin(writer.watch(0))).collect();
+        // Each reads its backlog first, then follows the shared live tail.
+        for watcher in &mut watchers {
+            assert_eq!(next_sequences(watcher, 3).await, [1, 2, 3]);
+        }
+        let mut late = Box::pin(writer.watch(2));
+        assert_eq!(next_sequences(&mut late, 1).await, [3]);
+        for n in 3..8 {
+            write(n).await.expect("live");
+        }
+        for watcher in watchers.iter_mut().chain([&mut late]) {
+            assert_eq!(next_sequences(watcher, 5).await, [4, 5, 6, 7, 8]);
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
     async fn a_create_replays_its_first_result_and_refuses_another_payload() {
         let (writer, dir) = temp_writer().await;
         let caller = Caller::new(Principal::system("t"), "/svc/CreateThing", "req-1");
