@@ -14,7 +14,7 @@ use crm_proto::{
     },
     google::r#type::Money,
 };
-use crm_segmentation::{SqlSegmentationStore, domain::view::ValueFacts, store::SegmentationStore};
+use crm_segmentation::{SegmentationStore, domain::view::ValueFacts};
 use prost_types::FieldMask;
 
 use crate::{
@@ -148,14 +148,16 @@ conformance!(value_scores_feed_rules_and_the_report, async |app: &TestApp| {
     };
     let before = report(scheme.name.clone()).await;
     assert_eq!(before.segments.iter().find(|s| s.segment.ends_with("/key")).map(|s| s.member_count), Some(0));
-    let store = SqlSegmentationStore::new(app.seg_db.clone());
+    let store = SegmentationStore::new(app.seg_db.clone());
+    let follower = Principal::system("test");
+    let ctx = WriteCtx::internal(&follower, "FollowScoring", "");
     let small = p.small.trim_start_matches("clients/").to_owned();
     let large = p.large.trim_start_matches("clients/").to_owned();
     store
-        .apply_values(vec![(small.clone(), value("GROW", 40.0, 100)), (large, value("MAINTAIN", 30.0, 500_000))])
+        .apply_values(ctx, vec![(small.clone(), value("GROW", 40.0, 100)), (large, value("MAINTAIN", 30.0, 500_000))])
         .await
         .expect("values");
-    store.apply_values(vec![(small, value("KEY_ACCOUNT", 90.0, 3_000_000))]).await.expect("newer value");
+    store.apply_values(ctx, vec![(small, value("KEY_ACCOUNT", 90.0, 3_000_000))]).await.expect("newer value");
     assert_eq!(segments_of(app, &p.small, None).await, [at("key", 1)], "the score change moved the client");
     // Written through another store instance: the served report catches up within its TTL.
     let report = eventually("the report to show the scored client", || async {
