@@ -35,7 +35,7 @@ pub struct SegmentationDeps {
     pub verifier: TokenVerifier,
     /// Signs page tokens.
     pub page_tokens: PageTokens,
-    /// Request limits.
+    /// Message size, concurrency and deadline limits of the server.
     pub limits: Limits,
     /// Channel to the profile service (its change feed, and reads after bulk loads).
     pub profile: Channel,

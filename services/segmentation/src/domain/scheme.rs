@@ -32,7 +32,6 @@ pub const MAX_RULE_NODES: usize = 256;
 pub struct CompiledSegment {
     /// Segment id, unique in the scheme.
     pub id: String,
-    /// Display name.
     pub display_name: String,
     /// 1 for top-level segments.
     pub level: i32,
@@ -40,7 +39,6 @@ pub struct CompiledSegment {
     pub parent: Option<usize>,
     /// Indexes of the sub-segments, in order.
     pub children: Vec<usize>,
-    /// The rule.
     pub rule: CheckedExpr,
 }
 
@@ -51,7 +49,6 @@ pub struct CompiledScheme {
     pub segments: Vec<CompiledSegment>,
     /// Indexes of the top-level segments, in order.
     pub roots: Vec<usize>,
-    /// The scheme's bases.
     pub bases: Vec<SegmentationBasis>,
 }
 
