@@ -127,8 +127,7 @@ conformance!(bulk_loaded_clients_are_read_back_from_the_profile, async |app: &Te
 
 conformance!(value_scores_feed_rules_and_the_report, async |app: &TestApp| {
     let p = portfolio(app).await;
-    let mut scheme = plan();
-    scheme.segments.insert(0, crate::seg("key", r#"client.value_tier == "KEY_ACCOUNT""#, vec![]));
+    let mut scheme = crate::keyed_plan();
     scheme.thresholds = Some(QualityThresholds {
         min_members: 1,
         min_revenue: Some(Money { currency_code: "GBP".into(), units: 2_000_000, nanos: 0 }),

@@ -9,16 +9,9 @@ use prost::Message;
 use tonic::Code;
 
 use crate::{
-    activate, at, plan, portfolio, segments_of,
+    activate, at, keyed_plan, plan, portfolio, segments_of,
     support::{TestApp, conformance, eventually, reason},
 };
-
-/// The plan with a first segment for key accounts (a value score moves clients into it).
-fn keyed_plan() -> Scheme {
-    let mut scheme = plan();
-    scheme.segments.insert(0, crate::seg("key", r#"client.value_tier == "KEY_ACCOUNT""#, vec![]));
-    scheme
-}
 
 fn key_account() -> ValueFacts {
     ValueFacts { score: 90.0, tier: "KEY_ACCOUNT".into(), revenue_units: 3_000_000, currency: "GBP".into() }

@@ -5,6 +5,7 @@
 mod feed;
 mod lifecycle;
 mod recovery;
+mod scoring;
 mod support;
 mod target;
 
@@ -85,6 +86,13 @@ pub fn plan() -> Scheme {
         ],
         ..Default::default()
     }
+}
+
+/// The plan with a first segment for key accounts (a value score moves clients into it).
+pub fn keyed_plan() -> Scheme {
+    let mut scheme = plan();
+    scheme.segments.insert(0, seg("key", r#"client.value_tier == "KEY_ACCOUNT""#, vec![]));
+    scheme
 }
 
 /// Five clients: finance/big, finance/traders, finance only, large, unassigned.
