@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crm_kit::{ApiError, ApiResult, call::WriteCtx, time::now_micros, write::Work};
 use crm_proto::crm::segmentation::v1::SchemeState;
+use sqlx::AnyConnection;
 
 use super::{
     SegmentationStore, members,
@@ -30,31 +31,34 @@ impl SegmentationStore {
     /// Applies projection changes, then recomputes the memberships of every affected client
     /// in every ACTIVATING or ACTIVE scheme, in one transaction (idempotent).
     pub async fn apply_profile(&self, ctx: WriteCtx<'_>, changes: Vec<ProfileChange>) -> ApiResult<()> {
-        let by_client = projection::by_client(changes);
-        let now = now_micros();
-        self.writer
-            .run(ctx, async |w| {
-                for (id, list) in &by_client {
-                    projection::apply_client(w.conn(), id, list, now).await?;
-                }
-                recompute(w, by_client.keys(), now).await
-            })
-            .await?;
-        self.changed();
-        Ok(())
+        let apply = async |conn: &mut AnyConnection, id: &str, list: &Vec<ProfileChange>, now: i64| {
+            projection::apply_client(conn, id, list, now).await
+        };
+        self.reproject(ctx, &projection::by_client(changes), apply).await
     }
 
     /// Stores the latest value score of clients (last one per client wins), then recomputes
     /// their memberships like [`SegmentationStore::apply_profile`].
     pub async fn apply_values(&self, ctx: WriteCtx<'_>, values: Vec<(String, ValueFacts)>) -> ApiResult<()> {
         let latest: BTreeMap<String, ValueFacts> = values.into_iter().collect();
+        self.reproject(ctx, &latest, projection::put_value).await
+    }
+
+    /// Applies each client's update to the projection with `apply`, then recomputes the
+    /// memberships of those clients, in one transaction.
+    async fn reproject<U>(
+        &self,
+        ctx: WriteCtx<'_>,
+        updates: &BTreeMap<String, U>,
+        apply: impl AsyncFn(&mut AnyConnection, &str, &U, i64) -> ApiResult<()>,
+    ) -> ApiResult<()> {
         let now = now_micros();
         self.writer
             .run(ctx, async |w| {
-                for (id, value) in &latest {
-                    projection::put_value(w.conn(), id, value, now).await?;
+                for (id, update) in updates {
+                    apply(w.conn(), id, update, now).await?;
                 }
-                recompute(w, latest.keys(), now).await
+                recompute(w, updates.keys(), now).await
             })
             .await?;
         self.changed();
