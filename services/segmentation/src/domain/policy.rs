@@ -1,4 +1,4 @@
-//! Who may do what with segmentation (DESIGN §7).
+//! Who may do what with segmentation (docs/architecture.md §7).
 //!
 //! Marketing analysts and administrators manage schemes (create, change, preview, activate,
 //! retire). Every authenticated role reads schemes, memberships and reports: the gateway's

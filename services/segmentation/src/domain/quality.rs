@@ -1,4 +1,4 @@
-//! Quality of a segmentation (DOMAIN §2): size and share, homogeneity (η² and coefficient
+//! Quality of a segmentation (docs/domain.md §2): size and share, homogeneity (η² and coefficient
 //! of variation on the numeric variables of the scheme's bases), identifiability,
 //! accessibility, substantial, manageable, and product penetration.
 
@@ -106,7 +106,6 @@ fn share(part: usize, whole: usize) -> f64 {
 /// What a report is computed from: live clients with their segment paths.
 #[derive(Debug)]
 pub struct Assignment<'a> {
-    /// The client.
     pub record: &'a ClientRecord,
     /// Segment indexes, one per level; empty for the unassigned bucket.
     pub path: Vec<usize>,
@@ -129,7 +128,7 @@ pub struct Measures {
     pub manageable: bool,
     /// Portfolio-wide penetration.
     pub product_penetration: BTreeMap<String, f64>,
-    /// Missing inputs.
+    /// Inputs the measures lacked (value scores, exchange rates), one sentence each.
     pub missing_inputs: Vec<String>,
 }
 

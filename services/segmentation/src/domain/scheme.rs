@@ -32,7 +32,6 @@ pub const MAX_RULE_NODES: usize = 256;
 pub struct CompiledSegment {
     /// Segment id, unique in the scheme.
     pub id: String,
-    /// Display name.
     pub display_name: String,
     /// 1 for top-level segments.
     pub level: i32,
@@ -40,7 +39,6 @@ pub struct CompiledSegment {
     pub parent: Option<usize>,
     /// Indexes of the sub-segments, in order.
     pub children: Vec<usize>,
-    /// The rule.
     pub rule: CheckedExpr,
 }
 
@@ -51,7 +49,6 @@ pub struct CompiledScheme {
     pub segments: Vec<CompiledSegment>,
     /// Indexes of the top-level segments, in order.
     pub roots: Vec<usize>,
-    /// The scheme's bases.
     pub bases: Vec<SegmentationBasis>,
 }
 
@@ -271,7 +268,7 @@ impl Walk<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::view::ProfileFacts;
+    use crate::domain::view::{ProfileFacts, ValueFacts};
     use crm_kit::client_view::ClientFacts;
 
     fn seg(id: &str, rule: &str, subs: Vec<Segment>) -> Segment {
@@ -374,15 +371,41 @@ mod tests {
 
     #[test]
     fn numbers_compare_across_int_and_double() {
-        let scheme = scheme(vec![
-            seg("valuable", "client.value_score > 50", vec![]),
-            seg("big", "client.annual_turnover_units > 5e7", vec![]),
-        ]);
-        check(&scheme, "scheme").expect("int and double compare");
+        let compiled = check(
+            &scheme(vec![
+                seg("valuable", "client.value_score > 50", vec![]),
+                seg("big", "client.annual_turnover_units > 5e7", vec![]),
+            ]),
+            "scheme",
+        )
+        .expect("int and double compare");
+        let scored = |score: f64, turnover: i64| ClientRecord {
+            value: Some(ValueFacts { score, ..Default::default() }),
+            ..record("4690", turnover, &[])
+        };
+        // A double score against an int literal.
+        assert_eq!(path_of(&compiled, &scored(50.5, 0)), ["valuable"]);
+        assert!(path_of(&compiled, &scored(50.0, 0)).is_empty(), "50.0 is not above 50");
+        // An int turnover against a double literal.
+        assert_eq!(path_of(&compiled, &record("4690", 50_000_001, &[])), ["big"]);
+        assert!(path_of(&compiled, &record("4690", 50_000_000, &[])).is_empty(), "5e7 is not above 5e7");
+        assert_eq!(path_of(&compiled, &scored(90.0, 80_000_000)), ["valuable"], "first match wins");
     }
 
     #[test]
     fn labels_missing_on_the_sample_are_not_an_error() {
-        check(&scheme(vec![seg("niche", r#"client.labels["segment"] == "niche""#, vec![])]), "scheme").expect("ok");
+        let compiled = check(&scheme(vec![seg("niche", r#"client.labels["segment"] == "niche""#, vec![])]), "scheme")
+            .expect("a label the sample client lacks is no error");
+        let labelled = |labels: &[(&str, &str)]| {
+            let mut r = record("4690", 0, &[]);
+            r.facts.client.labels = labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            r
+        };
+        assert_eq!(path_of(&compiled, &labelled(&[("segment", "niche")])), ["niche"]);
+        assert!(path_of(&compiled, &labelled(&[("segment", "mass")])).is_empty());
+        assert!(path_of(&compiled, &labelled(&[("tier", "niche")])).is_empty(), "a missing label does not match");
+        let paths =
+            assign_records(&[&compiled], &[labelled(&[("segment", "niche")]), labelled(&[])]).expect("no error");
+        assert_eq!(paths, [[["niche"]], [[UNASSIGNED]]], "a client without the label is unassigned");
     }
 }

@@ -1,4 +1,4 @@
-//! Target-market selection (DOMAIN §2): how attractive each segment is, from three groups of
+//! Target-market selection (docs/domain.md §2): how attractive each segment is, from three groups of
 //! criteria, each 0..1 and shown with its inputs.
 //!
 //! * profit opportunity: size (members relative to the largest segment), and when value

@@ -1,4 +1,4 @@
-//! The local projection of a client: the flat view segment rules read (DESIGN §6), built
+//! The local projection of a client: the flat view segment rules read (docs/architecture.md §6), built
 //! from the profile's client record, the client's holdings and, when known, its value score.
 //!
 //! Rules see `client.<field>` for every field of [`RuleView`]; enums are their names without
@@ -68,7 +68,7 @@ pub struct HoldingFacts {
     pub holding_id: String,
     /// Product line name without prefix.
     pub product_line: String,
-    /// Balance units.
+    /// Balance, whole units of its currency.
     pub balance_units: i64,
     /// Transactions last month.
     pub transaction_count: i64,
@@ -124,9 +124,7 @@ pub struct RuleView<'a> {
 pub struct ClientRecord {
     /// Client id (without `clients/`).
     pub id: String,
-    /// Profile facts.
     pub facts: ProfileFacts,
-    /// Product holdings.
     pub holdings: Vec<HoldingFacts>,
     /// Value score, when the scoring service has sent one.
     pub value: Option<ValueFacts>,

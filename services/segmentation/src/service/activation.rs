@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crm_kit::{
     ApiError, ApiResult,
     auth::Principal,
+    call::WriteCtx,
     jobs::{self, Job, JobState, Progress},
     server::Shutdown,
     time,
@@ -19,7 +20,7 @@ use crm_kit::{
 use crm_proto::crm::segmentation::v1::{ActivateSchemeRequest, Activation, GetActivationRequest, Scheme, SchemeState};
 
 use super::{
-    Caller, SegmentationApp, convert,
+    Caller, SegmentationApp, convert, require_manager,
     schemes::{check_etag, not_in_state},
 };
 use crate::{
@@ -27,7 +28,7 @@ use crate::{
         names, policy,
         scheme::{self, CompiledScheme},
     },
-    store::{SegmentationStore, WriteCtx},
+    store::SegmentationStore,
 };
 
 /// Job kind of activations.
@@ -37,10 +38,10 @@ const STEP: usize = 500;
 /// Attempts of one step when the database is busy.
 const STEP_ATTEMPTS: u32 = 5;
 
-impl<S: SegmentationStore> SegmentationApp<S> {
+impl SegmentationApp {
     /// ActivateScheme: starts the activation of a DRAFT scheme and returns it (RUNNING).
     pub async fn activate_scheme(&self, caller: &Caller, req: ActivateSchemeRequest) -> ApiResult<Activation> {
-        self.require_manager(caller, "ActivateScheme", &req.name).await?;
+        require_manager(caller, &req.name)?;
         let id = names::scheme_id("name", &req.name)?.to_owned();
         let current = self.store.get_scheme(&id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
         check_etag(&req.etag, &current)?;
@@ -50,12 +51,11 @@ impl<S: SegmentationStore> SegmentationApp<S> {
         let compiled = scheme::check(&current, "scheme")?;
         let total = self.store.count_live().await?;
         let name = format!("{}/activations/{}", current.name, uuid::Uuid::now_v7().simple());
-        let db = self.store.db().clone();
-        let progress = jobs::start(&db, &name, KIND, &current.name, &caller.principal.subject, total).await?;
+        let progress = self.jobs.start(&name, KIND, &current.name, &caller.principal.subject, total).await?;
         let (etag, activation, previous) = (req.etag.clone(), name.clone(), current.latest_activation.clone());
         let started = self
             .store
-            .update_scheme(caller.ctx("ActivateScheme"), &id, false, move |mut s: Scheme| {
+            .update_scheme(caller.write(), &id, false, move |mut s: Scheme| {
                 check_etag(&etag, &s)?;
                 let resumed = s.state == SchemeState::Activating as i32 && s.latest_activation == previous;
                 if s.state != SchemeState::Draft as i32 && !resumed {
@@ -81,7 +81,7 @@ impl<S: SegmentationStore> SegmentationApp<S> {
             shutdown: self.shutdown.clone(),
         };
         tokio::spawn(worker.run(progress, total));
-        let job = jobs::get(&db, &name).await?.ok_or_else(|| ApiError::not_found(&name))?;
+        let job = self.jobs.get(&name).await?.ok_or_else(|| ApiError::not_found(&name))?;
         Ok(convert::activation(&job))
     }
 
@@ -92,18 +92,19 @@ impl<S: SegmentationStore> SegmentationApp<S> {
         match SchemeState::try_from(scheme.state) {
             Ok(SchemeState::Draft) => Ok(true),
             Ok(SchemeState::Activating) => {
-                let job = jobs::get(self.store.db(), &scheme.latest_activation).await?;
+                let job = self.jobs.get(&scheme.latest_activation).await?;
                 Ok(job.is_none_or(|j| j.state != JobState::Running || stale(&j)))
             }
             _ => Ok(false),
         }
     }
 
-    /// GetActivation.
+    /// GetActivation: an activation whose runner shows no progress for `jobs::STALE_AFTER`
+    /// is shown FAILED.
     pub async fn get_activation(&self, caller: &Caller, req: GetActivationRequest) -> ApiResult<Activation> {
         policy::can_read(&caller.principal)?;
         names::activation_scheme("name", &req.name)?;
-        let job = jobs::get(self.store.db(), &req.name).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
+        let job = self.jobs.get(&req.name).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
         if job.kind != KIND {
             return Err(ApiError::not_found(&req.name));
         }
@@ -118,16 +119,16 @@ impl<S: SegmentationStore> SegmentationApp<S> {
         Ok(convert::activation(&job))
     }
 
-    /// At start-up: activations a stop interrupted are FAILED (see `jobs::fail_interrupted`)
+    /// At start-up: activations a stop interrupted are FAILED (see `Jobs::fail_interrupted`)
     /// and their schemes DRAFT again.
     pub async fn recover(&self) -> ApiResult<()> {
-        let interrupted = jobs::fail_interrupted(self.store.db()).await?;
+        let interrupted = self.jobs.fail_interrupted().await?;
         let system = Principal::system("segmentation-recovery");
         let ctx = WriteCtx::internal(&system, "RecoverActivation", "");
         let stuck = self.store.list_schemes(Some(SchemeState::Activating.as_str_name()), None, 1000).await?;
         for s in stuck {
             // On PostgreSQL another replica may still be running it.
-            let job = jobs::get(self.store.db(), &s.latest_activation).await?;
+            let job = self.jobs.get(&s.latest_activation).await?;
             if job.is_some_and(|j| j.state == JobState::Running) {
                 continue;
             }
@@ -157,8 +158,8 @@ fn back_to_draft(activation: String) -> impl FnOnce(Scheme) -> ApiResult<Scheme>
     }
 }
 
-struct Worker<S> {
-    store: Arc<S>,
+struct Worker {
+    store: Arc<SegmentationStore>,
     scheme_id: String,
     compiled: CompiledScheme,
     principal: Principal,
@@ -166,7 +167,7 @@ struct Worker<S> {
     shutdown: Shutdown,
 }
 
-impl<S: SegmentationStore> Worker<S> {
+impl Worker {
     fn ctx(&self, action: &'static str) -> WriteCtx<'_> {
         WriteCtx::internal(&self.principal, action, &self.request_id)
     }
@@ -198,7 +199,8 @@ impl<S: SegmentationStore> Worker<S> {
             }
             let mut attempt = 0;
             let step = loop {
-                match self.store.activation_step(&self.scheme_id, &self.compiled, &after, STEP).await {
+                let ctx = self.ctx("ActivationStep");
+                match self.store.activation_step(ctx, &self.scheme_id, &self.compiled, &after, STEP).await {
                     Err(err) if err.code() == tonic::Code::Unavailable && attempt + 1 < STEP_ATTEMPTS => {
                         attempt += 1;
                         tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;

@@ -9,10 +9,7 @@ use crm_proto::crm::segmentation::v1::{
 };
 
 use super::{Caller, SegmentationApp, convert, schemes::not_in_state};
-use crate::{
-    domain::{names, policy, scheme::UNASSIGNED},
-    store::SegmentationStore,
-};
+use crate::domain::{names, policy, scheme::UNASSIGNED};
 
 /// A scheme with its segment display names by id.
 type Titled = (Scheme, HashMap<String, String>);
@@ -29,7 +26,7 @@ fn served_at(scheme: &Scheme, at: Option<i64>) -> bool {
     }
 }
 
-impl<S: SegmentationStore> SegmentationApp<S> {
+impl SegmentationApp {
     /// GetClientSegments: one membership per ACTIVE scheme and level.
     pub async fn get_client_segments(
         &self,

@@ -12,13 +12,13 @@ mod target;
 
 use std::sync::Arc;
 
-use crm_kit::{ApiResult, audit::AuditSink, config::Limits, paging::PageTokens, server::Shutdown};
+use crm_kit::{ApiResult, jobs::Jobs, paging::PageTokens, server::Shutdown};
 
 pub use grpc::SegmentationGrpc;
 
 pub use crm_kit::call::Caller;
 
-use crate::store::SegmentationStore;
+use crate::{domain::policy, store::SegmentationStore};
 
 /// ErrorInfo domain of this service.
 pub const DOMAIN: &str = "crm.segmentation";
@@ -26,44 +26,36 @@ pub const DOMAIN: &str = "crm.segmentation";
 /// Fully qualified gRPC service name.
 pub const SERVICE_NAME: &str = "crm.segmentation.v1.SegmentationService";
 
-/// The segmentation application over a store.
-pub struct SegmentationApp<S> {
-    store: Arc<S>,
+/// The segmentation application over its store.
+pub struct SegmentationApp {
+    store: Arc<SegmentationStore>,
+    /// Activations run as durable jobs.
+    jobs: Jobs,
     reports: cache::ReportCache,
-    audit: AuditSink,
     tokens: PageTokens,
-    limits: Limits,
     shutdown: Shutdown,
 }
 
-impl<S> std::fmt::Debug for SegmentationApp<S> {
+impl std::fmt::Debug for SegmentationApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SegmentationApp").field("limits", &self.limits).finish_non_exhaustive()
+        f.debug_struct("SegmentationApp").field("store", &self.store).finish_non_exhaustive()
     }
 }
 
-impl<S: SegmentationStore> SegmentationApp<S> {
-    /// Builds the application (inside a Tokio runtime: it starts the audit writer).
-    pub fn new(store: Arc<S>, tokens: PageTokens, limits: Limits, shutdown: Shutdown) -> Self {
-        let audit = AuditSink::spawn(store.db().clone());
-        Self { store, reports: cache::ReportCache::default(), audit, tokens, limits, shutdown }
+impl SegmentationApp {
+    /// The application over `store`, running activations as `jobs`; activation workers stop
+    /// at `shutdown`.
+    pub fn new(store: Arc<SegmentationStore>, jobs: Jobs, tokens: PageTokens, shutdown: Shutdown) -> Self {
+        Self { store, jobs, reports: cache::ReportCache::default(), tokens, shutdown }
     }
 
-    /// The store.
-    pub fn store(&self) -> &S {
+    /// The store, shared with the feed followers.
+    pub fn store(&self) -> &Arc<SegmentationStore> {
         &self.store
     }
+}
 
-    /// The store, shared (for the feed followers).
-    pub fn store_arc(&self) -> Arc<S> {
-        Arc::clone(&self.store)
-    }
-
-    /// Authorises a management call, auditing a refusal.
-    async fn require_manager(&self, caller: &Caller, action: &'static str, resource: &str) -> ApiResult<()> {
-        match crate::domain::policy::can_manage(&caller.principal) {
-            Ok(()) => Ok(()),
-            Err(err) => Err(self.audit.denied(caller, action, resource, err).await),
-        }
-    }
+/// Authorises a management call on `resource` (named in the refusal's audit record).
+fn require_manager(caller: &Caller, resource: &str) -> ApiResult<()> {
+    policy::can_manage(&caller.principal).map_err(|e| e.with_resource(resource))
 }

@@ -9,20 +9,18 @@ use crm_proto::crm::segmentation::v1::{
     GetSchemeReportRequest, PreviewSchemeRequest, Scheme, SchemeReport, SchemeState, preview_scheme_request::Target,
 };
 
-use super::{Caller, SegmentationApp, convert, schemes::not_in_state};
-use crate::{
-    domain::{
-        names, policy,
-        quality::{self, Assignment},
-        scheme::{self, CompiledScheme, UNASSIGNED},
-        view::ClientRecord,
-    },
-    store::SegmentationStore,
+use super::{Caller, SegmentationApp, convert, require_manager, schemes::not_in_state};
+use crate::domain::{
+    names, policy,
+    quality::{self, Assignment},
+    scheme::{self, CompiledScheme, UNASSIGNED},
+    view::ClientRecord,
 };
 
 /// Records read per projection scan.
 const SCAN: usize = 1000;
-impl<S: SegmentationStore> SegmentationApp<S> {
+
+impl SegmentationApp {
     /// Every live client of the projection.
     async fn live_records(&self) -> ApiResult<Vec<ClientRecord>> {
         let mut all = Vec::new();
@@ -44,12 +42,12 @@ impl<S: SegmentationStore> SegmentationApp<S> {
     pub async fn preview_scheme(&self, caller: &Caller, req: PreviewSchemeRequest) -> ApiResult<SchemeReport> {
         let scheme = match req.target {
             Some(Target::Name(name)) => {
-                self.require_manager(caller, "PreviewScheme", &name).await?;
+                require_manager(caller, &name)?;
                 let id = names::scheme_id("name", &name)?;
                 self.store.get_scheme(id).await?.ok_or_else(|| ApiError::not_found(&name))?
             }
             Some(Target::Scheme(scheme)) => {
-                self.require_manager(caller, "PreviewScheme", "schemes").await?;
+                require_manager(caller, "schemes")?;
                 Scheme { name: String::new(), state: SchemeState::Unspecified as i32, ..scheme }
             }
             None => return Err(ApiError::invalid("target", "give the name of a scheme or a scheme")),
@@ -113,7 +111,6 @@ impl<S: SegmentationStore> SegmentationApp<S> {
 
 /// A scheme's current memberships with the members' records.
 pub(super) struct Materialised {
-    /// The compiled scheme.
     pub compiled: CompiledScheme,
     records: Vec<ClientRecord>,
     paths: Vec<Vec<usize>>,

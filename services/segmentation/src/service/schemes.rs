@@ -6,10 +6,10 @@ use crm_proto::crm::segmentation::v1::{
     SchemeState, Segment, UpdateSchemeRequest,
 };
 
-use super::{Caller, SegmentationApp};
+use super::{Caller, SegmentationApp, require_manager};
 use crate::{
     domain::{names, policy, scheme},
-    store::{SegmentationStore, state_name},
+    store::state_name,
 };
 use crm_kit::call::Idempotency;
 
@@ -55,12 +55,13 @@ pub(super) fn not_in_state(current: &Scheme, wanted: &str) -> ApiError {
     .with_metadata("state", state)
 }
 
-impl<S: SegmentationStore> SegmentationApp<S> {
-    /// CreateScheme.
+impl SegmentationApp {
+    /// CreateScheme: a DRAFT scheme with checked rules; a request id seen before replays the
+    /// scheme it created.
     pub async fn create_scheme(&self, caller: &Caller, req: CreateSchemeRequest) -> ApiResult<Scheme> {
-        self.require_manager(caller, "CreateScheme", "schemes").await?;
+        require_manager(caller, "schemes")?;
         let Some(original) = req.scheme else { return Err(ApiError::invalid("scheme", "is required")) };
-        let idempotency = Idempotency::of(&req.request_id, &original)?;
+        let key = Idempotency::of(&req.request_id, &original)?;
         let mut scheme = original;
         tidy(&mut scheme);
         scheme::check(&scheme, "scheme")?;
@@ -77,10 +78,9 @@ impl<S: SegmentationStore> SegmentationApp<S> {
             target_markets: Vec::new(),
             ..scheme
         };
-        self.store.create_scheme(caller.ctx("CreateScheme"), created, idempotency).await
+        self.store.create_scheme(caller.write().keyed(key.as_ref()), created).await
     }
 
-    /// GetScheme.
     pub async fn get_scheme(&self, caller: &Caller, req: GetSchemeRequest) -> ApiResult<Scheme> {
         policy::can_read(&caller.principal)?;
         let id = names::scheme_id("name", &req.name)?;
@@ -111,7 +111,7 @@ impl<S: SegmentationStore> SegmentationApp<S> {
     /// UpdateScheme: masked fields only; rules (bases, segments) only while DRAFT.
     pub async fn update_scheme(&self, caller: &Caller, req: UpdateSchemeRequest) -> ApiResult<Scheme> {
         let Some(patch) = req.scheme else { return Err(ApiError::invalid("scheme", "is required")) };
-        self.require_manager(caller, "UpdateScheme", &patch.name).await?;
+        require_manager(caller, &patch.name)?;
         let id = names::scheme_id("scheme.name", &patch.name)?.to_owned();
         let paths: Vec<String> = req.update_mask.map(|m| m.paths).unwrap_or_default();
         if paths.is_empty() {
@@ -156,12 +156,12 @@ impl<S: SegmentationStore> SegmentationApp<S> {
             name_segments(&scheme_name, &mut next.segments);
             Ok(next)
         };
-        self.store.update_scheme(caller.ctx("UpdateScheme"), &id, false, mutation).await
+        self.store.update_scheme(caller.write(), &id, false, mutation).await
     }
 
     /// RetireScheme: a DRAFT or ACTIVE scheme stops; current memberships end now.
     pub async fn retire_scheme(&self, caller: &Caller, req: RetireSchemeRequest) -> ApiResult<Scheme> {
-        self.require_manager(caller, "RetireScheme", &req.name).await?;
+        require_manager(caller, &req.name)?;
         let id = names::scheme_id("name", &req.name)?.to_owned();
         let etag = req.etag;
         let mutation = move |mut current: Scheme| -> ApiResult<Scheme> {
@@ -173,6 +173,6 @@ impl<S: SegmentationStore> SegmentationApp<S> {
             current.retire_time = Some(time::to_timestamp(time::now_micros()));
             Ok(current)
         };
-        self.store.update_scheme(caller.ctx("RetireScheme"), &id, true, mutation).await
+        self.store.update_scheme(caller.write(), &id, true, mutation).await
     }
 }

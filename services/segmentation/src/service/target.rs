@@ -7,15 +7,12 @@ use crm_proto::crm::segmentation::v1::{
 };
 
 use super::{
-    Caller, SegmentationApp,
+    Caller, SegmentationApp, require_manager,
     schemes::{check_etag, not_in_state},
 };
-use crate::{
-    domain::{names, policy, target},
-    store::SegmentationStore,
-};
+use crate::domain::{names, policy, target};
 
-impl<S: SegmentationStore> SegmentationApp<S> {
+impl SegmentationApp {
     /// EvaluateTargetMarkets: every segment of an ACTIVE scheme, most attractive first.
     pub async fn evaluate_target_markets(
         &self,
@@ -34,7 +31,7 @@ impl<S: SegmentationStore> SegmentationApp<S> {
 
     /// SelectTargetMarkets: records the chosen segments with their evaluations on the scheme.
     pub async fn select_target_markets(&self, caller: &Caller, req: SelectTargetMarketsRequest) -> ApiResult<Scheme> {
-        self.require_manager(caller, "SelectTargetMarkets", &req.name).await?;
+        require_manager(caller, &req.name)?;
         let id = names::scheme_id("name", &req.name)?.to_owned();
         let scheme = self.store.get_scheme(&id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
         check_etag(&req.etag, &scheme)?;
@@ -69,7 +66,7 @@ impl<S: SegmentationStore> SegmentationApp<S> {
         v.check()?;
         let etag = req.etag;
         self.store
-            .update_scheme(caller.ctx("SelectTargetMarkets"), &id, false, move |mut current: Scheme| {
+            .update_scheme(caller.write(), &id, false, move |mut current: Scheme| {
                 check_etag(&etag, &current)?;
                 if current.state != SchemeState::Active as i32 {
                     return Err(not_in_state(&current, "ACTIVE"));

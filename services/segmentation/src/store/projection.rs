@@ -1,5 +1,5 @@
-//! The local client projection: profile facts, holdings and value scores per client, and
-//! the recomputation of memberships when they change.
+//! The local client projection: profile facts, holdings and value scores per client, as the
+//! followed feeds deliver them.
 //!
 //! Every change locks the client's `client_view` row first (clients in id order, as the
 //! activation does), so an activation step and a feed batch touching the same client are
@@ -7,15 +7,42 @@
 
 use std::collections::BTreeMap;
 
-use crm_kit::{ApiError, ApiResult, client_view::ClientFacts, db::Backend, time::now_micros};
-use crm_proto::crm::segmentation::v1::SchemeState;
+use crm_kit::{ApiError, ApiResult, client_view::ClientFacts, db::Backend};
+use crm_proto::crm::profile::v1::{Client, Holding};
 use sqlx::{AnyConnection, Row};
 
-use super::{ProfileChange, members, schemes::SqlSegmentationStore};
-use crate::domain::{
-    scheme::{self, CompiledScheme},
-    view::{ClientRecord, HoldingFacts, ProfileFacts, ValueFacts},
-};
+use super::SegmentationStore;
+use crate::domain::view::{ClientRecord, HoldingFacts, ProfileFacts, ValueFacts};
+
+/// One change of the client projection, from the profile's feed.
+#[derive(Clone, Debug)]
+pub enum ProfileChange {
+    /// The client record after a change.
+    Client(Client),
+    /// A holding after a change (the event names its client).
+    Holding { client_id: String, holding: Holding },
+    /// The whole current state, read back from the profile (bulk loads, merges); `client`
+    /// is `None` when the client no longer exists under this id.
+    Snapshot { client_id: String, client: Option<Client>, holdings: Vec<Holding> },
+}
+
+impl ProfileChange {
+    fn client_id(&self) -> String {
+        match self {
+            Self::Client(c) => c.name.trim_start_matches("clients/").to_owned(),
+            Self::Holding { client_id, .. } | Self::Snapshot { client_id, .. } => client_id.clone(),
+        }
+    }
+}
+
+/// `changes` by client id, each client's in feed order.
+pub(super) fn by_client(changes: Vec<ProfileChange>) -> BTreeMap<String, Vec<ProfileChange>> {
+    let mut by_client: BTreeMap<String, Vec<ProfileChange>> = BTreeMap::new();
+    for change in changes {
+        by_client.entry(change.client_id()).or_default().push(change);
+    }
+    by_client
+}
 
 fn json<T: serde::Serialize>(value: &T) -> ApiResult<String> {
     serde_json::to_string(value).map_err(ApiError::internal)
@@ -63,7 +90,12 @@ async fn upsert_holding(conn: &mut AnyConnection, client_id: &str, h: &HoldingFa
 }
 
 /// Applies one client's changes (in feed order; a snapshot, being the newest, wins alone).
-async fn apply_client(conn: &mut AnyConnection, id: &str, changes: &[ProfileChange], now: i64) -> ApiResult<()> {
+pub(super) async fn apply_client(
+    conn: &mut AnyConnection,
+    id: &str,
+    changes: &[ProfileChange],
+    now: i64,
+) -> ApiResult<()> {
     if let Some(ProfileChange::Snapshot { client, holdings, .. }) =
         changes.iter().rev().find(|c| matches!(c, ProfileChange::Snapshot { .. }))
     {
@@ -96,107 +128,18 @@ async fn apply_client(conn: &mut AnyConnection, id: &str, changes: &[ProfileChan
     Ok(())
 }
 
-fn client_of(change: &ProfileChange) -> String {
-    match change {
-        ProfileChange::Client(c) => c.name.trim_start_matches("clients/").to_owned(),
-        ProfileChange::Holding { client_id, .. } | ProfileChange::Snapshot { client_id, .. } => client_id.clone(),
-    }
-}
-
-/// The schemes whose memberships follow client changes (ACTIVATING and ACTIVE), compiled.
-///
-/// Inside the write transaction that then writes their memberships: on PostgreSQL the rows
-/// are read `FOR SHARE`, so a scheme change in flight (RetireScheme, a reverted activation,
-/// which close every open membership) is waited for and its new state seen, and one that
-/// comes later waits for this transaction; no open membership outlives the scheme's
-/// ACTIVATING or ACTIVE state. (SQLite write transactions are serialised already.)
-pub(super) async fn live_schemes(
-    conn: &mut AnyConnection,
-    backend: Backend,
-) -> ApiResult<Vec<(String, CompiledScheme)>> {
-    let sql = match backend {
-        Backend::Postgres => "SELECT id, doc FROM scheme WHERE state = $1 OR state = $2 ORDER BY id FOR SHARE",
-        Backend::Sqlite => "SELECT id, doc FROM scheme WHERE state = $1 OR state = $2 ORDER BY id",
-    };
-    let rows = sqlx::query(sql)
-        .bind(SchemeState::Activating.as_str_name())
-        .bind(SchemeState::Active.as_str_name())
-        .fetch_all(conn)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let bytes: Vec<u8> = row.try_get("doc")?;
-        let stored = <crm_proto::crm::segmentation::v1::Scheme as prost::Message>::decode(bytes.as_slice())
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("corrupt stored scheme: {e}")))?;
-        out.push((row.try_get("id")?, scheme::check(&stored, "scheme")?));
-    }
-    Ok(out)
-}
-
-/// See [`super::SegmentationStore::apply_profile`].
-pub(super) async fn apply_profile(store: &SqlSegmentationStore, changes: Vec<ProfileChange>) -> ApiResult<()> {
-    let mut by_client: BTreeMap<String, Vec<ProfileChange>> = BTreeMap::new();
-    for change in changes {
-        by_client.entry(client_of(&change)).or_default().push(change);
-    }
-    let now = now_micros();
-    let mut tx = store.db.begin_write().await?;
-    for (id, list) in &by_client {
-        apply_client(&mut tx, id, list, now).await?;
-    }
-    recompute(&mut tx, by_client.keys(), now, store.db.backend()).await?;
-    tx.commit().await?;
-    store.changed();
-    Ok(())
-}
-
-/// See [`super::SegmentationStore::apply_values`].
-pub(super) async fn apply_values(store: &SqlSegmentationStore, values: Vec<(String, ValueFacts)>) -> ApiResult<()> {
-    let latest: BTreeMap<String, ValueFacts> = values.into_iter().collect();
-    let now = now_micros();
-    let mut tx = store.db.begin_write().await?;
-    for (id, value) in &latest {
-        touch(&mut tx, id, now).await?;
-        sqlx::query(
-            "INSERT INTO client_value (client_id, doc, update_time) VALUES ($1, $2, $3) \
-             ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc, update_time = excluded.update_time",
-        )
-        .bind(id)
-        .bind(json(value)?)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
-    recompute(&mut tx, latest.keys(), now, store.db.backend()).await?;
-    tx.commit().await?;
-    store.changed();
-    Ok(())
-}
-
-/// Recomputes the memberships of `ids` in every ACTIVATING or ACTIVE scheme.
-async fn recompute(
-    conn: &mut AnyConnection,
-    ids: impl Iterator<Item = &String>,
-    now: i64,
-    backend: Backend,
-) -> ApiResult<()> {
-    let live = live_schemes(&mut *conn, backend).await?;
-    if live.is_empty() {
-        return Ok(());
-    }
-    let mut records = Vec::new();
-    for id in ids {
-        if let Some(record) = load_record(&mut *conn, id).await? {
-            records.push(record);
-        }
-    }
-    let compiled: Vec<&CompiledScheme> = live.iter().map(|(_, s)| s).collect();
-    let paths = scheme::assign_records(&compiled, &records)?;
-    for (record, per_scheme) in records.iter().zip(paths) {
-        for ((scheme_id, _), path) in live.iter().zip(per_scheme) {
-            members::write_path(&mut *conn, scheme_id, &record.id, &path, now).await?;
-        }
-    }
+/// Stores the latest value score of client `id`.
+pub(super) async fn put_value(conn: &mut AnyConnection, id: &str, value: &ValueFacts, now: i64) -> ApiResult<()> {
+    touch(&mut *conn, id, now).await?;
+    sqlx::query(
+        "INSERT INTO client_value (client_id, doc, update_time) VALUES ($1, $2, $3) \
+         ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc, update_time = excluded.update_time",
+    )
+    .bind(id)
+    .bind(json(value)?)
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -287,4 +230,17 @@ pub(super) async fn load_records(
         }
     }
     Ok(records)
+}
+
+impl SegmentationStore {
+    /// Live clients in the projection.
+    pub async fn count_live(&self) -> ApiResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM client_view WHERE deleted = 0").fetch_one(self.reader()).await?)
+    }
+
+    /// Projection records in id order after `after` (deleted ones included).
+    pub async fn scan_records(&self, after: &str, limit: usize) -> ApiResult<Vec<ClientRecord>> {
+        let mut conn = self.reader().acquire().await?;
+        load_records(&mut conn, after, limit, false, self.writer.db().backend()).await
+    }
 }

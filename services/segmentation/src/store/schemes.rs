@@ -1,41 +1,23 @@
-//! SQL implementation of the store: schemes, and the trait's wiring to the projection and
-//! membership modules.
-
-use std::{
-    collections::HashMap,
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-};
+//! The scheme table: each scheme stored whole (its protobuf in `doc`), with its state and
+//! revision beside it for filters and optimistic concurrency.
 
 use crm_kit::{
-    ApiError, ApiResult, audit,
-    db::{Backend, Db},
-    idempotency::{self, Prior},
+    ApiError, ApiResult,
+    call::WriteCtx,
+    db::{Backend, doc, docs},
+    names::etag,
     time::{self, now_micros},
 };
-
-pub use crm_kit::names::etag;
 use crm_proto::crm::segmentation::v1::{Scheme, SchemeState};
 use prost::Message;
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{
-    Idempotency, MembershipRow, OPEN, ProfileChange, SchemeMutation, SegmentationStore, Step, WriteCtx, members,
-    projection,
-};
-use crate::domain::{
-    scheme::CompiledScheme,
-    view::{ClientRecord, ValueFacts},
-};
+use super::{SegmentationStore, members};
+use crate::domain::scheme::{self, CompiledScheme};
 
-/// The segmentation store on SQLite or PostgreSQL.
-#[derive(Clone, Debug)]
-pub struct SqlSegmentationStore {
-    pub(super) db: Db,
-    generation: Arc<AtomicU64>,
-}
+/// What a stored scheme changes into, inside the write transaction.
+pub trait SchemeMutation: FnOnce(Scheme) -> ApiResult<Scheme> + Send {}
+impl<F: FnOnce(Scheme) -> ApiResult<Scheme> + Send> SchemeMutation for F {}
 
 /// Stored name of a scheme state.
 pub fn state_name(state: i32) -> &'static str {
@@ -47,105 +29,102 @@ fn live(state: i32) -> bool {
     state == SchemeState::Activating as i32 || state == SchemeState::Active as i32
 }
 
-fn decode(row: &sqlx::any::AnyRow) -> ApiResult<Scheme> {
-    let bytes: Vec<u8> = row.try_get("doc")?;
-    Scheme::decode(bytes.as_slice()).map_err(|e| ApiError::internal(anyhow::anyhow!("corrupt stored scheme: {e}")))
+async fn write(conn: &mut AnyConnection, id: &str, scheme: &Scheme, revision: i64, insert: bool) -> ApiResult<()> {
+    let sql = if insert {
+        "INSERT INTO scheme (state, revision, create_time, update_time, doc, id) VALUES ($1, $2, $3, $4, $5, $6)"
+    } else {
+        "UPDATE scheme SET state = $1, revision = $2, create_time = $3, update_time = $4, doc = $5 WHERE id = $6"
+    };
+    sqlx::query(sql)
+        .bind(state_name(scheme.state))
+        .bind(revision)
+        .bind(scheme.create_time.as_ref().map_or(0, time::from_timestamp))
+        .bind(scheme.update_time.as_ref().map_or(0, time::from_timestamp))
+        .bind(scheme.encode_to_vec())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
-impl SqlSegmentationStore {
-    /// A store over a migrated database.
-    pub fn new(db: Db) -> Self {
-        Self { db, generation: Arc::new(AtomicU64::new(0)) }
-    }
-
-    /// Notes a committed change of memberships, schemes or the projection (see
-    /// [`SegmentationStore::generation`]).
-    pub(super) fn changed(&self) {
-        self.generation.fetch_add(1, Ordering::Release);
-    }
-
-    async fn write(
-        tx: &mut Transaction<'_, Any>,
-        id: &str,
-        scheme: &Scheme,
-        revision: i64,
-        insert: bool,
-    ) -> ApiResult<()> {
-        let sql = if insert {
-            "INSERT INTO scheme (state, revision, create_time, update_time, doc, id) VALUES ($1, $2, $3, $4, $5, $6)"
-        } else {
-            "UPDATE scheme SET state = $1, revision = $2, create_time = $3, update_time = $4, doc = $5 WHERE id = $6"
-        };
-        sqlx::query(sql)
-            .bind(state_name(scheme.state))
-            .bind(revision)
-            .bind(scheme.create_time.as_ref().map_or(0, time::from_timestamp))
-            .bind(scheme.update_time.as_ref().map_or(0, time::from_timestamp))
-            .bind(scheme.encode_to_vec())
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn load_for_write(&self, tx: &mut Transaction<'_, Any>, id: &str) -> ApiResult<Option<(Scheme, i64)>> {
-        let sql = match self.db.backend() {
-            Backend::Sqlite => "SELECT doc, revision FROM scheme WHERE id = $1",
-            Backend::Postgres => "SELECT doc, revision FROM scheme WHERE id = $1 FOR UPDATE",
-        };
-        let row = sqlx::query(sql).bind(id).fetch_optional(&mut **tx).await?;
-        row.map(|r| Ok((decode(&r)?, r.try_get("revision")?))).transpose()
-    }
+/// The scheme and its revision, locked for the update on PostgreSQL.
+async fn load_for_update(conn: &mut AnyConnection, backend: Backend, id: &str) -> ApiResult<Option<(Scheme, i64)>> {
+    let sql = match backend {
+        Backend::Sqlite => "SELECT doc, revision FROM scheme WHERE id = $1",
+        Backend::Postgres => "SELECT doc, revision FROM scheme WHERE id = $1 FOR UPDATE",
+    };
+    let row = sqlx::query(sql).bind(id).fetch_optional(conn).await?;
+    row.map(|r| Ok((doc(&r)?, r.try_get("revision")?))).transpose()
 }
 
-impl SegmentationStore for SqlSegmentationStore {
-    fn db(&self) -> &Db {
-        &self.db
-    }
+/// The stored state of scheme `id` inside a write transaction (`None` when it is missing),
+/// read `FOR SHARE` on PostgreSQL: a scheme change in flight is waited for, and one that
+/// comes later waits for this transaction.
+pub(super) async fn state_for_share(conn: &mut AnyConnection, backend: Backend, id: &str) -> ApiResult<Option<String>> {
+    let sql = match backend {
+        Backend::Postgres => "SELECT state FROM scheme WHERE id = $1 FOR SHARE",
+        Backend::Sqlite => "SELECT state FROM scheme WHERE id = $1",
+    };
+    Ok(sqlx::query_scalar(sql).bind(id).fetch_optional(conn).await?)
+}
 
-    fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+/// The schemes whose memberships follow client changes (ACTIVATING and ACTIVE), compiled.
+///
+/// Inside the write transaction that then writes their memberships: on PostgreSQL the rows
+/// are read `FOR SHARE`, so a scheme change in flight (RetireScheme, a reverted activation,
+/// which close every open membership) is waited for and its new state seen, and one that
+/// comes later waits for this transaction; no open membership outlives the scheme's
+/// ACTIVATING or ACTIVE state. (SQLite write transactions are serialised already.)
+pub(super) async fn live_schemes(
+    conn: &mut AnyConnection,
+    backend: Backend,
+) -> ApiResult<Vec<(String, CompiledScheme)>> {
+    let sql = match backend {
+        Backend::Postgres => "SELECT id, doc FROM scheme WHERE state = $1 OR state = $2 ORDER BY id FOR SHARE",
+        Backend::Sqlite => "SELECT id, doc FROM scheme WHERE state = $1 OR state = $2 ORDER BY id",
+    };
+    let rows = sqlx::query(sql)
+        .bind(SchemeState::Activating.as_str_name())
+        .bind(SchemeState::Active.as_str_name())
+        .fetch_all(conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let stored: Scheme = doc(&row)?;
+        out.push((row.try_get("id")?, scheme::check(&stored, "scheme")?));
     }
+    Ok(out)
+}
 
-    async fn create_scheme(
-        &self,
-        ctx: WriteCtx<'_>,
-        mut scheme: Scheme,
-        idem: Option<Idempotency>,
-    ) -> ApiResult<Scheme> {
-        let id = scheme.name.trim_start_matches("schemes/").to_owned();
-        if let Some(key) = &idem
-            && let Prior::Created(existing) =
-                idempotency::lookup(self.db.reader(), "CreateScheme", &key.request_id, &key.fingerprint).await?
-        {
-            let existing_id = existing.trim_start_matches("schemes/");
-            return self.get_scheme(existing_id).await?.ok_or_else(|| ApiError::not_found(existing));
-        }
-        let mut tx = self.db.begin_write().await?;
-        if let Some(key) = &idem
-            && let Prior::Created(existing) =
-                idempotency::claim(&mut tx, "CreateScheme", &key.request_id, &key.fingerprint, &scheme.name).await?
-        {
-            drop(tx);
-            let existing_id = existing.trim_start_matches("schemes/");
-            return self.get_scheme(existing_id).await?.ok_or_else(|| ApiError::not_found(existing));
-        }
+impl SegmentationStore {
+    /// Inserts a new scheme (fully formed) as revision 1. With an idempotency key in `ctx`,
+    /// a replay returns the scheme the first request created.
+    pub async fn create_scheme(&self, ctx: WriteCtx<'_>, mut scheme: Scheme) -> ApiResult<Scheme> {
+        let name = scheme.name.clone();
+        let id = name.trim_start_matches("schemes/");
         let now = time::to_timestamp(now_micros());
         scheme.create_time = Some(now);
         scheme.update_time = Some(now);
         scheme.etag = etag(1);
-        Self::write(&mut tx, &id, &scheme, 1, true).await?;
-        audit::append_write(&mut tx, ctx, &scheme.name, "CREATED".to_owned()).await?;
-        tx.commit().await?;
-        Ok(scheme)
+        let create = async |w: &mut crm_kit::write::Work<'_>| {
+            write(w.conn(), id, &scheme, 1, true).await?;
+            w.audit(&name, "CREATED").await?;
+            Ok(scheme)
+        };
+        let replay = async |prior: &str| {
+            let prior_id = prior.trim_start_matches("schemes/");
+            self.get_scheme(prior_id).await?.ok_or_else(|| ApiError::not_found(prior))
+        };
+        self.writer.create(ctx, &name, create, replay).await
     }
 
-    async fn get_scheme(&self, id: &str) -> ApiResult<Option<Scheme>> {
-        let row = sqlx::query("SELECT doc FROM scheme WHERE id = $1").bind(id).fetch_optional(self.db.reader()).await?;
-        row.as_ref().map(decode).transpose()
+    pub async fn get_scheme(&self, id: &str) -> ApiResult<Option<Scheme>> {
+        let row = sqlx::query("SELECT doc FROM scheme WHERE id = $1").bind(id).fetch_optional(self.reader()).await?;
+        row.as_ref().map(doc).transpose()
     }
 
-    async fn list_schemes(&self, state: Option<&str>, after: Option<&str>, limit: usize) -> ApiResult<Vec<Scheme>> {
+    /// Schemes newest first, after `after` (an id), optionally in one state (stored name).
+    pub async fn list_schemes(&self, state: Option<&str>, after: Option<&str>, limit: usize) -> ApiResult<Vec<Scheme>> {
         // Ids are time-ordered (UUIDv7): newest first is descending id. No sentinel for the
         // first page: under a non-C collation (PostgreSQL's en_US default) "~" sorts first.
         let mut conditions = Vec::new();
@@ -164,85 +143,43 @@ impl SegmentationStore for SqlSegmentationStore {
         if let Some(state) = state {
             query = query.bind(state.to_owned());
         }
-        let rows = query.fetch_all(self.db.reader()).await?;
-        rows.iter().map(decode).collect()
+        docs(&query.fetch_all(self.reader()).await?)
     }
 
-    async fn update_scheme<M: SchemeMutation>(
+    /// Replaces a scheme with what `mutation` makes of it (NOT_FOUND when missing); bumps
+    /// its revision, etag and update time. With `end_memberships`, and whenever the scheme
+    /// leaves ACTIVATING or ACTIVE (e.g. back to DRAFT), every current membership of the
+    /// scheme ends now, in the same transaction.
+    pub async fn update_scheme(
         &self,
         ctx: WriteCtx<'_>,
         id: &str,
         end_memberships: bool,
-        mutation: M,
+        mutation: impl SchemeMutation,
     ) -> ApiResult<Scheme> {
-        let mut tx = self.db.begin_write().await?;
-        let Some((current, revision)) = self.load_for_write(&mut tx, id).await? else {
-            return Err(ApiError::not_found(format!("schemes/{id}")));
-        };
-        let was_live = live(current.state);
-        let mut next = mutation(current)?;
-        let now = now_micros();
-        next.update_time = Some(time::to_timestamp(now));
-        next.etag = etag(revision + 1);
-        Self::write(&mut tx, id, &next, revision + 1, false).await?;
-        // Memberships are current only while the scheme is: leaving ACTIVATING or ACTIVE
-        // (retired, or back to DRAFT when an activation is abandoned) ends them too.
-        if end_memberships || (was_live && !live(next.state)) {
-            sqlx::query("UPDATE membership SET valid_to = $1 WHERE scheme_id = $2 AND valid_to = $3")
-                .bind(now)
-                .bind(id)
-                .bind(OPEN)
-                .execute(&mut *tx)
-                .await?;
-        }
-        audit::append_write(&mut tx, ctx, &next.name, state_name(next.state).to_owned()).await?;
-        tx.commit().await?;
+        let next = self
+            .writer
+            .run(ctx, async |w| {
+                let backend = w.backend();
+                let Some((current, revision)) = load_for_update(w.conn(), backend, id).await? else {
+                    return Err(ApiError::not_found(format!("schemes/{id}")));
+                };
+                let was_live = live(current.state);
+                let mut next = mutation(current)?;
+                let now = now_micros();
+                next.update_time = Some(time::to_timestamp(now));
+                next.etag = etag(revision + 1);
+                write(w.conn(), id, &next, revision + 1, false).await?;
+                // Memberships are current only while the scheme is: leaving ACTIVATING or ACTIVE
+                // (retired, or back to DRAFT when an activation is abandoned) ends them too.
+                if end_memberships || (was_live && !live(next.state)) {
+                    members::close_all(w.conn(), id, now).await?;
+                }
+                w.audit(&next.name, state_name(next.state)).await?;
+                Ok(next)
+            })
+            .await?;
         self.changed();
         Ok(next)
-    }
-
-    async fn apply_profile(&self, changes: Vec<ProfileChange>) -> ApiResult<()> {
-        projection::apply_profile(self, changes).await
-    }
-
-    async fn apply_values(&self, values: Vec<(String, ValueFacts)>) -> ApiResult<()> {
-        projection::apply_values(self, values).await
-    }
-
-    async fn activation_step(
-        &self,
-        scheme_id: &str,
-        scheme: &CompiledScheme,
-        after: &str,
-        limit: usize,
-    ) -> ApiResult<Step> {
-        members::activation_step(self, scheme_id, scheme, after, limit).await
-    }
-
-    async fn count_live(&self) -> ApiResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM client_view WHERE deleted = 0").fetch_one(self.db.reader()).await?)
-    }
-
-    async fn scan_records(&self, after: &str, limit: usize) -> ApiResult<Vec<ClientRecord>> {
-        let mut conn = self.db.reader().acquire().await?;
-        projection::load_records(&mut conn, after, limit, false, self.db.backend()).await
-    }
-
-    async fn current_paths(&self, scheme_id: &str) -> ApiResult<HashMap<String, Vec<String>>> {
-        members::current_paths(&self.db, scheme_id).await
-    }
-
-    async fn client_memberships(&self, client_id: &str, at: Option<i64>) -> ApiResult<Vec<MembershipRow>> {
-        members::client_memberships(&self.db, client_id, at).await
-    }
-
-    async fn segment_members(
-        &self,
-        scheme_id: &str,
-        segment_id: &str,
-        after: &str,
-        limit: usize,
-    ) -> ApiResult<Vec<MembershipRow>> {
-        members::segment_members(&self.db, scheme_id, segment_id, after, limit).await
     }
 }

@@ -14,7 +14,7 @@ use crm_proto::{
     },
     google::r#type::Money,
 };
-use crm_segmentation::{SqlSegmentationStore, domain::view::ValueFacts, store::SegmentationStore};
+use crm_segmentation::{SegmentationStore, domain::view::ValueFacts};
 use prost_types::FieldMask;
 
 use crate::{
@@ -96,7 +96,7 @@ conformance!(bulk_loaded_clients_are_read_back_from_the_profile, async |app: &Te
     let (scheme, _) = activate(app, plan()).await;
     let store = SqlProfileStore::new(app.profile_db.clone());
     let loader = Principal::system("seed");
-    let ctx = WriteCtx { principal: &loader, request_id: "seed-1", action: "BulkLoad" };
+    let ctx = WriteCtx::internal(&loader, "BulkLoad", "seed-1");
     let bundle = |id: &str, industry: &str, line: ProductLine| ClientBundle {
         client: Client { name: format!("clients/{id}"), ..new_client(id, id, industry, 1_000) },
         contacts: Vec::new(),
@@ -127,8 +127,7 @@ conformance!(bulk_loaded_clients_are_read_back_from_the_profile, async |app: &Te
 
 conformance!(value_scores_feed_rules_and_the_report, async |app: &TestApp| {
     let p = portfolio(app).await;
-    let mut scheme = plan();
-    scheme.segments.insert(0, crate::seg("key", r#"client.value_tier == "KEY_ACCOUNT""#, vec![]));
+    let mut scheme = crate::keyed_plan();
     scheme.thresholds = Some(QualityThresholds {
         min_members: 1,
         min_revenue: Some(Money { currency_code: "GBP".into(), units: 2_000_000, nanos: 0 }),
@@ -148,14 +147,16 @@ conformance!(value_scores_feed_rules_and_the_report, async |app: &TestApp| {
     };
     let before = report(scheme.name.clone()).await;
     assert_eq!(before.segments.iter().find(|s| s.segment.ends_with("/key")).map(|s| s.member_count), Some(0));
-    let store = SqlSegmentationStore::new(app.seg_db.clone());
+    let store = SegmentationStore::new(app.seg_db.clone());
+    let follower = Principal::system("test");
+    let ctx = WriteCtx::internal(&follower, "FollowScoring", "");
     let small = p.small.trim_start_matches("clients/").to_owned();
     let large = p.large.trim_start_matches("clients/").to_owned();
     store
-        .apply_values(vec![(small.clone(), value("GROW", 40.0, 100)), (large, value("MAINTAIN", 30.0, 500_000))])
+        .apply_values(ctx, vec![(small.clone(), value("GROW", 40.0, 100)), (large, value("MAINTAIN", 30.0, 500_000))])
         .await
         .expect("values");
-    store.apply_values(vec![(small, value("KEY_ACCOUNT", 90.0, 3_000_000))]).await.expect("newer value");
+    store.apply_values(ctx, vec![(small, value("KEY_ACCOUNT", 90.0, 3_000_000))]).await.expect("newer value");
     assert_eq!(segments_of(app, &p.small, None).await, [at("key", 1)], "the score change moved the client");
     // Written through another store instance: the served report catches up within its TTL.
     let report = eventually("the report to show the scored client", || async {
@@ -175,7 +176,7 @@ conformance!(activation_runs_in_steps_over_a_bulk_loaded_portfolio, async |app: 
     const CLIENTS: usize = 1_100;
     let store = SqlProfileStore::new(app.profile_db.clone());
     let loader = Principal::system("seed");
-    let ctx = WriteCtx { principal: &loader, request_id: "seed-2", action: "BulkLoad" };
+    let ctx = WriteCtx::internal(&loader, "BulkLoad", "seed-2");
     let bundles = (0..CLIENTS)
         .map(|n| {
             let id = format!("bulk-{n:05}");

@@ -2,28 +2,16 @@
 //! a feed batch racing RetireScheme leaves none open, and members are listed only for an
 //! ACTIVE scheme.
 
-use crm_kit::db::Backend;
-use crm_kit::time::now_micros;
+use crm_kit::{auth::Principal, call::WriteCtx, db::Backend, time::now_micros};
 use crm_proto::crm::segmentation::v1::{ListSegmentMembersRequest, RetireSchemeRequest, Scheme, SchemeState};
-use crm_segmentation::{
-    SqlSegmentationStore,
-    domain::view::ValueFacts,
-    store::{OPEN, SegmentationStore},
-};
+use crm_segmentation::{SegmentationStore, domain::view::ValueFacts, store::OPEN};
 use prost::Message;
 use tonic::Code;
 
 use crate::{
-    activate, at, plan, portfolio, segments_of,
+    activate, at, keyed_plan, plan, portfolio, segments_of,
     support::{TestApp, conformance, eventually, reason},
 };
-
-/// The plan with a first segment for key accounts (a value score moves clients into it).
-fn keyed_plan() -> Scheme {
-    let mut scheme = plan();
-    scheme.segments.insert(0, crate::seg("key", r#"client.value_tier == "KEY_ACCOUNT""#, vec![]));
-    scheme
-}
 
 fn key_account() -> ValueFacts {
     ValueFacts { score: 90.0, tier: "KEY_ACCOUNT".into(), revenue_units: 3_000_000, currency: "GBP".into() }
@@ -34,7 +22,7 @@ conformance!(a_feed_batch_racing_retirement_leaves_no_open_membership, async |ap
     let (scheme, _) = activate(app, keyed_plan()).await;
     assert_eq!(segments_of(app, &p.small, None).await, [at("unassigned", 1)]);
     let id = scheme.name.trim_start_matches("schemes/").to_owned();
-    let store = SqlSegmentationStore::new(app.seg_db.clone());
+    let store = SegmentationStore::new(app.seg_db.clone());
 
     // RetireScheme in flight: the scheme row is RETIRED and its memberships are closed, not
     // yet committed.
@@ -59,7 +47,10 @@ conformance!(a_feed_batch_racing_retirement_leaves_no_open_membership, async |ap
     let small = p.small.trim_start_matches("clients/").to_owned();
     let feed = {
         let store = store.clone();
-        tokio::spawn(async move { store.apply_values(vec![(small, key_account())]).await })
+        tokio::spawn(async move {
+            let follower = Principal::system("test");
+            store.apply_values(WriteCtx::internal(&follower, "FollowScoring", ""), vec![(small, key_account())]).await
+        })
     };
     if app.seg_db.backend() == Backend::Postgres {
         // Commit only once the feed batch is inside its transaction, waiting on a lock.

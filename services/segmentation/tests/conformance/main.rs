@@ -5,6 +5,7 @@
 mod feed;
 mod lifecycle;
 mod recovery;
+mod scoring;
 mod support;
 mod target;
 
@@ -85,6 +86,13 @@ pub fn plan() -> Scheme {
         ],
         ..Default::default()
     }
+}
+
+/// The plan with a first segment for key accounts (a value score moves clients into it).
+pub fn keyed_plan() -> Scheme {
+    let mut scheme = plan();
+    scheme.segments.insert(0, seg("key", r#"client.value_tier == "KEY_ACCOUNT""#, vec![]));
+    scheme
 }
 
 /// Five clients: finance/big, finance/traders, finance only, large, unassigned.
@@ -212,6 +220,10 @@ conformance!(a_role_without_rights_cannot_manage_schemes, async |app: &TestApp| 
         .await
         .expect_err("denied");
     assert_eq!(err.code(), Code::PermissionDenied);
+    let audit = crm_kit::audit::list(app.seg_db.reader(), 0, 100, Some(&created.name)).await.expect("audit");
+    let denied: Vec<(&str, &str)> =
+        audit.iter().filter(|r| r.outcome == "DENIED").map(|r| (r.action.as_str(), r.subject.as_str())).collect();
+    assert_eq!(denied, [("ActivateScheme", "rm-1")], "a refusal is audited under the RPC, with the scheme");
     let err = rm
         .activate_scheme(ActivateSchemeRequest { name: "schemes/nope".into(), etag: String::new() })
         .await

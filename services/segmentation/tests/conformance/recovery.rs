@@ -3,15 +3,12 @@
 
 use std::sync::Arc;
 
-use crm_kit::{auth::Principal, config::Limits, jobs, paging::PageTokens, server::Shutdown};
+use crm_kit::{auth::Principal, call::WriteCtx, jobs::Jobs, paging::PageTokens, server::Shutdown};
 use crm_proto::crm::segmentation::v1::{
     ActivateSchemeRequest, ActivationState, CreateSchemeRequest, GetActivationRequest, GetSchemeRequest, Scheme,
     SchemeState,
 };
-use crm_segmentation::{
-    SegmentationApp, SqlSegmentationStore,
-    store::{SegmentationStore, WriteCtx},
-};
+use crm_segmentation::{SegmentationApp, SegmentationStore};
 
 use crate::{
     plan, portfolio,
@@ -21,19 +18,20 @@ use crate::{
 /// What an activation whose worker vanished leaves behind: a job `…/activations/{job}` with
 /// no heartbeat for long, and its scheme ACTIVATING. The scheme's name, the activation's name
 /// and the scheme as stored.
-async fn stranded(app: &TestApp, store: &SqlSegmentationStore, job: &str) -> (String, String, Scheme) {
+async fn stranded(app: &TestApp, store: &SegmentationStore, job: &str) -> (String, String, Scheme) {
     let request = CreateSchemeRequest { scheme: Some(plan()), request_id: String::new() };
     let scheme = app.analyst().create_scheme(request).await.expect("create").into_inner();
     let id = scheme.name.trim_start_matches("schemes/").to_owned();
     let activation = format!("{}/activations/{job}", scheme.name);
-    jobs::start(&app.seg_db, &activation, "scheme-activation", &scheme.name, "ma-1", 10).await.expect("job");
+    let jobs = Jobs::new(app.seg_db.clone());
+    jobs.start(&activation, "scheme-activation", &scheme.name, "ma-1", 10).await.expect("job");
     sqlx::query("UPDATE job SET update_time = 0 WHERE name = $1")
         .bind(&activation)
         .execute(app.seg_db.writer())
         .await
         .expect("no heartbeat for long");
     let who = Principal::system("test");
-    let ctx = WriteCtx { principal: &who, request_id: "", action: "ActivateScheme" };
+    let ctx = WriteCtx::internal(&who, "ActivateScheme", "");
     let marker = activation.clone();
     let stuck = store
         .update_scheme(ctx, &id, false, move |s: Scheme| {
@@ -44,14 +42,21 @@ async fn stranded(app: &TestApp, store: &SqlSegmentationStore, job: &str) -> (St
     (scheme.name, activation, stuck)
 }
 
+/// The application as a restarted process builds it over the same database, to recover
+/// (it starts no activation: its shutdown has fired already).
+fn restarted(app: &TestApp, store: Arc<SegmentationStore>) -> SegmentationApp {
+    let (trigger, shutdown) = Shutdown::new();
+    trigger.fire();
+    let tokens = PageTokens::new(b"0123456789abcdef0123456789abcdef");
+    SegmentationApp::new(store, Jobs::new(app.seg_db.clone()), tokens, shutdown)
+}
+
 conformance!(an_interrupted_activation_is_failed_and_its_scheme_is_draft_again, async |app: &TestApp| {
-    let store = Arc::new(SqlSegmentationStore::new(app.seg_db.clone()));
+    let store = Arc::new(SegmentationStore::new(app.seg_db.clone()));
     // What a process that stopped mid-activation leaves behind.
     let (scheme, activation, _) = stranded(app, &store, "crashed").await;
 
-    let (_trigger, shutdown) = Shutdown::new();
-    let restarted =
-        SegmentationApp::new(store, PageTokens::new(b"0123456789abcdef0123456789abcdef"), Limits::default(), shutdown);
+    let restarted = restarted(app, store);
     restarted.recover().await.expect("recover");
 
     let read = app.analyst().get_scheme(GetSchemeRequest { name: scheme.clone() }).await.expect("get");
@@ -63,7 +68,7 @@ conformance!(an_interrupted_activation_is_failed_and_its_scheme_is_draft_again, 
 });
 
 conformance!(a_scheme_whose_activation_stopped_can_be_activated_again, async |app: &TestApp| {
-    let store = SqlSegmentationStore::new(app.seg_db.clone());
+    let store = SegmentationStore::new(app.seg_db.clone());
     // Another replica started an activation and vanished: no heartbeat since.
     let (scheme, activation, stuck) = stranded(app, &store, "elsewhere").await;
 
@@ -83,22 +88,18 @@ conformance!(a_scheme_whose_activation_stopped_can_be_activated_again, async |ap
 
 conformance!(reverting_an_activation_to_draft_ends_the_memberships_it_wrote, async |app: &TestApp| {
     let p = portfolio(app).await;
-    let store = Arc::new(SqlSegmentationStore::new(app.seg_db.clone()));
+    let store = Arc::new(SegmentationStore::new(app.seg_db.clone()));
     let (scheme, _, stuck) = stranded(app, &store, "half-done").await;
     let id = scheme.trim_start_matches("schemes/").to_owned();
     // The vanished worker got through a step before it stopped.
     let compiled = crm_segmentation::domain::scheme::check(&stuck, "scheme").expect("valid plan");
-    let step = store.activation_step(&id, &compiled, "", 500).await.expect("a step");
+    let worker = Principal::system("test");
+    let ctx = WriteCtx::internal(&worker, "ActivationStep", "");
+    let step = store.activation_step(ctx, &id, &compiled, "", 500).await.expect("a step");
     assert_eq!(step.live, 5);
     assert_eq!(store.current_paths(&id).await.expect("paths").len(), 5);
 
-    let (_trigger, shutdown) = Shutdown::new();
-    let restarted = SegmentationApp::new(
-        Arc::clone(&store),
-        PageTokens::new(b"0123456789abcdef0123456789abcdef"),
-        Limits::default(),
-        shutdown,
-    );
+    let restarted = restarted(app, Arc::clone(&store));
     restarted.recover().await.expect("recover");
     let read = app.analyst().get_scheme(GetSchemeRequest { name: scheme.clone() }).await.expect("get");
     assert_eq!(read.into_inner().state, SchemeState::Draft as i32);
@@ -108,7 +109,7 @@ conformance!(reverting_an_activation_to_draft_ends_the_memberships_it_wrote, asy
     let rows = store.client_memberships(client, None).await.expect("memberships");
     assert!(rows.iter().all(|r| r.scheme_id != id), "{rows:?}");
     // No step may write to it any more either.
-    let err = store.activation_step(&id, &compiled, "", 500).await.expect_err("not ACTIVATING");
+    let err = store.activation_step(ctx, &id, &compiled, "", 500).await.expect_err("not ACTIVATING");
     assert_eq!(err.code(), tonic::Code::FailedPrecondition);
     assert!(store.current_paths(&id).await.expect("paths").is_empty());
 });

@@ -1,0 +1,182 @@
+//! Following the profile's and (when it runs) the scoring service's change feeds
+//! (docs/architecture.md §5), each with a cursor stored in this database, to keep the local
+//! client projection, and so the memberships of ACTIVATING and ACTIVE schemes, current.
+//!
+//! Profile events of interactive writes carry the resource state: client records and
+//! holdings are applied as they come. Bulk-load events carry none, and a merge moves
+//! holdings without events of their own: for those the client and all its holdings are read
+//! back from the profile. Each scoring event carries a client's new value score, kept for
+//! rules (`client.value_tier`, `client.value_score`, ...) and for the report's revenue and
+//! mean value. Applying is idempotent, so a batch re-applied after a crash does no harm.
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use crm_kit::{auth::Principal, call::WriteCtx, db::Db, follow, server::Shutdown};
+use crm_proto::crm::{
+    profile::v1::{self as profile, ChangeKind, Client, change_event::ResourceState},
+    scoring::v1::{self as scoring, Tier, ValueScore},
+};
+use futures::{StreamExt, TryStreamExt};
+use tokio::task::JoinHandle;
+
+use crate::{
+    domain::view::ValueFacts,
+    peers::{Peers, ProfilePeer, ScoringPeer},
+    store::{ProfileChange, SegmentationStore},
+};
+
+/// Cursor name of the profile feed.
+pub const PROFILE: &str = "profile";
+/// Cursor name of the scoring feed.
+pub const SCORING: &str = "scoring";
+/// Clients read back from the profile at once.
+const READ_CONCURRENCY: usize = 8;
+
+/// Starts following the feeds of `peers` into `store` until `shutdown`; `db` keeps the cursors.
+pub fn spawn(db: &Db, store: &Arc<SegmentationStore>, peers: Peers, shutdown: &Shutdown) -> Vec<JoinHandle<()>> {
+    let profile = tokio::spawn(follow_profile(db.clone(), Arc::clone(store), peers.profile, shutdown.clone()));
+    let scoring = peers
+        .scoring
+        .map(|scoring| tokio::spawn(follow_scoring(db.clone(), Arc::clone(store), scoring, shutdown.clone())));
+    std::iter::once(profile).chain(scoring).collect()
+}
+
+async fn follow_profile(db: Db, store: Arc<SegmentationStore>, profile: ProfilePeer, shutdown: Shutdown) {
+    let open = |after: i64| {
+        let profile = profile.clone();
+        async move { profile.changes(after).await }
+    };
+    let apply = |batch: Vec<profile::ChangeEvent>| {
+        let (store, profile) = (Arc::clone(&store), profile.clone());
+        async move { apply_profile(&store, &profile, batch).await }
+    };
+    follow::follow(db, PROFILE, open, apply, shutdown).await;
+}
+
+fn id_of(name: &str) -> String {
+    name.trim_start_matches("clients/").split('/').next().unwrap_or_default().to_owned()
+}
+
+async fn apply_profile(
+    store: &SegmentationStore,
+    profile: &ProfilePeer,
+    batch: Vec<profile::ChangeEvent>,
+) -> anyhow::Result<()> {
+    let mut changes = Vec::with_capacity(batch.len());
+    let mut reread = BTreeSet::new();
+    for event in batch {
+        let merged = event.kind == ChangeKind::Merged as i32;
+        match event.resource_state {
+            Some(ResourceState::ClientState(client)) => changes.push(ProfileChange::Client(client)),
+            Some(ResourceState::HoldingState(holding)) => {
+                changes.push(ProfileChange::Holding { client_id: id_of(&event.client), holding });
+            }
+            Some(ResourceState::ContactState(_) | ResourceState::FinancialStatementState(_)) => {}
+            None => {
+                reread.insert(id_of(&event.resource));
+            }
+        }
+        if merged {
+            // The survivor (the event's client) received the duplicate's holdings.
+            reread.insert(id_of(&event.client));
+        }
+    }
+    let clients = profile.clients(&reread).await?;
+    let snapshots: Vec<ProfileChange> = futures::stream::iter(reread.into_iter().zip(clients))
+        .map(|(id, client)| snapshot(profile, id, client))
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    changes.extend(snapshots);
+    let follower = Principal::system("segmentation-feed");
+    let ctx = WriteCtx::internal(&follower, "FollowProfile", "");
+    store.apply_profile(ctx, changes).await.map_err(|e| anyhow::anyhow!("applying profile changes: {e}"))
+}
+
+/// The client with all its holdings (none when it is gone, deleted or merged away).
+async fn snapshot(profile: &ProfilePeer, client_id: String, client: Option<Client>) -> anyhow::Result<ProfileChange> {
+    let holdings = match client.as_ref().filter(|c| c.delete_time.is_none() && c.merged_into.is_empty()) {
+        Some(c) => profile.holdings(&c.name).await?,
+        None => Vec::new(),
+    };
+    Ok(ProfileChange::Snapshot { client_id, client, holdings })
+}
+
+async fn follow_scoring(db: Db, store: Arc<SegmentationStore>, scoring: ScoringPeer, shutdown: Shutdown) {
+    let open = |after: i64| {
+        let scoring = scoring.clone();
+        async move { scoring.changes(after).await }
+    };
+    let apply = |batch: Vec<scoring::ChangeEvent>| {
+        let store = Arc::clone(&store);
+        async move {
+            let values = batch
+                .iter()
+                .filter_map(|e| {
+                    let id = e.client.strip_prefix("clients/")?;
+                    e.value_score.as_ref().map(|s| (id.to_owned(), value_facts(s)))
+                })
+                .collect();
+            let follower = Principal::system("segmentation-feed");
+            let ctx = WriteCtx::internal(&follower, "FollowScoring", "");
+            store.apply_values(ctx, values).await.map_err(|e| anyhow::anyhow!("applying value scores: {e}"))
+        }
+    };
+    follow::follow(db, SCORING, open, apply, shutdown).await;
+}
+
+/// What segmentation keeps of a value score: the composite score, the tier, and the
+/// period's revenue annualised (revenue × annualisation factor, whole units).
+fn value_facts(score: &ValueScore) -> ValueFacts {
+    let tier = Tier::try_from(score.tier).map(|t| t.as_str_name()).unwrap_or_default();
+    let revenue = score.revenue.as_ref();
+    let factor = i64::from(score.annualisation_factor.max(1));
+    ValueFacts {
+        score: score.composite_score,
+        tier: tier.strip_prefix("TIER_").unwrap_or(tier).to_owned(),
+        revenue_units: revenue.map_or(0, |m| annual_units(m.units, m.nanos, factor)),
+        currency: revenue.map_or_else(String::new, |m| m.currency_code.clone()),
+    }
+}
+
+/// `units + nanos` times `factor`, rounded half-even to whole units (saturating).
+fn annual_units(units: i64, nanos: i32, factor: i64) -> i64 {
+    let exact = (i128::from(units) * 1_000_000_000 + i128::from(nanos)) * i128::from(factor);
+    let (whole, rest) = (exact.div_euclid(1_000_000_000), exact.rem_euclid(1_000_000_000));
+    let rounded = match rest.cmp(&500_000_000) {
+        std::cmp::Ordering::Greater => whole + 1,
+        std::cmp::Ordering::Equal if whole % 2 != 0 => whole + 1,
+        _ => whole,
+    };
+    i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crm_proto::google::r#type::Money;
+
+    #[test]
+    fn nanos_count_and_halves_round_to_even() {
+        assert_eq!(annual_units(250_000, 750_000_000, 4), 1_000_003);
+        assert_eq!(annual_units(0, -600_000_000, 1), -1);
+        assert_eq!(annual_units(0, 500_000_000, 1), 0);
+        assert_eq!(annual_units(1, 500_000_000, 1), 2);
+        assert_eq!(annual_units(i64::MAX, 0, 4), i64::MAX);
+    }
+
+    #[test]
+    fn keeps_score_tier_and_annualised_revenue() {
+        let score = ValueScore {
+            composite_score: 71.5,
+            tier: Tier::KeyAccount as i32,
+            revenue: Some(Money { currency_code: "CNY".into(), units: 250_000, nanos: 0 }),
+            annualisation_factor: 4,
+            ..Default::default()
+        };
+        let facts = value_facts(&score);
+        assert_eq!(facts.tier, "KEY_ACCOUNT");
+        assert_eq!((facts.revenue_units, facts.currency.as_str()), (1_000_000, "CNY"));
+        assert_eq!(facts.score, 71.5);
+    }
+}
