@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::{bench, eval, reindex, runtime, seeding, token, up};
+use crate::{audit, bench, eval, reindex, runtime, seeding, token, up};
 
 /// The corporate client management suite.
 #[derive(Debug, Parser)]
@@ -38,6 +38,8 @@ enum Command {
     Seed(seeding::SeedArgs),
     /// Measure read latency and throughput against a running suite.
     Bench(bench::BenchArgs),
+    /// Check the audit trails (`crm audit verify`).
+    Audit(audit::AuditArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -61,6 +63,7 @@ pub fn main() -> anyhow::Result<()> {
                     Command::Eval(args) => eval::run(&config, args).await,
                     Command::Seed(args) => seeding::run(&config, args).await,
                     Command::Bench(args) => bench::run(&config, args).await,
+                    Command::Audit(args) => audit::run(&config, args).await,
                     Command::Token(_) => Ok(()),
                 }
             }

@@ -3,6 +3,7 @@
 //! The binary is [`cli::main`]; the library exposes the in-process [`suite`] (all services
 //! and the gateway) so that end-to-end tests start it exactly as `crm up` does.
 
+pub mod audit;
 pub mod bench;
 pub mod cli;
 pub mod demo;

@@ -23,6 +23,18 @@ const SEGMENTATION_DB_FILE: &str = "segmentation.db";
 const SCORING_DB_FILE: &str = "scoring.db";
 const INTERACTION_DB_FILE: &str = "interaction.db";
 
+/// Where a service's settings are in the configuration.
+pub type ServiceOf = fn(&Config) -> &ServiceConfig;
+
+/// Every service database: its service's short name, its configuration, its file in the
+/// data directory.
+pub const DATABASES: [(&str, ServiceOf, &str); 4] = [
+    ("profile", |c| &c.profile, PROFILE_DB_FILE),
+    ("segmentation", |c| &c.segmentation, SEGMENTATION_DB_FILE),
+    ("scoring", |c| &c.scoring, SCORING_DB_FILE),
+    ("interaction", |c| &c.interaction, INTERACTION_DB_FILE),
+];
+
 /// Token verifier: the embedded HS256 key in the data directory unless a key file is configured.
 pub fn verifier(config: &Config) -> anyhow::Result<TokenVerifier> {
     if embedded_key(config) {
@@ -60,7 +72,7 @@ pub fn page_tokens(config: &Config) -> anyhow::Result<PageTokens> {
 async fn open_db(config: &Config, service: &ServiceConfig, file: &str, migrations: Migrations) -> anyhow::Result<Db> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    let db_config = config.database(service, file);
+    let db_config = config.database(service, file)?;
     Db::connect_and_migrate(&db_config, migrations).await.with_context(|| format!("database {file}"))
 }
 

@@ -1,12 +1,23 @@
 //! The audit trail: who did what to which resource, when, with which request id and outcome.
 //!
-//! Records are hash-chained: each stores the SHA-256 of its own content and the previous
-//! record's hash, so removing or editing a record breaks the chain ([`verify_chain`]).
+//! Records are chained: each stores a keyed hash ([`AuditSeal`], HMAC with a key held
+//! outside the database) of its own content and of the previous record's hash, so editing,
+//! inserting or removing a record breaks the chain; the chain's head is checkpointed outside
+//! the database ([`checkpoint`]), so cutting the tail is detected too ([`verify`]).
 //! Mutations append their record inside the mutation's transaction; reads of unmasked
 //! sensitive data and denied attempts go through an [`AuditSink`] (group commit).
 
-use sha2::{Digest, Sha256};
+pub mod checkpoint;
+mod query;
+mod seal;
+pub mod service;
+pub mod verify;
+
 use sqlx::{Any, AnyPool, Row, Transaction};
+
+pub use query::{AuditQuery, query};
+pub use seal::{AuditSeal, legacy_hash};
+pub use verify::{Finding, Verification, verify};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -78,10 +89,50 @@ pub struct AuditRecord {
     pub prev_hash: String,
     /// Hash of this record.
     pub hash: String,
+    /// Id of the key that sealed it ("" for records written before the trail was keyed).
+    pub key_id: String,
 }
 
-/// Appends `event` inside `tx` (the caller's transaction); returns its sequence.
-pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent<'_>) -> ApiResult<i64> {
+impl AuditRecord {
+    /// The canonical bytes a record's hash covers: an unambiguous JSON array of its content,
+    /// its predecessor's hash and its key id.
+    pub fn content(&self) -> Vec<u8> {
+        let mut fields = serde_json::json!([
+            self.prev_hash,
+            self.sequence,
+            self.event_time,
+            self.subject,
+            self.role,
+            self.action,
+            self.resource,
+            self.request_id,
+            self.outcome,
+            self.detail
+        ]);
+        if !self.key_id.is_empty()
+            && let Some(array) = fields.as_array_mut()
+        {
+            array.push(self.key_id.clone().into());
+        }
+        fields.to_string().into_bytes()
+    }
+
+    /// The hash this record should carry: keyed with `seal`, or plain for legacy records.
+    /// `None` when it was sealed with another key than `seal`'s.
+    pub fn expected_hash(&self, seal: &AuditSeal) -> Option<String> {
+        if self.key_id.is_empty() {
+            Some(legacy_hash(&self.content()))
+        } else if self.key_id == seal.key_id() {
+            Some(seal.mac(&self.content()))
+        } else {
+            None
+        }
+    }
+}
+
+/// Appends `event` inside `tx` (the caller's transaction), sealed with `seal` (or, for
+/// transitional callers without one, a plain hash); returns its sequence.
+pub async fn append(tx: &mut Transaction<'_, Any>, seal: Option<&AuditSeal>, event: &AuditEvent<'_>) -> ApiResult<i64> {
     // Bumping the head row serialises appenders (row lock until commit on PostgreSQL).
     let head = sqlx::query(
         "UPDATE audit_head SET last_sequence = last_sequence + 1 WHERE id = 1 RETURNING last_sequence, last_hash",
@@ -100,11 +151,15 @@ pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent<'_>) -> Ap
         detail: event.detail.clone(),
         prev_hash: head.try_get("last_hash")?,
         hash: String::new(),
+        key_id: seal.map(|s| s.key_id().to_owned()).unwrap_or_default(),
     };
-    record.hash = content_hash(&record);
+    record.hash = match seal {
+        Some(seal) => seal.mac(&record.content()),
+        None => legacy_hash(&record.content()),
+    };
     sqlx::query(
-        "INSERT INTO audit_log (sequence, event_time, subject, role, action, resource, request_id, outcome, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO audit_log (sequence, event_time, subject, role, action, resource, request_id, outcome, detail, \
+         prev_hash, hash, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(record.sequence)
     .bind(record.event_time)
@@ -117,6 +172,7 @@ pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent<'_>) -> Ap
     .bind(&record.detail)
     .bind(&record.prev_hash)
     .bind(&record.hash)
+    .bind(&record.key_id)
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1").bind(&record.hash).execute(&mut **tx).await?;
@@ -127,6 +183,7 @@ pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent<'_>) -> Ap
 /// transaction).
 pub async fn append_write(
     tx: &mut Transaction<'_, Any>,
+    seal: Option<&AuditSeal>,
     ctx: WriteCtx<'_>,
     resource: &str,
     detail: String,
@@ -139,7 +196,7 @@ pub async fn append_write(
         outcome: Outcome::Ok,
         detail,
     };
-    append(tx, &event).await?;
+    append(tx, seal, &event).await?;
     Ok(())
 }
 
@@ -250,7 +307,7 @@ async fn write_batch(db: &Db, batch: &[(OwnedEvent, oneshot::Sender<bool>)]) -> 
             outcome: e.outcome,
             detail: e.detail.clone(),
         };
-        append(&mut tx, &event).await?;
+        append(&mut tx, Some(db.seal()), &event).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -258,65 +315,41 @@ async fn write_batch(db: &Db, batch: &[(OwnedEvent, oneshot::Sender<bool>)]) -> 
 
 /// Records after `after`, oldest first, optionally only for one resource.
 pub async fn list(pool: &AnyPool, after: i64, limit: i64, resource: Option<&str>) -> ApiResult<Vec<AuditRecord>> {
-    let rows = sqlx::query(
-        "SELECT sequence, event_time, subject, role, action, resource, request_id, outcome, detail, prev_hash, hash \
-         FROM audit_log WHERE sequence > $1 AND ($2 = '' OR resource = $2) ORDER BY sequence LIMIT $3",
-    )
-    .bind(after)
-    .bind(resource.unwrap_or_default())
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(AuditRecord {
-                sequence: row.try_get("sequence")?,
-                event_time: row.try_get("event_time")?,
-                subject: row.try_get("subject")?,
-                role: row.try_get("role")?,
-                action: row.try_get("action")?,
-                resource: row.try_get("resource")?,
-                request_id: row.try_get("request_id")?,
-                outcome: row.try_get("outcome")?,
-                detail: row.try_get("detail")?,
-                prev_hash: row.try_get("prev_hash")?,
-                hash: row.try_get("hash")?,
-            })
-        })
-        .collect()
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE sequence > $1 AND ($2 = '' OR resource = $2) ORDER BY sequence LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .bind(resource.unwrap_or_default())
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(from_row).collect()
 }
 
-/// Checks the whole chain; returns the sequence of the first broken record, if any.
-pub async fn verify_chain(pool: &AnyPool) -> ApiResult<Option<i64>> {
-    let mut after = 0;
-    let mut prev_hash = String::new();
-    loop {
-        let batch = list(pool, after, 1_000, None).await?;
-        let Some(last) = batch.last() else { return Ok(None) };
-        after = last.sequence;
-        for record in &batch {
-            if record.prev_hash != prev_hash || record.hash != content_hash(record) {
-                return Ok(Some(record.sequence));
-            }
-            prev_hash.clone_from(&record.hash);
-        }
-    }
+/// Every column of `audit_log`, in the order [`from_row`] reads them.
+const COLUMNS: &str =
+    "sequence, event_time, subject, role, action, resource, request_id, outcome, detail, prev_hash, hash, key_id";
+
+fn from_row(row: &sqlx::any::AnyRow) -> ApiResult<AuditRecord> {
+    Ok(AuditRecord {
+        sequence: row.try_get("sequence")?,
+        event_time: row.try_get("event_time")?,
+        subject: row.try_get("subject")?,
+        role: row.try_get("role")?,
+        action: row.try_get("action")?,
+        resource: row.try_get("resource")?,
+        request_id: row.try_get("request_id")?,
+        outcome: row.try_get("outcome")?,
+        detail: row.try_get("detail")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+        key_id: row.try_get("key_id")?,
+    })
 }
 
-/// SHA-256 over an unambiguous (JSON array) encoding of the record and its predecessor's hash.
-fn content_hash(r: &AuditRecord) -> String {
-    let canonical = serde_json::json!([
-        r.prev_hash,
-        r.sequence,
-        r.event_time,
-        r.subject,
-        r.role,
-        r.action,
-        r.resource,
-        r.request_id,
-        r.outcome,
-        r.detail
-    ]);
-    let digest = Sha256::digest(canonical.to_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+/// Checks the whole chain of `db` with its seal; returns the sequence of the first bad
+/// record, if any (see [`verify`] for the whole report).
+pub async fn verify_chain(db: &Db) -> ApiResult<Option<i64>> {
+    Ok(verify(db.reader(), db.seal(), None).await?.first_bad().map(|finding| finding.sequence))
 }

@@ -29,6 +29,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// Token verification.
     pub auth: AuthConfig,
+    /// The audit trail's key and checkpoints.
+    pub audit: AuditConfig,
     /// Request limits applied by every service.
     pub limits: Limits,
     /// The client profile service.
@@ -49,6 +51,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./crm-data"),
             telemetry: TelemetryConfig::default(),
             auth: AuthConfig::default(),
+            audit: AuditConfig::default(),
             limits: Limits::default(),
             profile: ServiceConfig::on("127.0.0.1:50051"),
             segmentation: ServiceConfig::on("127.0.0.1:50052"),
@@ -73,15 +76,46 @@ impl Config {
         figment.merge(Env::prefixed("CRM__").split("__")).extract().map_err(explain)
     }
 
-    /// Database settings of a service; an empty URL means SQLite under `data_dir`.
-    pub fn database(&self, service: &ServiceConfig, file_name: &str) -> DbConfig {
+    /// Database settings of a service; an empty URL means SQLite under `data_dir`. The
+    /// audit key is read (created in the data directory when none is configured) and the
+    /// trail's checkpoints go to `<checkpoint_dir>/<file_name>.checkpoints`.
+    pub fn database(&self, service: &ServiceConfig, file_name: &str) -> anyhow::Result<DbConfig> {
         let url = if service.database_url.is_empty() {
             format!("sqlite:{}", self.data_dir.join(file_name).display())
         } else {
             service.database_url.clone()
         };
-        DbConfig { url, max_connections: service.database_max_connections, ..DbConfig::default() }
+        let key_file = self.audit.key_file.clone().unwrap_or_else(|| self.data_dir.join(AUDIT_KEY_FILE));
+        let key = if self.audit.key_file.is_some() {
+            std::fs::read(&key_file).with_context(|| format!("reading the audit key {}", key_file.display()))?
+        } else {
+            load_or_create_secret(&key_file, 32)?
+        };
+        anyhow::ensure!(key.len() >= 32, "the audit key {} is shorter than 32 bytes", key_file.display());
+        let checkpoint_dir = self.audit.checkpoint_dir.clone().unwrap_or_else(|| self.data_dir.join("audit"));
+        let checkpoints = checkpoint_dir.join(format!("{file_name}.checkpoints"));
+        Ok(DbConfig {
+            url,
+            max_connections: service.database_max_connections,
+            audit: Some(crate::audit::AuditSeal::new(&key, Some(checkpoints))),
+            ..DbConfig::default()
+        })
     }
+}
+
+/// The file of the audit key in the data directory, when no key file is configured.
+pub const AUDIT_KEY_FILE: &str = "audit-hmac.key";
+
+/// The audit trail's key, held outside the database, and where its head is checkpointed.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// File with the audit key (at least 32 bytes; a mounted secret in production). Unset:
+    /// `audit-hmac.key` in the data directory, created on first start.
+    pub key_file: Option<PathBuf>,
+    /// Folder of the checkpoint files (one per database); unset: `audit/` in the data
+    /// directory. Put it on storage the database's administrators cannot rewrite.
+    pub checkpoint_dir: Option<PathBuf>,
 }
 
 /// A listen address, `host:port`: an IP address or a host name (`localhost:50051`), resolved

@@ -76,11 +76,14 @@ pub struct DbConfig {
     pub max_connections: u32,
     /// How long a request waits for a connection before UNAVAILABLE.
     pub acquire_timeout_ms: u64,
+    /// The seal of this database's audit trail (a random one for the process when unset).
+    #[serde(skip)]
+    pub audit: Option<crate::audit::AuditSeal>,
 }
 
 impl Default for DbConfig {
     fn default() -> Self {
-        Self { url: String::new(), max_connections: 8, acquire_timeout_ms: 5_000 }
+        Self { url: String::new(), max_connections: 8, acquire_timeout_ms: 5_000, audit: None }
     }
 }
 
@@ -90,6 +93,7 @@ pub struct Db {
     backend: Backend,
     writer: AnyPool,
     reader: AnyPool,
+    seal: crate::audit::AuditSeal,
 }
 
 impl Db {
@@ -98,6 +102,7 @@ impl Db {
         install_default_drivers();
         let backend = Backend::from_url(&cfg.url)?;
         let timeout = Duration::from_millis(cfg.acquire_timeout_ms);
+        let seal = cfg.audit.clone().unwrap_or_else(crate::audit::AuditSeal::ephemeral);
         match backend {
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -106,7 +111,7 @@ impl Db {
                     .connect(&cfg.url)
                     .await
                     .context("connecting to PostgreSQL")?;
-                Ok(Self { backend, writer: pool.clone(), reader: pool })
+                Ok(Self { backend, writer: pool.clone(), reader: pool, seal })
             }
             Backend::Sqlite => {
                 restrict_sqlite_file(&cfg.url)?;
@@ -115,7 +120,7 @@ impl Db {
                 // WAL is a property of the file: set once by the writer, seen by readers.
                 writer.execute("PRAGMA journal_mode = WAL").await?;
                 let reader = sqlite_pool(&url, cfg.max_connections.max(1), timeout, "").await?;
-                Ok(Self { backend, writer, reader })
+                Ok(Self { backend, writer, reader, seal })
             }
         }
     }
@@ -144,6 +149,11 @@ impl Db {
     /// The backend kind.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The seal of this database's audit trail.
+    pub fn seal(&self) -> &crate::audit::AuditSeal {
+        &self.seal
     }
 
     /// Pool for transactions that write.

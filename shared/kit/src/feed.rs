@@ -134,7 +134,7 @@ impl Feed {
     ) -> ApiResult<i64> {
         let sequence =
             self.append(tx, NewEvent { kind, resource, aggregate, request_id: ctx.request_id, payload }).await?;
-        crate::audit::append_write(tx, ctx, resource, kind.to_owned()).await?;
+        crate::audit::append_write(tx, None, ctx, resource, kind.to_owned()).await?;
         Ok(sequence)
     }
 

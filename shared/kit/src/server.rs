@@ -52,6 +52,7 @@ pub struct ServeSpec {
 pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -> anyhow::Result<()> {
     let (reporter, health_service) = tonic_health::server::health_reporter();
     set_status(&reporter, &spec.services, ServingStatus::NotServing).await;
+    let checkpoints = tokio::spawn(crate::audit::checkpoint::run(spec.db.clone(), shutdown.clone()));
     let readiness =
         tokio::spawn(track_readiness(reporter.clone(), spec.services.clone(), spec.db.clone(), shutdown.clone()));
 
@@ -110,13 +111,19 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
         }
     };
     readiness.abort();
+    // The last checkpoint of the audit trail is taken at shutdown.
+    if shutdown.is_cancelled() {
+        let _ = checkpoints.await;
+    } else {
+        checkpoints.abort();
+    }
     result.context("gRPC server failed")?;
     tracing::info!(%addr, "stopped");
     Ok(())
 }
 
 /// The ErrorInfo domain of a gRPC service: `crm.profile` for `crm.profile.v1.ClientProfileService`.
-fn error_domain(service: &'static str) -> &'static str {
+pub(crate) fn error_domain(service: &'static str) -> &'static str {
     match service.match_indices('.').nth(1) {
         Some((end, _)) => &service[..end],
         None => service,

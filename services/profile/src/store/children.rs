@@ -322,7 +322,7 @@ impl SqlProfileStore {
             };
             last = self.feed.append(&mut tx, event).await?;
         }
-        audit::append_write(&mut tx, ctx, "clients", format!("loaded {count} clients")).await?;
+        audit::append_write(&mut tx, Some(self.db.seal()), ctx, "clients", format!("loaded {count} clients")).await?;
         self.feed.commit(tx, last).await?;
         Ok(count)
     }

@@ -302,7 +302,7 @@ conformance!(managers_change_only_their_portfolio, async |app: &TestApp| {
     assert_eq!(err.code(), Code::PermissionDenied);
     let records = crm_kit::audit::list(app.db.reader(), 0, 100, Some(&theirs.name)).await.expect("audit");
     assert!(records.iter().any(|r| r.outcome == "DENIED" && r.subject == "rm-2"), "denials are audited");
-    assert_eq!(crm_kit::audit::verify_chain(app.db.reader()).await.expect("chain"), None);
+    assert_eq!(crm_kit::audit::verify_chain(&app.db).await.expect("chain"), None);
 });
 
 conformance!(every_mutation_is_audited_and_sensitive_fields_masked, async |app: &TestApp| {

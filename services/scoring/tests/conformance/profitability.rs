@@ -47,7 +47,7 @@ conformance!(managers_record_profitability_only_in_their_portfolio, async |app: 
     assert_eq!(writes, [("rm-1", "OK", "CREATED"), ("ra-1", "OK", "UPDATED")]);
     let denied = crm_kit::audit::list(app.scoring_db.reader(), 0, 100, Some(&client)).await.expect("audit");
     assert!(denied.iter().any(|r| r.subject == "rm-2" && r.outcome == "DENIED"), "{denied:?}");
-    assert_eq!(crm_kit::audit::verify_chain(app.scoring_db.reader()).await.expect("chain"), None);
+    assert_eq!(crm_kit::audit::verify_chain(&app.scoring_db).await.expect("chain"), None);
 
     let listed = app
         .scoring_as(Role::MarketingAnalyst, "mk-1", None)
