@@ -98,6 +98,17 @@ impl Backends {
         self.by_service.get(service)
     }
 
+    /// The backend configured under `name` (e.g. `profile`).
+    pub fn by_name(&self, name: &str) -> Option<&Backend> {
+        self.by_service.values().find(|backend| backend.name() == name)
+    }
+
+    /// The names of the configured backends, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        let names: std::collections::BTreeSet<&str> = self.by_service.values().map(Backend::name).collect();
+        names.into_iter()
+    }
+
     /// Names of every routed service.
     pub fn services(&self) -> impl Iterator<Item = &str> {
         self.by_service.keys().map(String::as_str)

@@ -40,7 +40,7 @@ pub async fn handle(gateway: &Gateway, mut request: Request<Body>) -> Response<B
     };
     tracing::Span::current().record("subject", admitted.principal.subject.as_str());
     request.extensions_mut().insert(admitted.principal.clone());
-    if service == crate::SERVICE_NAME {
+    if crate::LOCAL_SERVICES.contains(&service.as_str()) {
         return local(gateway, request).await;
     }
     match gateway.backends.for_service(&service) {

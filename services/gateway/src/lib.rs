@@ -7,6 +7,7 @@
 //! health, reflection and the OpenAPI document passes the edge: token validation,
 //! per-principal rate limits and load shedding; the services still apply their own rules.
 
+pub mod audit;
 pub mod backends;
 pub mod descriptors;
 pub mod edge;
@@ -27,7 +28,10 @@ use crm_kit::{
     config::{GatewayConfig, Limits},
     server::Shutdown,
 };
-use crm_proto::crm::gateway::v1::client_view_service_server::ClientViewServiceServer;
+use crm_proto::crm::{
+    audit::v1::audit_service_server::AuditServiceServer,
+    gateway::v1::client_view_service_server::ClientViewServiceServer,
+};
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
@@ -39,6 +43,10 @@ pub const DOMAIN: &str = "crm.gateway";
 
 /// The gateway's own gRPC service.
 pub const SERVICE_NAME: &str = "crm.gateway.v1.ClientViewService";
+
+/// The services the gateway answers itself: the client 360, and the audit trails (passed on
+/// to the service named in each call).
+pub const LOCAL_SERVICES: [&str; 2] = [SERVICE_NAME, audit::SERVICE_NAME];
 
 /// Everything the gateway needs to run.
 #[derive(Clone, Debug)]
@@ -69,7 +77,7 @@ impl Gateway {
     pub fn new(deps: &GatewayDeps) -> anyhow::Result<Arc<Self>> {
         let pool = descriptors::load()?;
         let backends = Backends::from_config(&deps.config, &pool, deps.limits.max_message_bytes)?;
-        let routed: Vec<&str> = backends.services().chain([SERVICE_NAME]).collect();
+        let routed: Vec<&str> = backends.services().chain(LOCAL_SERVICES).collect();
         let rest = RestRoutes::build(&pool, routed.iter().copied())?;
         let openapi = Bytes::from(serde_json::to_vec(&openapi::document(&rest)).context("OpenAPI document")?);
 
@@ -77,7 +85,10 @@ impl Gateway {
         let max = deps.limits.max_message_bytes;
         let view = ClientView::new(backends.clone(), Duration::from_millis(deps.config.part_timeout_ms));
         let view = ClientViewServiceServer::new(view).max_decoding_message_size(max).max_encoding_message_size(max);
-        let local = crm_kit::server::with_reflection(Routes::new(health_service).add_service(view), &routed)?.prepare();
+        let trails = audit::AuditTrails::new(backends.clone(), Duration::from_millis(deps.limits.request_timeout_ms));
+        let trails = AuditServiceServer::new(trails).max_decoding_message_size(max).max_encoding_message_size(max);
+        let local = Routes::new(health_service).add_service(view).add_service(trails);
+        let local = crm_kit::server::with_reflection(local, &routed)?.prepare();
         tracing::info!(services = ?routed, rest_routes = rest.bindings().len(), "gateway routes built");
         Ok(Arc::new(Self {
             edge: Edge::new(deps.verifier.clone(), &deps.config),
@@ -93,7 +104,7 @@ impl Gateway {
 
     /// Where calls to `service` go: a backend, the gateway itself, or nowhere.
     pub fn upstream(&self, service: &str) -> Option<Upstream> {
-        if service == SERVICE_NAME {
+        if LOCAL_SERVICES.contains(&service) {
             return Some(Upstream::Local(self.local.clone()));
         }
         self.backends.for_service(service).cloned().map(Upstream::Remote)

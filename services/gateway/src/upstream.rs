@@ -79,7 +79,9 @@ fn grpc<T: GrpcService<tonic::body::Body>>(inner: T, max: usize) -> tonic::clien
     tonic::client::Grpc::new(inner).max_decoding_message_size(max).max_encoding_message_size(max)
 }
 
-fn request(metadata: MetadataMap, message: Bytes, timeout: Option<Duration>) -> tonic::Request<Bytes> {
+/// A request to an upstream carrying `metadata` (the caller's token, request id, trace
+/// context) and, when given, a deadline.
+pub fn request<T>(metadata: MetadataMap, message: T, timeout: Option<Duration>) -> tonic::Request<T> {
     let mut request = tonic::Request::from_parts(metadata, tonic::Extensions::default(), message);
     if let Some(timeout) = timeout {
         request.set_timeout(timeout);

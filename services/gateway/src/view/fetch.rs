@@ -20,7 +20,7 @@ use crm_proto::crm::{
 use tonic::{Code, Request, Status, metadata::MetadataMap, transport::Channel};
 
 use super::{PartFuture, PartValue};
-use crate::backends::Backends;
+use crate::{backends::Backends, upstream::request};
 
 /// The gRPC services the view reads, by fully qualified name.
 pub const PROFILE: &str = "crm.profile.v1.ClientProfileService";
@@ -79,7 +79,7 @@ impl<'a> Fetcher<'a> {
             return;
         };
         let (channel, max) = (backend.channel(), backend.max_message_bytes());
-        let request = call(self.metadata, message, self.timeout);
+        let request = request(self.metadata.clone(), message, Some(self.timeout));
         self.fetches.push((part, Box::pin(run(channel, max, request))));
     }
 
@@ -169,11 +169,4 @@ fn profile(channel: Channel, max: usize) -> ClientProfileServiceClient<Channel> 
 
 fn interaction(channel: Channel, max: usize) -> InteractionServiceClient<Channel> {
     InteractionServiceClient::new(channel).max_decoding_message_size(max)
-}
-
-/// A request carrying the caller's metadata, with `timeout` as its deadline.
-pub fn call<T>(metadata: &MetadataMap, message: T, timeout: Duration) -> Request<T> {
-    let mut request = Request::from_parts(metadata.clone(), tonic::Extensions::default(), message);
-    request.set_timeout(timeout);
-    request
 }

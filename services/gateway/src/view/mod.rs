@@ -26,8 +26,11 @@ use tonic::{Code, Request, Response, Status, metadata::MetadataMap};
 
 pub use parts::{PartFuture, gather, warning};
 
-use self::fetch::{Fetcher, PROFILE, Sizes, call};
-use crate::{backends::Backends, upstream::forwarded_metadata};
+use self::fetch::{Fetcher, PROFILE, Sizes};
+use crate::{
+    backends::Backends,
+    upstream::{forwarded_metadata, request},
+};
 
 /// Financial statements returned when the request does not say.
 const DEFAULT_STATEMENTS: i32 = 4;
@@ -180,7 +183,7 @@ impl ClientView {
         };
         let mut client =
             ClientProfileServiceClient::new(backend.channel()).max_decoding_message_size(backend.max_message_bytes());
-        let found = tokio::time::timeout(timeout, client.lookup_client(call(metadata, key, timeout)))
+        let found = tokio::time::timeout(timeout, client.lookup_client(request(metadata.clone(), key, Some(timeout))))
             .await
             .map_err(|_| Status::deadline_exceeded("the client lookup did not answer in time"))??;
         Ok(found.into_inner())
