@@ -63,7 +63,7 @@ pub async fn serve(listener: TcpListener, deps: InteractionDeps, shutdown: Shutd
         deps.peer_auth.clone(),
         shutdown.clone(),
     ));
-    let replier = Replier::new(DOMAIN, AuditSink::spawn(deps.db.clone()));
+    let replier = Replier::with_limits(DOMAIN, AuditSink::spawn(deps.db.clone()), &deps.limits);
     let grpc = InteractionGrpc::new(app, replier);
     let served = crm_kit::serve_grpc!(listener, InteractionServiceServer::new(grpc), deps, shutdown).await;
     if served.is_err() {

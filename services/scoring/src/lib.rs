@@ -62,6 +62,6 @@ pub async fn serve(listener: TcpListener, deps: ScoringDeps, shutdown: Shutdown)
         tracing::warn!(interrupted, "portfolio scoring runs interrupted by a restart were marked failed");
     }
     tokio::spawn(follow::follow_profile(Arc::clone(&app), deps.db.clone(), shutdown.clone()));
-    let replier = Replier::new(DOMAIN, AuditSink::spawn(deps.db.clone()));
+    let replier = Replier::with_limits(DOMAIN, AuditSink::spawn(deps.db.clone()), &deps.limits);
     crm_kit::serve_grpc!(listener, ValueScoringServiceServer::new(ScoringGrpc::new(app, replier)), deps, shutdown).await
 }

@@ -59,7 +59,7 @@ pub async fn serve(listener: TcpListener, deps: SegmentationDeps, shutdown: Shut
     app.recover().await.map_err(|e| anyhow::anyhow!("recovering interrupted activations: {e}"))?;
     let peers = peers::Peers::new(deps.profile.clone(), deps.scoring.clone(), deps.peer_auth.clone());
     let followers = follow::spawn(&deps.db, app.store(), peers, &shutdown);
-    let replier = Replier::new(DOMAIN, AuditSink::spawn(deps.db.clone()));
+    let replier = Replier::with_limits(DOMAIN, AuditSink::spawn(deps.db.clone()), &deps.limits);
     let grpc = SegmentationGrpc::new(app, replier);
     let served = crm_kit::serve_grpc!(listener, SegmentationServiceServer::new(grpc), deps, shutdown).await;
     for task in followers {

@@ -13,7 +13,13 @@ use std::{
 use futures::{Stream, StreamExt};
 use tonic::{Response, Status};
 
-use crate::{ApiError, ApiResult, audit::AuditSink, call::Caller, config::Limits, feed::EventStream};
+use crate::{
+    ApiError, ApiResult,
+    audit::{AuditEvent, AuditSink, Outcome},
+    call::Caller,
+    config::Limits,
+    feed::EventStream,
+};
 
 /// A server stream as tonic returns it.
 pub type StatusStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
@@ -54,16 +60,22 @@ impl Replier {
         }
     }
 
-    /// The answer of a server-streaming call: a refusal to open the stream is audited; a
-    /// stream over the open-stream limits is RESOURCE_EXHAUSTED; each failed item ends the
-    /// stream with its status.
+    /// The answer of a server-streaming call about `resource` (a client, or the service's
+    /// feed): a refusal to open the stream is audited; a stream over the open-stream limits
+    /// is RESOURCE_EXHAUSTED; every stream opened is audited before its first event (a
+    /// subscription is a read that lasts); each failed item ends the stream with its status.
     pub async fn stream<T: Send + 'static>(
         &self,
         caller: &Caller,
+        resource: &str,
         result: ApiResult<EventStream<T>>,
     ) -> Result<Response<StatusStream<T>>, Status> {
         let admitted =
             result.and_then(|events| Ok((StreamGate::admit(&self.streams, &caller.principal.subject)?, events)));
+        let admitted = match admitted {
+            Ok(admitted) => self.subscribed(caller, resource).await.map(|()| admitted),
+            Err(err) => Err(err),
+        };
         let (permit, events) = self.unary(caller, admitted).await?.into_inner();
         let domain = self.domain;
         let events = events.map(move |event| {
@@ -71,6 +83,20 @@ impl Replier {
             event.map_err(|err| err.into_status(domain))
         });
         Ok(Response::new(Box::pin(events)))
+    }
+}
+
+impl Replier {
+    async fn subscribed(&self, caller: &Caller, resource: &str) -> ApiResult<()> {
+        let event = AuditEvent {
+            principal: &caller.principal,
+            action: caller.rpc.as_str(),
+            resource,
+            request_id: &caller.request_id,
+            outcome: Outcome::Ok,
+            detail: "subscribed".to_owned(),
+        };
+        self.audit.record(&event).await
     }
 }
 

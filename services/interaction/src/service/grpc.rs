@@ -58,7 +58,8 @@ impl InteractionService for InteractionGrpc {
         req: Request<StreamTimelineRequest>,
     ) -> Result<Response<Self::StreamTimelineStream>, Status> {
         let caller = Caller::from_request(&req)?;
-        self.replier.stream(&caller, self.app.stream_timeline(&caller, req.into_inner()).await).await
+        let client = req.get_ref().parent.clone();
+        self.replier.stream(&caller, &client, self.app.stream_timeline(&caller, req.into_inner()).await).await
     }
 
     async fn open_case(&self, req: Request<OpenCaseRequest>) -> Result<Response<Case>, Status> {
@@ -162,6 +163,6 @@ impl InteractionService for InteractionGrpc {
         req: Request<WatchChangesRequest>,
     ) -> Result<Response<Self::WatchChangesStream>, Status> {
         let caller = Caller::from_request(&req)?;
-        self.replier.stream(&caller, self.app.watch_changes(&caller, req.into_inner())).await
+        self.replier.stream(&caller, "feeds/interaction", self.app.watch_changes(&caller, req.into_inner())).await
     }
 }

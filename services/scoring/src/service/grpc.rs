@@ -110,6 +110,6 @@ impl ValueScoringService for ScoringGrpc {
         req: Request<WatchChangesRequest>,
     ) -> Result<Response<StatusStream<ChangeEvent>>, Status> {
         let caller = Caller::from_request(&req)?;
-        self.replier.stream(&caller, self.app.watch_changes(&caller, req.into_inner())).await
+        self.replier.stream(&caller, "feeds/scoring", self.app.watch_changes(&caller, req.into_inner())).await
     }
 }

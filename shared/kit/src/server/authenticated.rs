@@ -46,7 +46,7 @@ where
     S::Future: Send + 'static,
 {
     let area = super::error_domain(S::NAME).trim_start_matches("crm.");
-    let replier = Replier::new("crm.audit", AuditSink::spawn(db.clone()));
+    let replier = Replier::with_limits("crm.audit", AuditSink::spawn(db.clone()), &limits);
     let trail = AuditServiceServer::new(AuditTrail::new(db.clone(), page_tokens, replier, area))
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);
