@@ -96,7 +96,7 @@ conformance!(bulk_loaded_clients_are_read_back_from_the_profile, async |app: &Te
     let (scheme, _) = activate(app, plan()).await;
     let store = SqlProfileStore::new(app.profile_db.clone());
     let loader = Principal::system("seed");
-    let ctx = WriteCtx { principal: &loader, request_id: "seed-1", action: "BulkLoad" };
+    let ctx = WriteCtx::internal(&loader, "BulkLoad", "seed-1");
     let bundle = |id: &str, industry: &str, line: ProductLine| ClientBundle {
         client: Client { name: format!("clients/{id}"), ..new_client(id, id, industry, 1_000) },
         contacts: Vec::new(),
@@ -175,7 +175,7 @@ conformance!(activation_runs_in_steps_over_a_bulk_loaded_portfolio, async |app: 
     const CLIENTS: usize = 1_100;
     let store = SqlProfileStore::new(app.profile_db.clone());
     let loader = Principal::system("seed");
-    let ctx = WriteCtx { principal: &loader, request_id: "seed-2", action: "BulkLoad" };
+    let ctx = WriteCtx::internal(&loader, "BulkLoad", "seed-2");
     let bundles = (0..CLIENTS)
         .map(|n| {
             let id = format!("bulk-{n:05}");

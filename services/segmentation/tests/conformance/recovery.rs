@@ -33,7 +33,7 @@ async fn stranded(app: &TestApp, store: &SqlSegmentationStore, job: &str) -> (St
         .await
         .expect("no heartbeat for long");
     let who = Principal::system("test");
-    let ctx = WriteCtx { principal: &who, request_id: "", action: "ActivateScheme" };
+    let ctx = WriteCtx::internal(&who, "ActivateScheme", "");
     let marker = activation.clone();
     let stuck = store
         .update_scheme(ctx, &id, false, move |s: Scheme| {
