@@ -218,19 +218,13 @@ fn every_record_passes_obvious_validation() {
 
 #[test]
 fn every_record_passes_the_profile_service_rules() {
-    use crm_profile::domain::{children, client as rules};
+    use crm_profile::domain::import;
+    use crm_proto::crm::profile::v1::ClientImport;
     for sc in portfolio(3000, 13) {
-        let SeedClient { key, mut client, mut contacts, mut holdings, mut statements, .. } = sc;
-        rules::normalize(&mut client);
-        assert!(rules::validate(&client).is_ok(), "client {key}: {:?}", rules::validate(&client).err());
-        for c in &mut contacts {
-            assert!(children::contact(c).is_ok(), "contact of {key}: {c:?}");
-        }
-        for h in &mut holdings {
-            assert!(children::holding(h).is_ok(), "holding of {key}: {h:?}");
-        }
-        for s in &mut statements {
-            assert!(children::statement(s).is_ok(), "statement of {key}: {s:?}");
+        let SeedClient { key, client, contacts, holdings, statements, .. } = sc;
+        let record = ClientImport { client: Some(client), contacts, holdings, statements };
+        if let Err(err) = import::parse(vec![record]) {
+            panic!("client {key}: {:?}", err.violations());
         }
     }
 }
