@@ -12,8 +12,11 @@ use clap::Args;
 use crm_kit::{
     audit::AuditSink, auth::Principal, call::Caller, config::Config, db::Db, server::Shutdown, write::Writer,
 };
-use crm_profile::{ProfileApp, ProfileStore, domain::import::MAX_CLIENTS};
-use crm_proto::crm::profile::v1::{ClientImport, ImportClientsRequest};
+use crm_profile::{
+    ProfileApp, ProfileStore,
+    domain::{client::set_facts, import::MAX_CLIENTS},
+};
+use crm_proto::crm::profile::v1::{ClientImport, ImportClientsRequest, Provenance};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{
@@ -86,6 +89,11 @@ fn bundle(seed: u64, generated: SeedClient) -> ClientImport {
     client.name = format!("clients/{}", seeded_id(seed, key));
     if let Some(parent) = parent_key {
         client.parent = format!("clients/{}", seeded_id(seed, parent));
+    }
+    // Keep the sources the generator states per field; every other fact is marked as seeded.
+    for field in set_facts(&client) {
+        let seeded = Provenance { source_name: "synthetic-seed".into(), ..Provenance::default() };
+        client.provenance.entry(field.to_owned()).or_insert(seeded);
     }
     ClientImport { client: Some(client), contacts, holdings, statements }
 }
