@@ -51,8 +51,7 @@ impl ProfileApp {
         let key = Idempotency::of(&req.request_id, &CreateContactRequest { request_id: String::new(), ..req.clone() })?;
         let contact = NewContact::parse(contact)?.into_contact();
         let guard = Self::child_guard(caller, client_id)?;
-        let created = self.store.create_contact(caller.write().keyed(key.as_ref()), client_id, guard, contact).await?;
-        Ok(Self::shown_contact(caller, created))
+        self.store.create_contact(caller.write().keyed(key.as_ref()), client_id, guard, contact).await
     }
 
     /// UpdateContact: masked fields, etag-checked, in the caller's portfolio.
