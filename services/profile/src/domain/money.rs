@@ -39,11 +39,6 @@ impl Amount {
         }
     }
 
-    /// The ISO 4217 code.
-    pub fn currency(&self) -> &str {
-        &self.0.currency_code
-    }
-
     /// The stored form.
     pub fn into_money(self) -> Money {
         self.0

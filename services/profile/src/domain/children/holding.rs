@@ -50,11 +50,6 @@ impl NewHolding {
         ok.then(|| Self(Holding { name: String::new(), etag: String::new(), update_time: None, ..h }))
     }
 
-    /// The account the holding is identified by.
-    pub fn account_number(&self) -> &str {
-        &self.0.account_number
-    }
-
     /// The record to store (the store names and stamps it).
     pub fn into_holding(self) -> Holding {
         self.0
@@ -74,9 +69,8 @@ mod tests {
             account_number: "6222 0000 1".into(),
             ..Default::default()
         };
-        let h = NewHolding::parse(h).expect("valid");
-        assert_eq!(h.account_number(), "622200001");
-        assert_eq!(h.into_holding().product_code, "DEP-CURRENT");
+        let h = NewHolding::parse(h).expect("valid").into_holding();
+        assert_eq!((h.account_number.as_str(), h.product_code.as_str()), ("622200001", "DEP-CURRENT"));
         let mut v = Violations::default();
         assert!(NewHolding::parse_at(&mut v, "clients[0].holdings[2]", Holding::default()).is_none());
         assert_eq!(
