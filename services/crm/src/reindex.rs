@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use crm_kit::config::Config;
-use crm_profile::SqlProfileStore;
+use crm_kit::{auth::Principal, call::WriteCtx, config::Config, write::Writer};
+use crm_profile::ProfileStore;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::runtime;
@@ -17,7 +17,9 @@ const BATCH: usize = 2_000;
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     let db = runtime::profile_db(config).await?;
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients").fetch_one(db.reader()).await?;
-    let store = SqlProfileStore::new(db.clone());
+    let store = ProfileStore::new(Writer::new(db.clone()));
+    let principal = Principal::system("reindex");
+    let ctx = WriteCtx::internal(&principal, "Reindex", "");
     let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
     bar.set_style(
         ProgressStyle::with_template(
@@ -28,7 +30,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut after = String::new();
     let mut done = 0u64;
-    while let Some(last) = store.reindex_batch(&after, BATCH).await.map_err(|e| anyhow::anyhow!("reindexing: {e}"))? {
+    while let Some(last) =
+        store.reindex_batch(ctx, &after, BATCH).await.map_err(|e| anyhow::anyhow!("reindexing: {e}"))?
+    {
         after = last;
         done += BATCH as u64;
         bar.set_position(done.min(bar.length().unwrap_or(done)));

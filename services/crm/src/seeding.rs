@@ -1,21 +1,25 @@
 //! `crm seed`: loads the deterministic synthetic portfolio of [`crm_synth`] through the
-//! profile store, in batches of one transaction each, with a progress bar.
+//! profile service's import (ImportClients, in process), in batches of one transaction
+//! each, with a progress bar.
 //!
 //! Client ids are derived from the seed and the generator's key, so the same command gives
 //! the same portfolio, names included. The true duplicate pairs are written to
 //! `seed-duplicates.csv` in the data directory, to measure the duplicate finder against.
 
-use std::{io::Write as _, time::Instant};
+use std::{io::Write as _, sync::Arc, time::Instant};
 
-use anyhow::Context as _;
 use clap::Args;
-use crm_kit::{auth::Principal, config::Config, db::Db};
-use crm_profile::{
-    domain::{children, client as rules},
-    store::{ClientBundle, SqlProfileStore, WriteCtx},
+use crm_kit::{
+    audit::AuditSink, auth::Principal, call::Caller, config::Config, db::Db, server::Shutdown, write::Writer,
 };
-use crm_synth::{SeedClient, SeedConfig};
+use crm_profile::{
+    ProfileApp, ProfileStore,
+    domain::{client::set_facts, import::MAX_CLIENTS},
+};
+use crm_proto::crm::profile::v1::{ClientImport, ImportClientsRequest, Provenance};
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crm_synth::{SeedClient, SeedConfig};
 
 use crate::runtime;
 
@@ -28,7 +32,7 @@ pub struct SeedArgs {
     /// Random seed: the same seed gives the same portfolio.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Clients per transaction.
+    /// Clients per transaction (at most 1,000).
     #[arg(long, default_value_t = 500)]
     batch: usize,
 }
@@ -51,7 +55,7 @@ pub async fn run(config: &Config, args: SeedArgs) -> anyhow::Result<()> {
     );
     let db = runtime::profile_db(config).await?;
     let cfg = SeedConfig { clients: args.clients, seed: args.seed, ..SeedConfig::default() };
-    let report = load(config, &db, cfg, args.batch.clamp(1, 10_000)).await?;
+    let report = load(config, &db, cfg, args.batch.clamp(1, MAX_CLIENTS)).await?;
     db.close().await;
     println!(
         "loaded {} clients in {:.1} s ({:.0} clients/s)",
@@ -64,9 +68,9 @@ pub async fn run(config: &Config, args: SeedArgs) -> anyhow::Result<()> {
 
 /// Loads the demo portfolio into an empty profile database.
 pub async fn ensure_demo(config: &Config, db: &Db, clients: u64) -> anyhow::Result<()> {
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients").fetch_one(db.reader()).await?;
-    if existing > 0 {
-        tracing::info!(existing, "demo data already present");
+    let store = ProfileStore::new(Writer::new(db.clone()));
+    if !store.is_empty().await.map_err(|err| anyhow::anyhow!("reading the profile database: {err}"))? {
+        tracing::info!("demo data already present");
         return Ok(());
     }
     load(config, db, SeedConfig { clients, ..SeedConfig::default() }, 500).await.map(|_| ())
@@ -77,39 +81,37 @@ fn seeded_id(seed: u64, key: u64) -> String {
     format!("{:08x}{:024x}", seed & 0xffff_ffff, key)
 }
 
-/// Turns a generated client into a validated bundle (the same rules as the API).
-fn bundle(seed: u64, generated: SeedClient) -> anyhow::Result<ClientBundle> {
-    let SeedClient { key, mut client, parent_key, mut contacts, mut holdings, mut statements, .. } = generated;
+/// A generated client as an import record, named by its deterministic id (the profile
+/// service parses it as it would any import).
+fn bundle(seed: u64, generated: SeedClient) -> ClientImport {
+    let SeedClient { key, mut client, parent_key, contacts, holdings, statements, .. } = generated;
     client.name = format!("clients/{}", seeded_id(seed, key));
     if let Some(parent) = parent_key {
         client.parent = format!("clients/{}", seeded_id(seed, parent));
     }
-    rules::normalize(&mut client);
-    // Keep the sources the generator states per field; anything else is marked as seeded.
-    let stated = std::mem::take(&mut client.provenance);
-    let written = rules::written_on_create(&client);
-    rules::stamp_provenance(&mut client, &written, &stated, "synthetic-seed");
-    rules::validate(&client).with_context(|| format!("generated client {key} is invalid"))?;
-    for contact in &mut contacts {
-        children::contact(contact).with_context(|| format!("contact of client {key}"))?;
+    // Keep the sources the generator states per field; every other fact is marked as seeded.
+    for field in set_facts(&client) {
+        let seeded = Provenance { source_name: "synthetic-seed".into(), ..Provenance::default() };
+        client.provenance.entry(field.to_owned()).or_insert(seeded);
     }
-    for holding in &mut holdings {
-        children::holding(holding).with_context(|| format!("holding of client {key}"))?;
-    }
-    for statement in &mut statements {
-        children::statement(statement).with_context(|| format!("statement of client {key}"))?;
-    }
-    Ok(ClientBundle { client, contacts, holdings, statements })
+    ClientImport { client: Some(client), contacts, holdings, statements }
+}
+
+/// The profile application over `db`, in this process.
+fn profile_app(config: &Config, db: &Db, shutdown: Shutdown) -> anyhow::Result<ProfileApp> {
+    let store = Arc::new(ProfileStore::new(Writer::new(db.clone())));
+    let audit = AuditSink::spawn(db.clone());
+    Ok(ProfileApp::new(store, audit, runtime::page_tokens(config)?, config.limits.clone(), shutdown))
 }
 
 /// Generates on a blocking thread and loads batch by batch.
 pub async fn load(config: &Config, db: &Db, cfg: SeedConfig, batch: usize) -> anyhow::Result<LoadReport> {
     let started = Instant::now();
-    let store = SqlProfileStore::new(db.clone());
-    let principal = Principal::system("seed");
+    let (_running, shutdown) = Shutdown::new();
+    let app = profile_app(config, db, shutdown)?;
     let request_id = format!("seed-{}-{}", cfg.seed, cfg.clients);
-    let ctx = WriteCtx::internal(&principal, "SeedPortfolio", &request_id);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<ClientBundle>>>(4);
+    let caller = Caller::new(Principal::system("seed"), "SeedPortfolio", request_id);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<ClientImport>>>(4);
     let truth_path = config.data_dir.join("seed-duplicates.csv");
     let seed = cfg.seed;
     let generator = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
@@ -120,7 +122,7 @@ pub async fn load(config: &Config, db: &Db, cfg: SeedConfig, batch: usize) -> an
             if let Some(original) = generated.duplicate_of {
                 writeln!(truth, "clients/{},clients/{}", seeded_id(seed, generated.key), seeded_id(seed, original))?;
             }
-            chunk.push(bundle(seed, generated)?);
+            chunk.push(bundle(seed, generated));
             if chunk.len() == batch && tx.blocking_send(Ok(std::mem::take(&mut chunk))).is_err() {
                 return Ok(());
             }
@@ -140,7 +142,10 @@ pub async fn load(config: &Config, db: &Db, cfg: SeedConfig, batch: usize) -> an
     while let Some(chunk) = rx.recv().await {
         let chunk = chunk?;
         let n = chunk.len() as u64;
-        store.bulk_load(ctx, chunk).await.map_err(|err| anyhow::anyhow!("loading batch: {err}"))?;
+        let request = ImportClientsRequest { clients: chunk, request_id: String::new() };
+        app.import_clients(&caller, request)
+            .await
+            .map_err(|err| anyhow::anyhow!("loading clients {} to {}: {err}", loaded + 1, loaded + n))?;
         loaded += n;
         bar.inc(n);
     }
@@ -151,12 +156,12 @@ pub async fn load(config: &Config, db: &Db, cfg: SeedConfig, batch: usize) -> an
 
 #[cfg(test)]
 mod tests {
-    use crm_profile::domain::lei;
+    use crm_profile::domain::{import, lei};
 
     use super::*;
 
-    /// The generator and the profile service agree: every generated record passes the rules
-    /// the loader applies, and every LEI passes the service's own check.
+    /// The generator and the profile service agree: every generated record passes the
+    /// import's parsing (the rules of CreateClient), and every LEI the service's own check.
     #[test]
     fn every_generated_client_passes_the_profile_service_rules() {
         let seed = 13;
@@ -164,8 +169,8 @@ mod tests {
             let key = generated.key;
             let client_lei = generated.client.lei.clone();
             assert!(client_lei.is_empty() || lei::validate(&client_lei).is_ok(), "client {key}: LEI {client_lei}");
-            if let Err(err) = bundle(seed, generated) {
-                panic!("client {key}: {err:#}");
+            if let Err(err) = import::parse(vec![bundle(seed, generated)]) {
+                panic!("client {key}: {:?}", err.violations());
             }
         }
     }

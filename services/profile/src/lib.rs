@@ -9,12 +9,15 @@ pub mod store;
 
 use std::sync::Arc;
 
-use crm_kit::{auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, server::Shutdown};
+use crm_kit::{
+    audit::AuditSink, auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, reply::Replier,
+    server::Shutdown, write::Writer,
+};
 use crm_proto::crm::profile::v1::client_profile_service_server::ClientProfileServiceServer;
 use tokio::net::TcpListener;
 
-pub use service::{ProfileApp, ProfileGrpc, SERVICE_NAME};
-pub use store::SqlProfileStore;
+pub use service::{DOMAIN, ProfileApp, ProfileGrpc, SERVICE_NAME};
+pub use store::ProfileStore;
 
 /// Everything the profile service needs to run.
 #[derive(Clone, Debug)]
@@ -23,20 +26,22 @@ pub struct ProfileDeps {
     pub db: Db,
     /// Verifies bearer tokens.
     pub verifier: TokenVerifier,
-    /// Signs page tokens.
+    /// Signs page tokens (the key is shared by replicas).
     pub page_tokens: PageTokens,
-    /// Request limits.
+    /// Bounds on requests (message size, filter length).
     pub limits: Limits,
 }
 
-/// Builds the application over the SQL store.
-pub fn app(deps: &ProfileDeps, shutdown: Shutdown) -> Arc<ProfileApp<SqlProfileStore>> {
-    let store = Arc::new(SqlProfileStore::new(deps.db.clone()));
-    Arc::new(ProfileApp::new(store, deps.page_tokens.clone(), deps.limits.clone(), shutdown))
+/// The application over the service database, auditing sensitive reads to `audit`.
+pub fn app(deps: &ProfileDeps, audit: AuditSink, shutdown: Shutdown) -> ProfileApp {
+    let store = Arc::new(ProfileStore::new(Writer::new(deps.db.clone())));
+    ProfileApp::new(store, audit, deps.page_tokens.clone(), deps.limits.clone(), shutdown)
 }
 
 /// Serves the profile service on `listener` until `shutdown`.
 pub async fn serve(listener: TcpListener, deps: ProfileDeps, shutdown: Shutdown) -> anyhow::Result<()> {
-    let app = app(&deps, shutdown.clone());
-    crm_kit::serve_grpc!(listener, ClientProfileServiceServer::new(ProfileGrpc::new(app)), deps, shutdown).await
+    let audit = AuditSink::spawn(deps.db.clone());
+    let app = Arc::new(app(&deps, audit.clone(), shutdown.clone()));
+    let grpc = ProfileGrpc::new(app, Replier::with_limits(DOMAIN, audit, &deps.limits));
+    crm_kit::serve_grpc!(listener, ClientProfileServiceServer::new(grpc), deps, shutdown).await
 }

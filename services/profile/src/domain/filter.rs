@@ -1,4 +1,4 @@
-//! CEL filters over a documented, flat view of a client (DESIGN §6).
+//! CEL filters over a documented, flat view of a client (docs/architecture.md §6).
 //!
 //! Filters are parsed and checked before use by `crm_kit::expr`: only the variable
 //! `client`, only the fields listed in [`FILTER_FIELDS`], bounded length and size. They are

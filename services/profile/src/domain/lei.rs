@@ -22,6 +22,24 @@ impl std::fmt::Display for LeiError {
     }
 }
 
+/// A Legal Entity Identifier whose check digits are right, in upper case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lei(String);
+
+impl Lei {
+    /// Parses an LEI as written: surrounding space and lower case are forgiven.
+    pub fn parse(raw: &str) -> Result<Self, LeiError> {
+        let lei = raw.trim().to_ascii_uppercase();
+        validate(&lei)?;
+        Ok(Self(lei))
+    }
+
+    /// The 20 characters.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// Validates an LEI (check digits included).
 pub fn validate(lei: &str) -> Result<(), LeiError> {
     let bytes = lei.as_bytes();
@@ -76,6 +94,12 @@ mod tests {
         assert_eq!(validate("506700GE1G29325QX364"), Err(LeiError::CheckDigits));
         assert_eq!(validate("506700GE1G29325QX36"), Err(LeiError::Length));
         assert_eq!(validate("506700ge1g29325qx363"), Err(LeiError::Character));
+    }
+
+    #[test]
+    fn parsing_forgives_case_and_space_only() {
+        assert_eq!(Lei::parse(" 506700ge1g29325qx363 ").map(Lei::into_string), Ok("506700GE1G29325QX363".into()));
+        assert_eq!(Lei::parse("506700GE1G29325QX364"), Err(LeiError::CheckDigits));
     }
 
     #[test]

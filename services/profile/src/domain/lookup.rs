@@ -3,7 +3,7 @@
 use crm_kit::{ApiResult, Violations};
 use crm_proto::crm::profile::v1::LookupClientRequest;
 
-use super::{codes, lei};
+use super::{codes, lei::Lei};
 
 /// One normalised lookup key: `kind` and `value` as stored in the key index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,19 +15,19 @@ pub struct LookupKey {
 }
 
 impl LookupKey {
-    /// LEI key.
+    /// An LEI, upper case.
     pub fn lei(value: &str) -> Self {
         Self { kind: "lei", value: value.trim().to_ascii_uppercase() }
     }
-    /// Registration number within a country.
+    /// A registration number within its country (`GB:08812345`), upper case, without spaces.
     pub fn registration(country: &str, number: &str) -> Self {
         Self { kind: "reg", value: format!("{}:{}", country.trim().to_ascii_uppercase(), normalize_reg(number)) }
     }
-    /// Tax id.
+    /// A tax id, upper case, without spaces and dashes.
     pub fn tax(value: &str) -> Self {
         Self { kind: "tax", value: value.trim().to_ascii_uppercase().replace([' ', '-'], "") }
     }
-    /// Account or facility number.
+    /// An account or facility number, upper case, without spaces and dashes.
     pub fn account(value: &str) -> Self {
         Self { kind: "acct", value: value.trim().to_ascii_uppercase().replace([' ', '-'], "") }
     }
@@ -64,7 +64,7 @@ pub fn from_request(req: &LookupClientRequest) -> ApiResult<LookupKey> {
     let mut keys = Vec::new();
     let mut v = Violations::default();
     if !req.lei.is_empty() {
-        if let Err(err) = lei::validate(&req.lei.trim().to_ascii_uppercase()) {
+        if let Err(err) = Lei::parse(&req.lei) {
             v.add("lei", err.to_string());
         }
         keys.push(LookupKey::lei(&req.lei));

@@ -1,18 +1,16 @@
-//! Who may do what to a client record (DESIGN §7).
+//! Who may do what to a client record (docs/architecture.md §7).
 //!
 //! Everyone authenticated may read (the bank shares client information); writes depend on
 //! the role and, for relationship and key-account managers, on the portfolio. Permission
 //! is decided before existence is revealed: a manager asking to change a client outside
 //! their portfolio, or a client that does not exist, gets the same PERMISSION_DENIED.
 
+pub use crm_kit::policy::can_watch;
+use crm_kit::policy::portfolio_bound;
 use crm_kit::{
     ApiError, ApiResult,
     auth::{Principal, Role},
 };
-use crm_proto::crm::profile::v1::Client;
-
-pub use crm_kit::policy::can_watch;
-use crm_kit::policy::{check_portfolio, portfolio_bound};
 
 /// Whether the role writes client records at all.
 pub fn can_write(principal: &Principal) -> ApiResult<()> {
@@ -25,29 +23,34 @@ pub fn can_write(principal: &Principal) -> ApiResult<()> {
     }
 }
 
-/// Checks a write to an existing record (`current` is `None` when it does not exist).
-pub fn check_write(principal: &Principal, resource: &str, current: Option<&Client>) -> ApiResult<()> {
-    can_write(principal)?;
-    check_portfolio(principal, resource, current.map(|c| c.relationship_manager.as_str()))
-}
-
-/// Checks (and completes) a new or changed record's portfolio: managers create and keep
-/// clients only in their own portfolio; an empty manager defaults to theirs.
-pub fn check_assignment(principal: &Principal, client: &mut Client) -> ApiResult<()> {
+/// The relationship manager a new or changed record gets when the caller asks for
+/// `requested` ("" for none): managers create and keep clients only in their own portfolio,
+/// and an empty manager defaults to theirs; other writers get what they ask for.
+pub fn assign_manager(principal: &Principal, requested: &str) -> ApiResult<String> {
     can_write(principal)?;
     if !portfolio_bound(principal) {
-        return Ok(());
+        return Ok(requested.to_owned());
     }
-    if client.relationship_manager.is_empty() {
-        client.relationship_manager = principal.portfolio_key().to_owned();
-    }
-    if client.relationship_manager != principal.portfolio_key() {
+    let own = principal.portfolio_key();
+    if !requested.is_empty() && requested != own {
         return Err(ApiError::permission_denied(
             "NOT_IN_PORTFOLIO",
             "relationship managers may assign clients only to their own portfolio",
         ));
     }
-    Ok(())
+    Ok(own.to_owned())
+}
+
+/// Only administrators and channels (migrations, onboarding systems, the demo loader) import
+/// clients in bulk: an import is not bound to a portfolio.
+pub fn can_import(principal: &Principal) -> ApiResult<()> {
+    match principal.role {
+        Role::Admin | Role::Channel => Ok(()),
+        _ => Err(ApiError::permission_denied(
+            "ROLE_CANNOT_IMPORT",
+            format!("role {} may not import clients", principal.role.as_str()),
+        )),
+    }
 }
 
 /// Whether the caller sees sensitive fields (tax id) unmasked. The suite's own services
@@ -72,24 +75,11 @@ mod tests {
     }
 
     #[test]
-    fn managers_write_only_their_portfolio_and_learn_nothing_else() {
-        let rm = who(Role::RelationshipManager, "rm-1");
-        let mine = Client { relationship_manager: "rm-1".into(), ..Default::default() };
-        let theirs = Client { relationship_manager: "rm-2".into(), ..Default::default() };
-        assert!(check_write(&rm, "clients/a", Some(&mine)).is_ok());
-        let denied = check_write(&rm, "clients/b", Some(&theirs)).expect_err("other portfolio");
-        let missing = check_write(&rm, "clients/zz", None).expect_err("made-up");
-        assert_eq!(denied.code(), tonic::Code::PermissionDenied);
-        assert_eq!(missing.code(), tonic::Code::PermissionDenied);
-        assert_eq!(denied.to_string(), missing.to_string());
-    }
-
-    #[test]
-    fn admins_see_not_found_and_read_only_roles_cannot_write() {
-        let admin = who(Role::Admin, "root");
-        assert_eq!(check_write(&admin, "clients/zz", None).expect_err("missing").code(), tonic::Code::NotFound);
+    fn read_only_roles_cannot_write_or_import() {
         let agent = who(Role::ContactCentreAgent, "cc-1");
-        assert_eq!(check_write(&agent, "clients/zz", None).expect_err("role").code(), tonic::Code::PermissionDenied);
+        assert_eq!(can_write(&agent).expect_err("role").code(), tonic::Code::PermissionDenied);
+        assert!(can_import(&agent).is_err() && can_import(&who(Role::RelationshipManager, "rm-1")).is_err());
+        assert!(can_import(&who(Role::Channel, "svc:onboarding")).is_ok());
         assert!(!sees_sensitive(&agent) && !sees_contact_details(&agent));
     }
 
@@ -105,10 +95,9 @@ mod tests {
     fn managers_default_and_keep_assignment_in_portfolio() {
         let rm =
             Principal { subject: "rm-1".into(), role: Role::RelationshipManager, portfolio: Some("book-7".into()) };
-        let mut new = Client::default();
-        check_assignment(&rm, &mut new).expect("defaults");
-        assert_eq!(new.relationship_manager, "book-7");
-        let mut elsewhere = Client { relationship_manager: "book-8".into(), ..Default::default() };
-        assert!(check_assignment(&rm, &mut elsewhere).is_err());
+        assert_eq!(assign_manager(&rm, "").ok().as_deref(), Some("book-7"));
+        assert_eq!(assign_manager(&rm, "book-7").ok().as_deref(), Some("book-7"));
+        assert!(assign_manager(&rm, "book-8").is_err());
+        assert_eq!(assign_manager(&who(Role::Admin, "root"), "").ok().as_deref(), Some(""));
     }
 }

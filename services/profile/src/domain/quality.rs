@@ -1,31 +1,31 @@
 //! Data-quality summary of a client record: completeness of key fields, share of verified
-//! facts, and the stalest fact (DOMAIN §4: useful information is complete, accurate,
+//! facts, and the stalest fact (docs/domain.md §4: useful information is complete, accurate,
 //! reliable and timely).
 
 use crm_kit::time;
 
-use super::client::is_set;
+use super::client::Field;
 use crm_proto::crm::profile::v1::{Client, DataQuality};
 
 /// Fields every corporate record should have.
-const KEY_FIELDS: [&str; 12] = [
-    "legal_name",
-    "registration_number",
-    "country_code",
-    "lei",
-    "tax_id",
-    "customer_type",
-    "industry_code",
-    "city",
-    "annual_turnover",
-    "employee_count",
-    "relationship_manager",
-    "credit_grade",
+const KEY_FIELDS: [Field; 12] = [
+    Field::LegalName,
+    Field::RegistrationNumber,
+    Field::CountryCode,
+    Field::Lei,
+    Field::TaxId,
+    Field::CustomerType,
+    Field::IndustryCode,
+    Field::City,
+    Field::AnnualTurnover,
+    Field::EmployeeCount,
+    Field::RelationshipManager,
+    Field::CreditGrade,
 ];
 
 /// Computes the summary at `now` (microseconds since the epoch).
 pub fn summarize(c: &Client, now: i64) -> DataQuality {
-    let missing: Vec<String> = KEY_FIELDS.iter().filter(|f| !is_set(c, f)).map(|f| (*f).to_owned()).collect();
+    let missing: Vec<String> = KEY_FIELDS.iter().filter(|f| !f.is_set(c)).map(|f| f.name().to_owned()).collect();
     let completeness = (KEY_FIELDS.len() - missing.len()) as f64 / KEY_FIELDS.len() as f64;
     let verified = c.provenance.values().filter(|p| p.verified).count();
     let verified_share = if c.provenance.is_empty() { 0.0 } else { verified as f64 / c.provenance.len() as f64 };

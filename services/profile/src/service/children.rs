@@ -2,24 +2,31 @@
 
 use crm_kit::{ApiError, ApiResult, paging};
 use crm_proto::crm::profile::v1::{
-    Contact, CreateContactRequest, CreateFinancialStatementRequest, DeleteContactRequest, FinancialStatement, Holding,
-    ListContactsRequest, ListContactsResponse, ListFinancialStatementsRequest, ListFinancialStatementsResponse,
-    ListHoldingsRequest, ListHoldingsResponse, UpdateContactRequest, UpsertHoldingRequest,
+    Client, Contact, CreateContactRequest, CreateFinancialStatementRequest, DeleteContactRequest, FinancialStatement,
+    Holding, ListContactsRequest, ListContactsResponse, ListFinancialStatementsRequest,
+    ListFinancialStatementsResponse, ListHoldingsRequest, ListHoldingsResponse, UpdateContactRequest,
+    UpsertHoldingRequest,
 };
 
 use super::{Caller, ProfileApp};
 use crate::{
-    domain::{children as rules, mask, names, policy},
-    store::{Guard, ProfileStore},
+    domain::{
+        children::{ContactPatch, NewContact, NewHolding, NewStatement},
+        mask, names, policy,
+    },
+    store::Guard,
 };
-use crm_kit::call::Idempotency;
+use crm_kit::{call::Idempotency, policy::check_portfolio};
 
-impl<S: ProfileStore> ProfileApp<S> {
-    /// The guard for writes under `client_id`: role, portfolio, existence (in that order).
-    fn child_guard(caller: &Caller, client_id: &str) -> impl Guard + use<S> {
-        let principal = caller.principal.clone();
+impl ProfileApp {
+    /// Who may write under client `client_id`: a role that writes (checked now) and, inside
+    /// the write, a portfolio that holds the client (without revealing whether it exists).
+    fn child_guard<'a>(caller: &'a Caller, client_id: &str) -> ApiResult<impl Guard + use<'a>> {
         let resource = names::client_name(client_id);
-        move |current| policy::check_write(&principal, &resource, current)
+        policy::can_write(&caller.principal).map_err(|err| err.with_resource(&resource))?;
+        Ok(move |current: Option<&Client>| {
+            check_portfolio(&caller.principal, &resource, current.map(|c| c.relationship_manager.as_str()))
+        })
     }
 
     /// Decodes the id cursor of a child page.
@@ -37,89 +44,56 @@ impl<S: ProfileStore> ProfileApp<S> {
         }
     }
 
-    /// CreateContact.
+    /// CreateContact: a replay of the same request returns the first contact.
     pub async fn create_contact(&self, caller: &Caller, req: CreateContactRequest) -> ApiResult<Contact> {
-        let client_id = names::client_id("parent", &req.parent)?.to_owned();
-        let Some(mut contact) = req.contact else { return Err(ApiError::invalid("contact", "is required")) };
-        let idempotency = Idempotency::of(
-            &req.request_id,
-            &CreateContactRequest {
-                parent: req.parent.clone(),
-                contact: Some(contact.clone()),
-                request_id: String::new(),
-            },
-        )?;
-        rules::contact(&mut contact)?;
-        policy::can_write(&caller.principal)?;
-        let guard = Self::child_guard(caller, &client_id);
-        match self.store.create_contact(caller.ctx("CreateContact"), &client_id, guard, contact, idempotency).await {
-            Ok(contact) => Ok(contact),
-            Err(err) => Err(self.audit.denied(caller, "CreateContact", &req.parent, err).await),
-        }
+        let client_id = names::client_id("parent", &req.parent)?;
+        let Some(contact) = req.contact.clone() else { return Err(ApiError::invalid("contact", "is required")) };
+        let key = Idempotency::of(&req.request_id, &CreateContactRequest { request_id: String::new(), ..req.clone() })?;
+        let contact = NewContact::parse(contact)?.into_contact();
+        let guard = Self::child_guard(caller, client_id)?;
+        self.store.create_contact(caller.write().keyed(key.as_ref()), client_id, guard, contact).await
     }
 
     /// UpdateContact: masked fields, etag-checked, in the caller's portfolio.
     pub async fn update_contact(&self, caller: &Caller, req: UpdateContactRequest) -> ApiResult<Contact> {
-        let Some(mut patch) = req.contact else { return Err(ApiError::invalid("contact", "is required")) };
-        let (client_id, contact_id) = names::child_id("contact.name", &patch.name, "contacts")?;
-        let (client_id, contact_id) = (client_id.to_owned(), contact_id.to_owned());
-        let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
-        let fields = rules::contact_mask(&paths)?;
-        policy::can_write(&caller.principal)?;
-        let guard = Self::child_guard(caller, &client_id);
-        let name = patch.name.clone();
-        let result = self
+        let patch = ContactPatch::parse(req.contact, req.update_mask)?;
+        let (client_id, contact_id) = (patch.client_id().to_owned(), patch.contact_id().to_owned());
+        let guard = Self::child_guard(caller, &client_id)?;
+        let updated = self
             .store
-            .change_contact(caller.ctx("UpdateContact"), &client_id, &contact_id, guard, move |current| {
-                if !patch.etag.is_empty() && patch.etag != current.etag {
+            .change_contact(caller.write(), &client_id, &contact_id, guard, |current| {
+                if !patch.etag().is_empty() && patch.etag() != current.etag {
                     return Err(ApiError::etag_mismatch(&current.name));
                 }
-                let mut next = current.clone();
-                rules::apply_contact_mask(&mut next, &mut patch, &fields);
-                rules::contact(&mut next)?;
-                Ok(next)
+                Ok(patch.apply(current))
             })
-            .await;
-        self.contact_result(caller, "UpdateContact", &name, result).await
+            .await?;
+        Ok(Self::shown_contact(caller, updated))
     }
 
     /// DeleteContact: removes it from the live record (history and feed keep it).
     pub async fn delete_contact(&self, caller: &Caller, req: DeleteContactRequest) -> ApiResult<Contact> {
         let (client_id, contact_id) = names::child_id("name", &req.name, "contacts")?;
-        policy::can_write(&caller.principal)?;
-        let guard = Self::child_guard(caller, client_id);
-        let etag = req.etag.clone();
-        let result = self
+        let guard = Self::child_guard(caller, client_id)?;
+        let deleted = self
             .store
-            .change_contact(caller.ctx("DeleteContact"), client_id, contact_id, guard, move |current| {
-                if !etag.is_empty() && etag != current.etag {
+            .change_contact(caller.write(), client_id, contact_id, guard, |current| {
+                if !req.etag.is_empty() && req.etag != current.etag {
                     return Err(ApiError::etag_mismatch(&current.name));
                 }
-                let mut next = current.clone();
-                next.delete_time = Some(crm_kit::time::to_timestamp(crm_kit::time::now_micros()));
-                Ok(next)
+                let now = crm_kit::time::to_timestamp(crm_kit::time::now_micros());
+                Ok(Contact { delete_time: Some(now), ..current.clone() })
             })
-            .await;
-        self.contact_result(caller, "DeleteContact", &req.name, result).await
+            .await?;
+        Ok(Self::shown_contact(caller, deleted))
     }
 
-    /// Masks a written contact for the caller, or audits a refusal.
-    async fn contact_result(
-        &self,
-        caller: &Caller,
-        action: &'static str,
-        resource: &str,
-        result: ApiResult<Contact>,
-    ) -> ApiResult<Contact> {
-        match result {
-            Ok(mut contact) => {
-                if !policy::sees_contact_details(&caller.principal) {
-                    mask::contact(&mut contact);
-                }
-                Ok(contact)
-            }
-            Err(err) => Err(self.audit.denied(caller, action, resource, err).await),
+    /// A written contact as the caller may see it.
+    fn shown_contact(caller: &Caller, mut contact: Contact) -> Contact {
+        if !policy::sees_contact_details(&caller.principal) {
+            mask::contact(&mut contact);
         }
+        contact
     }
 
     /// ListContacts (details masked for contact-centre agents).
@@ -136,20 +110,16 @@ impl<S: ProfileStore> ProfileApp<S> {
         Ok(ListContactsResponse { contacts, next_page_token })
     }
 
-    /// UpsertHolding.
+    /// UpsertHolding: a holding is identified by its account number.
     pub async fn upsert_holding(&self, caller: &Caller, req: UpsertHoldingRequest) -> ApiResult<Holding> {
-        let client_id = names::client_id("parent", &req.parent)?.to_owned();
-        let Some(mut holding) = req.holding else { return Err(ApiError::invalid("holding", "is required")) };
-        rules::holding(&mut holding)?;
-        policy::can_write(&caller.principal)?;
-        let guard = Self::child_guard(caller, &client_id);
-        match self.store.upsert_holding(caller.ctx("UpsertHolding"), &client_id, guard, holding).await {
-            Ok(holding) => Ok(holding),
-            Err(err) => Err(self.audit.denied(caller, "UpsertHolding", &req.parent, err).await),
-        }
+        let client_id = names::client_id("parent", &req.parent)?;
+        let Some(holding) = req.holding else { return Err(ApiError::invalid("holding", "is required")) };
+        let holding = NewHolding::parse(holding)?.into_holding();
+        let guard = Self::child_guard(caller, client_id)?;
+        self.store.upsert_holding(caller.write(), client_id, guard, holding).await
     }
 
-    /// ListHoldings.
+    /// ListHoldings, in id order.
     pub async fn list_holdings(&self, _caller: &Caller, req: ListHoldingsRequest) -> ApiResult<ListHoldingsResponse> {
         let client_id = names::client_id("parent", &req.parent)?;
         let size = paging::page_size(req.page_size)?;
@@ -166,17 +136,13 @@ impl<S: ProfileStore> ProfileApp<S> {
         caller: &Caller,
         req: CreateFinancialStatementRequest,
     ) -> ApiResult<FinancialStatement> {
-        let client_id = names::client_id("parent", &req.parent)?.to_owned();
-        let Some(mut statement) = req.financial_statement else {
+        let client_id = names::client_id("parent", &req.parent)?;
+        let Some(statement) = req.financial_statement else {
             return Err(ApiError::invalid("financial_statement", "is required"));
         };
-        rules::statement(&mut statement)?;
-        policy::can_write(&caller.principal)?;
-        let guard = Self::child_guard(caller, &client_id);
-        match self.store.create_statement(caller.ctx("CreateFinancialStatement"), &client_id, guard, statement).await {
-            Ok(statement) => Ok(statement),
-            Err(err) => Err(self.audit.denied(caller, "CreateFinancialStatement", &req.parent, err).await),
-        }
+        let statement = NewStatement::parse(statement)?.into_statement();
+        let guard = Self::child_guard(caller, client_id)?;
+        self.store.create_statement(caller.write(), client_id, guard, statement).await
     }
 
     /// ListFinancialStatements, newest period first.

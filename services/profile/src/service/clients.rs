@@ -9,10 +9,14 @@ use crm_proto::crm::profile::v1::{
 
 use super::{Caller, MAX_SCAN_PER_PAGE, ProfileApp, source_of};
 use crate::{
-    domain::{client as rules, filter::ClientFilter, lookup, mask, names, policy, quality},
-    store::{ChangeKind, ClientOrder, ClientScan, Cursor, ProfileStore, SortKey},
+    domain::{
+        client::{ClientPatch, NewClient},
+        filter::ClientFilter,
+        lookup, mask, names, policy, quality,
+    },
+    store::{ChangeKind, ClientOrder, ClientScan, Cursor, SortKey},
 };
-use crm_kit::call::Idempotency;
+use crm_kit::{call::Idempotency, policy::check_portfolio};
 
 /// Parses `order_by`: one of the supported fields, optionally followed by `desc`/`asc`.
 fn parse_order(order_by: &str) -> ApiResult<(ClientOrder, bool)> {
@@ -59,18 +63,13 @@ fn cursor_of(client: &Client, order: ClientOrder) -> Cursor {
     Cursor { key, id: client.name.trim_start_matches("clients/").to_owned() }
 }
 
-impl<S: ProfileStore> ProfileApp<S> {
+impl ProfileApp {
     /// Masks what the caller may not see and audits the sensitive values it reads unmasked.
-    pub(super) async fn present(
-        &self,
-        caller: &Caller,
-        action: &'static str,
-        mut clients: Vec<Client>,
-    ) -> ApiResult<Vec<Client>> {
+    pub(super) async fn present(&self, caller: &Caller, mut clients: Vec<Client>) -> ApiResult<Vec<Client>> {
         if policy::sees_sensitive(&caller.principal) {
             let sensitive: Vec<&str> =
                 clients.iter().filter(|c| !c.tax_id.is_empty()).map(|c| c.name.as_str()).collect();
-            self.audit_sensitive_read(caller, action, &sensitive).await?;
+            self.audit_sensitive_read(caller, &sensitive).await?;
         } else {
             clients.iter_mut().for_each(mask::client);
         }
@@ -78,13 +77,13 @@ impl<S: ProfileStore> ProfileApp<S> {
         Ok(clients)
     }
 
-    async fn present_one(&self, caller: &Caller, action: &'static str, client: Client) -> ApiResult<Client> {
-        let mut shown = self.present(caller, action, vec![client]).await?;
+    async fn present_one(&self, caller: &Caller, client: Client) -> ApiResult<Client> {
+        let mut shown = self.present(caller, vec![client]).await?;
         shown.pop().ok_or_else(|| ApiError::internal(anyhow::anyhow!("presented no client")))
     }
 
     /// The result of a write: masked as for a read, but not audited again (the write is).
-    fn written(caller: &Caller, mut client: Client) -> Client {
+    pub(super) fn written(caller: &Caller, mut client: Client) -> Client {
         if !policy::sees_sensitive(&caller.principal) {
             mask::client(&mut client);
         }
@@ -92,48 +91,40 @@ impl<S: ProfileStore> ProfileApp<S> {
         client
     }
 
-    /// CreateClient.
+    /// CreateClient: parsed, then placed in a portfolio the caller may write to.
     pub async fn create_client(&self, caller: &Caller, req: CreateClientRequest) -> ApiResult<Client> {
-        let Some(original) = req.client else { return Err(ApiError::invalid("client", "is required")) };
-        let idempotency = Idempotency::of(&req.request_id, &original)?;
-        let mut client = original;
-        rules::normalize(&mut client);
-        let stated = std::mem::take(&mut client.provenance);
-        let written = rules::written_on_create(&client);
-        rules::check_stated_provenance(&stated, &written)?;
-        rules::stamp_provenance(&mut client, &written, &stated, &source_of(caller));
-        if client.lifecycle_stage == 0 {
-            client.lifecycle_stage = crm_proto::crm::profile::v1::LifecycleStage::Prospect as i32;
-        }
-        rules::validate(&client)?;
-        if let Err(err) = policy::check_assignment(&caller.principal, &mut client) {
-            return Err(self.audit.denied(caller, "CreateClient", "clients", err).await);
-        }
-        let created = self.store.create_client(caller.ctx("CreateClient"), client, idempotency).await?;
+        let Some(client) = req.client else { return Err(ApiError::invalid("client", "is required")) };
+        let key = Idempotency::of(&req.request_id, &client)?;
+        let new = NewClient::parse(client)?;
+        let manager = policy::assign_manager(&caller.principal, new.relationship_manager())
+            .map_err(|err| err.with_resource("clients"))?;
+        let client = new.into_client(manager, &source_of(caller));
+        let created = self.store.create_client(caller.write().keyed(key.as_ref()), client).await?;
         Ok(Self::written(caller, created))
     }
 
-    /// GetClient.
+    /// GetClient: a merged client resolves to its survivor; with `read_time`, the record
+    /// as it was then.
     pub async fn get_client(&self, caller: &Caller, req: GetClientRequest) -> ApiResult<Client> {
         let id = names::client_id("name", &req.name)?;
         if let Some(read_time) = &req.read_time {
             let at = crm_kit::time::from_timestamp(read_time);
-            let client = self.store.get_client_at(id, at).await?.ok_or_else(|| {
+            let client = self.store.client_at(id, at).await?.ok_or_else(|| {
                 ApiError::not_found(format!("{} as of {}", req.name, read_time))
                     .with_metadata("read_time", read_time.to_string())
             })?;
-            return self.present_one(caller, "GetClient", client).await;
+            return self.present_one(caller, client).await;
         }
-        let mut client = self.store.get_client(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
+        let mut client = self.store.client(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
         // A merged record resolves to its survivor (old names keep working).
         for _ in 0..MAX_MERGE_HOPS {
             if client.merged_into.is_empty() {
                 break;
             }
             let survivor = names::client_id("merged_into", &client.merged_into)?;
-            client = self.store.get_client(survivor).await?.ok_or_else(|| ApiError::not_found(&client.merged_into))?;
+            client = self.store.client(survivor).await?.ok_or_else(|| ApiError::not_found(&client.merged_into))?;
         }
-        self.present_one(caller, "GetClient", client).await
+        self.present_one(caller, client).await
     }
 
     /// BatchGetClients: all or nothing, in request order.
@@ -154,7 +145,7 @@ impl<S: ProfileStore> ProfileApp<S> {
             }
         }
         v.check()?;
-        let found = self.store.get_clients(&ids).await?;
+        let found = self.store.clients(&ids).await?;
         let mut by_name: std::collections::HashMap<&str, &Client> =
             found.iter().map(|c| (c.name.as_str(), c)).collect();
         let mut ordered = Vec::with_capacity(req.names.len());
@@ -162,7 +153,7 @@ impl<S: ProfileStore> ProfileApp<S> {
             let client = by_name.remove(name.as_str()).or_else(|| found.iter().find(|c| &c.name == name));
             ordered.push(client.cloned().ok_or_else(|| ApiError::not_found(name))?);
         }
-        Ok(BatchGetClientsResponse { clients: self.present(caller, "BatchGetClients", ordered).await? })
+        Ok(BatchGetClientsResponse { clients: self.present(caller, ordered).await? })
     }
 
     /// ListClients: keyset pages, CEL filter evaluated on rows read in order.
@@ -209,19 +200,15 @@ impl<S: ProfileStore> ProfileApp<S> {
 
     /// UpdateClient: masked fields only, etag-checked, in the caller's portfolio.
     pub async fn update_client(&self, caller: &Caller, req: UpdateClientRequest) -> ApiResult<Client> {
-        let Some(mut patch) = req.client else { return Err(ApiError::invalid("client", "is required")) };
-        let id = names::client_id("client.name", &patch.name)?.to_owned();
-        let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
-        let fields = rules::mask_fields(&paths)?;
-        rules::normalize(&mut patch);
-        let stated = std::mem::take(&mut patch.provenance);
-        rules::check_stated_provenance(&stated, &fields)?;
-        let (principal, source) = (caller.principal.clone(), source_of(caller));
-        let resource = names::client_name(&id);
-        let result = self
+        let patch = ClientPatch::parse(req.client, req.update_mask)?;
+        let (principal, resource) = (&caller.principal, names::client_name(patch.id()));
+        policy::can_write(principal).map_err(|err| err.with_resource(&resource))?;
+        let source = source_of(caller);
+        let id = patch.id().to_owned();
+        let updated = self
             .store
-            .update_client(caller.ctx("UpdateClient"), &id, ChangeKind::Updated, move |current| {
-                policy::check_write(&principal, &resource, current)?;
+            .update_client(caller.write(), &id, ChangeKind::Updated, |current| {
+                check_portfolio(principal, &resource, current.map(|c| c.relationship_manager.as_str()))?;
                 let current = current.ok_or_else(|| ApiError::not_found(&resource))?;
                 if current.delete_time.is_some() {
                     return Err(ApiError::failed_precondition(
@@ -229,33 +216,27 @@ impl<S: ProfileStore> ProfileApp<S> {
                         format!("{resource} is deleted; undelete it first"),
                     ));
                 }
-                if !patch.etag.is_empty() && patch.etag != current.etag {
+                if !patch.etag().is_empty() && patch.etag() != current.etag {
                     return Err(ApiError::etag_mismatch(&resource));
                 }
-                let mut next = current.clone();
-                rules::apply_mask(&mut next, &patch, &fields);
-                policy::check_assignment(&principal, &mut next)?;
-                rules::stamp_provenance(&mut next, &fields, &stated, &source);
-                rules::validate(&next)?;
-                Ok(next)
+                let manager = policy::assign_manager(principal, patch.relationship_manager(current))
+                    .map_err(|err| err.with_resource(&resource))?;
+                patch.apply(current, manager, &source)
             })
-            .await;
-        match result {
-            Ok(client) => Ok(Self::written(caller, client)),
-            Err(err) => Err(self.audit.denied(caller, "UpdateClient", &names::client_name(&id), err).await),
-        }
+            .await?;
+        Ok(Self::written(caller, updated))
     }
 
     /// DeleteClient (soft) and UndeleteClient.
-    async fn set_deleted(&self, caller: &Caller, name: &str, etag: String, delete: bool) -> ApiResult<Client> {
-        let id = names::client_id("name", name)?.to_owned();
-        let (action, kind) =
-            if delete { ("DeleteClient", ChangeKind::Deleted) } else { ("UndeleteClient", ChangeKind::Undeleted) };
-        let (principal, resource) = (caller.principal.clone(), names::client_name(&id));
-        let result = self
+    async fn set_deleted(&self, caller: &Caller, name: &str, etag: &str, delete: bool) -> ApiResult<Client> {
+        let id = names::client_id("name", name)?;
+        let kind = if delete { ChangeKind::Deleted } else { ChangeKind::Undeleted };
+        let (principal, resource) = (&caller.principal, names::client_name(id));
+        policy::can_write(principal).map_err(|err| err.with_resource(&resource))?;
+        let changed = self
             .store
-            .update_client(caller.ctx(action), &id, kind, move |current| {
-                policy::check_write(&principal, &resource, current)?;
+            .update_client(caller.write(), id, kind, |current| {
+                check_portfolio(principal, &resource, current.map(|c| c.relationship_manager.as_str()))?;
                 let current = current.ok_or_else(|| ApiError::not_found(&resource))?;
                 if !etag.is_empty() && etag != current.etag {
                     return Err(ApiError::etag_mismatch(&resource));
@@ -268,27 +249,23 @@ impl<S: ProfileStore> ProfileApp<S> {
                         Err(ApiError::failed_precondition("NOT_DELETED", format!("{resource} is not deleted")))
                     }
                     _ => {
-                        let mut next = current.clone();
-                        next.delete_time = delete.then(|| crm_kit::time::to_timestamp(crm_kit::time::now_micros()));
-                        Ok(next)
+                        let now = crm_kit::time::to_timestamp(crm_kit::time::now_micros());
+                        Ok(Client { delete_time: delete.then_some(now), ..current.clone() })
                     }
                 }
             })
-            .await;
-        match result {
-            Ok(client) => Ok(Self::written(caller, client)),
-            Err(err) => Err(self.audit.denied(caller, action, name, err).await),
-        }
+            .await?;
+        Ok(Self::written(caller, changed))
     }
 
-    /// DeleteClient.
+    /// DeleteClient: soft, `delete_time` is set and the record stays readable.
     pub async fn delete_client(&self, caller: &Caller, req: DeleteClientRequest) -> ApiResult<Client> {
-        self.set_deleted(caller, &req.name, req.etag, true).await
+        self.set_deleted(caller, &req.name, &req.etag, true).await
     }
 
-    /// UndeleteClient.
+    /// UndeleteClient: a soft-deleted client is live again.
     pub async fn undelete_client(&self, caller: &Caller, req: UndeleteClientRequest) -> ApiResult<Client> {
-        self.set_deleted(caller, &req.name, String::new(), false).await
+        self.set_deleted(caller, &req.name, "", false).await
     }
 
     /// LookupClient: exactly one identifier, one indexed query.
@@ -297,7 +274,7 @@ impl<S: ProfileStore> ProfileApp<S> {
         let mut found = self.store.lookup(&key).await?;
         match found.len() {
             0 => Err(ApiError::not_found(format!("client with that {}", key.kind))),
-            1 => self.present_one(caller, "LookupClient", found.remove(0)).await,
+            1 => self.present_one(caller, found.remove(0)).await,
             _ => {
                 let names: Vec<&str> = found.iter().map(|c| c.name.as_str()).collect();
                 Err(ApiError::failed_precondition(

@@ -7,9 +7,9 @@ use crm_proto::crm::profile::v1::{
 };
 
 use super::{Caller, ProfileApp, watch::change_kind};
-use crate::{domain::names, store::ProfileStore};
+use crate::domain::names;
 
-impl<S: ProfileStore> ProfileApp<S> {
+impl ProfileApp {
     /// ListClientRevisions, newest first.
     pub async fn list_client_revisions(
         &self,
@@ -20,13 +20,12 @@ impl<S: ProfileStore> ProfileApp<S> {
         let size = paging::page_size(req.page_size)?;
         let query = format!("revisions|{}", req.name);
         let before: i64 = self.tokens.cursor(&query, &req.page_token)?.unwrap_or_default();
-        let revisions = self.store.list_revisions(id, before, size).await?;
+        let revisions = self.store.revisions(id, before, size).await?;
         let next_page_token = match revisions.last() {
             Some(last) if revisions.len() == size && last.revision > 1 => self.tokens.encode(&query, &last.revision),
             _ => String::new(),
         };
-        let clients =
-            self.present(caller, "ListClientRevisions", revisions.iter().map(|r| r.client.clone()).collect()).await?;
+        let clients = self.present(caller, revisions.iter().map(|r| r.client.clone()).collect()).await?;
         let revisions = revisions
             .into_iter()
             .zip(clients)

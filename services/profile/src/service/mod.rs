@@ -1,10 +1,11 @@
-//! The profile application: each call validates, authorises, then uses the store.
-//! `grpc` adapts it to tonic; nothing here knows about transport.
+//! The profile application: each call parses its request, authorises, converts, then uses
+//! the store. `grpc` adapts it to tonic; nothing here knows about transport.
 
 mod children;
 mod clients;
 mod grpc;
 mod history;
+mod import;
 mod search;
 mod watch;
 
@@ -18,10 +19,9 @@ use crm_kit::{
     server::Shutdown,
 };
 
-pub use grpc::ProfileGrpc;
-
 pub use crm_kit::call::Caller;
 
+pub use self::grpc::ProfileGrpc;
 use crate::store::ProfileStore;
 
 /// ErrorInfo domain of this service.
@@ -38,35 +38,37 @@ fn source_of(caller: &Caller) -> String {
     format!("{}:{}", caller.principal.role.as_str(), caller.principal.subject)
 }
 
-/// The client profile application over a store.
-pub struct ProfileApp<S> {
-    store: Arc<S>,
+/// The profile's calls without transport: what the gRPC adapter serves and in-process
+/// callers (the seed loader) use.
+pub struct ProfileApp {
+    store: Arc<ProfileStore>,
     audit: AuditSink,
     tokens: PageTokens,
     limits: Limits,
     shutdown: Shutdown,
 }
 
-impl<S> std::fmt::Debug for ProfileApp<S> {
+impl std::fmt::Debug for ProfileApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProfileApp").field("limits", &self.limits).finish_non_exhaustive()
     }
 }
 
-impl<S: ProfileStore> ProfileApp<S> {
-    /// Builds the application (inside a Tokio runtime: it starts the audit writer).
-    pub fn new(store: Arc<S>, tokens: PageTokens, limits: Limits, shutdown: Shutdown) -> Self {
-        let audit = AuditSink::spawn(store.db().clone());
+impl ProfileApp {
+    /// The application over `store`; sensitive reads are audited to `audit`, page tokens
+    /// signed with `tokens`, and WatchChanges streams end at `shutdown`.
+    pub fn new(
+        store: Arc<ProfileStore>,
+        audit: AuditSink,
+        tokens: PageTokens,
+        limits: Limits,
+        shutdown: Shutdown,
+    ) -> Self {
         Self { store, audit, tokens, limits, shutdown }
     }
 
-    /// The store.
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// Audits a read that returned unmasked sensitive values; fails the read if it cannot.
-    async fn audit_sensitive_read(&self, caller: &Caller, action: &'static str, resources: &[&str]) -> ApiResult<()> {
+    async fn audit_sensitive_read(&self, caller: &Caller, resources: &[&str]) -> ApiResult<()> {
         if resources.is_empty() {
             return Ok(());
         }
@@ -75,7 +77,7 @@ impl<S: ProfileStore> ProfileApp<S> {
             if resources.len() == 1 { "tax_id".to_owned() } else { format!("tax_id of {}", resources.join(",")) };
         let event = AuditEvent {
             principal: &caller.principal,
-            action,
+            action: caller.rpc.as_str(),
             resource,
             request_id: &caller.request_id,
             outcome: Outcome::Ok,

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crm_kit::{ApiError, ApiResult, paging};
+use crm_kit::{ApiError, ApiResult, paging, policy::check_portfolio};
 use crm_proto::crm::profile::v1::{
     Client, DuplicatePair, FindDuplicateClientsRequest, FindDuplicateClientsResponse, MergeClientsRequest,
     MergeClientsResponse, SearchClientsRequest, SearchClientsResponse, SearchResult,
@@ -10,8 +10,8 @@ use crm_proto::crm::profile::v1::{
 
 use super::{Caller, ProfileApp, clients::with_quality};
 use crate::{
-    domain::{duplicates, lei, lookup::LookupKey, mask, names, policy, text},
-    store::{ProfileStore, record_grams, record_key},
+    domain::{duplicates, lei::Lei, lookup::LookupKey, mask, names, policy, text},
+    store::{record_grams, record_key},
 };
 
 /// A gram with more postings than this is too common to select candidates on.
@@ -29,7 +29,7 @@ fn identifier_keys(query: &str) -> Vec<LookupKey> {
         return Vec::new();
     }
     let mut keys = vec![LookupKey::tax(query), LookupKey::account(query)];
-    if lei::validate(&query.to_ascii_uppercase()).is_ok() {
+    if Lei::parse(query).is_ok() {
         keys.push(LookupKey::lei(query));
     }
     if query.contains('@') {
@@ -44,30 +44,22 @@ fn identifier_keys(query: &str) -> Vec<LookupKey> {
     keys
 }
 
-impl<S: ProfileStore> ProfileApp<S> {
+impl ProfileApp {
     /// MergeClients: both records in the caller's portfolio; audited, never loses a fact.
     pub async fn merge_clients(&self, caller: &Caller, req: MergeClientsRequest) -> ApiResult<MergeClientsResponse> {
-        let survivor = names::client_id("survivor", &req.survivor)?.to_owned();
-        let duplicate = names::client_id("duplicate", &req.duplicate)?.to_owned();
+        let survivor = names::client_id("survivor", &req.survivor)?;
+        let duplicate = names::client_id("duplicate", &req.duplicate)?;
         if survivor == duplicate {
             return Err(ApiError::invalid("duplicate", "must differ from survivor"));
         }
-        policy::can_write(&caller.principal)?;
-        let principal = caller.principal.clone();
-        let check = move |name: &str, current: Option<&Client>| policy::check_write(&principal, name, current);
-        let result =
-            self.store.merge_clients(caller.ctx("MergeClients"), &survivor, &duplicate, &req.etag, check).await;
-        let outcome = match result {
-            Ok(outcome) => outcome,
-            Err(err) => return Err(self.audit.denied(caller, "MergeClients", &req.duplicate, err).await),
+        let principal = &caller.principal;
+        policy::can_write(principal).map_err(|err| err.with_resource(&req.duplicate))?;
+        let check = |name: &str, current: Option<&Client>| {
+            check_portfolio(principal, name, current.map(|c| c.relationship_manager.as_str()))
         };
-        let mut shown = outcome.survivor;
-        if !policy::sees_sensitive(&caller.principal) {
-            mask::client(&mut shown);
-        }
-        with_quality(&mut shown);
+        let outcome = self.store.merge_clients(caller.write(), survivor, duplicate, &req.etag, check).await?;
         Ok(MergeClientsResponse {
-            survivor: Some(shown),
+            survivor: Some(Self::written(caller, outcome.survivor)),
             merged: outcome.merged.name,
             filled_fields: outcome.filled.iter().map(|f| (*f).to_owned()).collect(),
             moved_contacts: outcome.contacts,
@@ -75,10 +67,6 @@ impl<S: ProfileStore> ProfileApp<S> {
             moved_statements: outcome.statements,
             kept_statements: outcome.kept_statements,
         })
-    }
-
-    async fn clients_by_id(&self, ids: Vec<String>) -> ApiResult<Vec<Client>> {
-        self.store.get_clients(&ids).await
     }
 
     /// SearchClients: identifiers exactly, names ranked by similarity.
@@ -104,7 +92,7 @@ impl<S: ProfileStore> ProfileApp<S> {
         let grams = text::grams(query);
         if !grams.is_empty() {
             let candidates = self.store.gram_candidates(&grams, POSTINGS_PER_GRAM, CANDIDATES).await?;
-            let clients = self.clients_by_id(candidates.into_iter().map(|(id, _)| id).collect()).await?;
+            let clients = self.store.clients(&candidates.into_iter().map(|(id, _)| id).collect::<Vec<_>>()).await?;
             for client in clients.into_iter().filter(|c| c.delete_time.is_none()) {
                 let score = [&client.legal_name, &client.display_name]
                     .into_iter()
@@ -163,7 +151,7 @@ impl<S: ProfileStore> ProfileApp<S> {
         let mut pairs = Vec::new();
         if !req.name.is_empty() {
             let id = names::client_id("name", &req.name)?;
-            let client = self.store.get_client(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
+            let client = self.store.client(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
             let mut ids: BTreeSet<String> = self
                 .store
                 .gram_candidates(&record_grams(&client), POSTINGS_PER_GRAM, CANDIDATES)
@@ -178,7 +166,12 @@ impl<S: ProfileStore> ProfileApp<S> {
                     .into_iter()
                     .map(|c| c.name.trim_start_matches("clients/").to_owned()),
             );
-            for other in self.clients_by_id(ids.into_iter().collect()).await?.iter().filter(|c| c.delete_time.is_none())
+            for other in self
+                .store
+                .clients(&ids.into_iter().collect::<Vec<_>>())
+                .await?
+                .iter()
+                .filter(|c| c.delete_time.is_none())
             {
                 keep(&client, other, &mut pairs);
             }

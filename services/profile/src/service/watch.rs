@@ -1,25 +1,19 @@
 //! WatchChanges: the committed change feed as `ChangeEvent`s, ending at shutdown.
 
+use super::{Caller, ProfileApp};
+use crate::domain::policy;
 use crm_kit::{
-    ApiError, ApiResult,
-    feed::{self, FeedEvent},
+    ApiResult,
+    feed::{self, FeedEvent, decode_payload},
     time,
 };
 use crm_proto::crm::profile::v1::{
     ChangeEvent, ChangeKind, Client, Contact, FinancialStatement, Holding, WatchChangesRequest,
     change_event::ResourceState,
 };
-use prost::Message;
-
-use super::{Caller, ProfileApp};
-use crate::{domain::policy, store::ProfileStore};
 
 /// The stream WatchChanges returns.
 pub type ChangeStream = feed::EventStream<ChangeEvent>;
-
-fn decode<M: Message + Default>(bytes: &[u8]) -> ApiResult<M> {
-    M::decode(bytes).map_err(|err| ApiError::internal(anyhow::anyhow!("corrupt feed payload: {err}")))
-}
 
 /// The contract's change kind for a stored one ("CREATED", "MERGED", ...).
 pub fn change_kind(kind: &str) -> ChangeKind {
@@ -38,14 +32,14 @@ pub fn to_change_event(event: FeedEvent) -> ApiResult<ChangeEvent> {
     let (entity, change) = event.kind.split_once('.').unwrap_or((event.kind.as_str(), ""));
     let kind = change_kind(change);
     let state = if event.payload.is_empty() {
-        None // a thin event (bulk load): read the resource for its state
+        None // a thin event (an import): read the resource for its state
     } else {
         match entity {
-            "client" => Some(ResourceState::ClientState(decode::<Client>(&event.payload)?)),
-            "contact" => Some(ResourceState::ContactState(decode::<Contact>(&event.payload)?)),
-            "holding" => Some(ResourceState::HoldingState(decode::<Holding>(&event.payload)?)),
+            "client" => Some(ResourceState::ClientState(decode_payload::<Client>(&event.payload)?)),
+            "contact" => Some(ResourceState::ContactState(decode_payload::<Contact>(&event.payload)?)),
+            "holding" => Some(ResourceState::HoldingState(decode_payload::<Holding>(&event.payload)?)),
             "financial_statement" => {
-                Some(ResourceState::FinancialStatementState(decode::<FinancialStatement>(&event.payload)?))
+                Some(ResourceState::FinancialStatementState(decode_payload::<FinancialStatement>(&event.payload)?))
             }
             _ => None,
         }
@@ -62,7 +56,7 @@ pub fn to_change_event(event: FeedEvent) -> ApiResult<ChangeEvent> {
     })
 }
 
-impl<S: ProfileStore> ProfileApp<S> {
+impl ProfileApp {
     /// WatchChanges: backlog after `after_sequence`, then live; ends when the server shuts down.
     pub fn watch_changes(&self, caller: &Caller, req: WatchChangesRequest) -> ApiResult<ChangeStream> {
         policy::can_watch(&caller.principal)?;

@@ -1,10 +1,10 @@
-//! SQL implementation of the store: the group hierarchy (recursive queries, both backends).
+//! The group hierarchy (recursive queries, both backends).
 
-use crm_kit::ApiResult;
+use crm_kit::{ApiResult, db::doc};
 use crm_proto::crm::profile::v1::Client;
 use sqlx::Row;
 
-use super::{SqlProfileStore, rows};
+use super::ProfileStore;
 
 /// Deepest level walked up or down a group.
 const MAX_DEPTH: i64 = 64;
@@ -20,10 +20,10 @@ pub struct Group {
     pub members: Vec<(Client, i64)>,
 }
 
-impl SqlProfileStore {
+impl ProfileStore {
     /// The ultimate parent of `id` and every live member below it with its depth, parents
     /// first; `None` when `id` does not exist.
-    pub(super) async fn load_group(&self, id: &str) -> ApiResult<Option<Group>> {
+    pub async fn group_of(&self, id: &str) -> ApiResult<Option<Group>> {
         let top: Option<String> = sqlx::query_scalar(
             "WITH RECURSIVE up(id, parent_id, depth) AS ( \
                SELECT id, parent_id, CAST(0 AS BIGINT) FROM clients WHERE id = $1 \
@@ -34,7 +34,7 @@ impl SqlProfileStore {
         )
         .bind(id)
         .bind(MAX_DEPTH)
-        .fetch_optional(self.db.reader())
+        .fetch_optional(self.reader())
         .await?;
         let Some(top) = top else { return Ok(None) };
         let members = sqlx::query(
@@ -50,11 +50,11 @@ impl SqlProfileStore {
         .bind(&top)
         .bind(MAX_DEPTH)
         .bind(MAX_GROUP_MEMBERS)
-        .fetch_all(self.db.reader())
+        .fetch_all(self.reader())
         .await?;
         let members = members
             .iter()
-            .map(|row| Ok((rows::doc::<Client>(row)?, row.try_get::<i64, _>("depth")?)))
+            .map(|row| Ok((doc::<Client>(row)?, row.try_get::<i64, _>("depth")?)))
             .collect::<ApiResult<Vec<_>>>()?;
         Ok(Some(Group { ultimate_parent: top, members }))
     }

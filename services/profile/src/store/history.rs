@@ -1,17 +1,16 @@
-//! SQL implementation of the store: client history (revisions and as-of reads).
+//! Client history: revisions and as-of reads.
 
-use crm_kit::{ApiError, ApiResult, time};
+use crm_kit::{ApiError, ApiResult, call::WriteCtx, db::doc, time};
 use crm_proto::crm::profile::v1::Client;
 use prost::Message;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
-use super::{SqlProfileStore, WriteCtx, rows};
+use super::ProfileStore;
 use crate::domain::client::revision_of;
 
 /// One stored revision.
 #[derive(Clone, Debug)]
 pub struct Revision {
-    /// Revision number.
     pub revision: i64,
     /// Change kind as stored ("CREATED", "UPDATED", ...).
     pub kind: String,
@@ -21,43 +20,44 @@ pub struct Revision {
     pub actor: String,
     /// Request id of the write.
     pub request_id: String,
-    /// Fields that changed.
+    /// Fields that changed from the previous revision.
     pub changed_fields: Vec<String>,
     /// The record at this revision.
     pub client: Client,
 }
 
-impl SqlProfileStore {
-    /// Appends the revision `client` (its etag names the revision) inside the write.
-    pub(super) async fn append_revision(
-        tx: &mut Transaction<'_, Any>,
-        ctx: Option<WriteCtx<'_>>,
-        kind: &str,
-        changed: &[&str],
-        client: &Client,
-    ) -> ApiResult<()> {
-        let id = client.name.trim_start_matches("clients/");
-        let time = client.update_time.as_ref().map_or(0, time::from_timestamp);
-        sqlx::query(
-            "INSERT INTO client_revisions (client_id, revision, change_time, kind, actor, request_id, changed_fields, doc) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (client_id, revision) DO NOTHING",
-        )
-        .bind(id)
-        .bind(revision_of(&client.etag))
-        .bind(time)
-        .bind(kind)
-        .bind(ctx.map_or("", |c| c.principal.subject.as_str()))
-        .bind(ctx.map_or("", |c| c.request_id))
-        .bind(changed.join(","))
-        .bind(client.encode_to_vec())
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
+/// Appends the revision `client` (its etag names the revision) inside a write made in `ctx`
+/// (`None` for a backfilled revision nobody wrote just now).
+pub(super) async fn append_revision(
+    conn: &mut AnyConnection,
+    ctx: Option<WriteCtx<'_>>,
+    kind: &str,
+    changed: &[&str],
+    client: &Client,
+) -> ApiResult<()> {
+    let id = client.name.trim_start_matches("clients/");
+    let time = client.update_time.as_ref().map_or(0, time::from_timestamp);
+    sqlx::query(
+        "INSERT INTO client_revisions (client_id, revision, change_time, kind, actor, request_id, changed_fields, doc) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (client_id, revision) DO NOTHING",
+    )
+    .bind(id)
+    .bind(revision_of(&client.etag))
+    .bind(time)
+    .bind(kind)
+    .bind(ctx.map_or("", |c| c.principal.subject.as_str()))
+    .bind(ctx.map_or("", |c| c.request_id))
+    .bind(changed.join(","))
+    .bind(client.encode_to_vec())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
 
+impl ProfileStore {
     /// The record as it was at `at` (microseconds), if it existed then.
-    pub(super) async fn client_at(&self, id: &str, at: i64) -> ApiResult<Option<Client>> {
-        let Some(current) = self.get_client_row(id).await? else { return Ok(None) };
+    pub async fn client_at(&self, id: &str, at: i64) -> ApiResult<Option<Client>> {
+        let Some(current) = self.client(id).await? else { return Ok(None) };
         if current.update_time.as_ref().map_or(0, time::from_timestamp) <= at {
             return Ok(Some(current));
         }
@@ -67,13 +67,13 @@ impl SqlProfileStore {
         )
         .bind(id)
         .bind(at)
-        .fetch_optional(self.db.reader())
+        .fetch_optional(self.reader())
         .await?;
-        row.as_ref().map(rows::doc).transpose()
+        row.as_ref().map(doc).transpose()
     }
 
     /// Revisions older than `before` (0: from the newest), newest first.
-    pub(super) async fn revisions(&self, id: &str, before: i64, limit: usize) -> ApiResult<Vec<Revision>> {
+    pub async fn revisions(&self, id: &str, before: i64, limit: usize) -> ApiResult<Vec<Revision>> {
         let before = if before <= 0 { i64::MAX } else { before };
         let rows = sqlx::query(
             "SELECT revision, change_time, kind, actor, request_id, changed_fields, doc FROM client_revisions \
@@ -82,7 +82,7 @@ impl SqlProfileStore {
         .bind(id)
         .bind(before)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(self.db.reader())
+        .fetch_all(self.reader())
         .await?;
         let mut out = rows
             .iter()
@@ -95,14 +95,14 @@ impl SqlProfileStore {
                     actor: row.try_get("actor")?,
                     request_id: row.try_get("request_id")?,
                     changed_fields: fields.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
-                    client: rows::doc(row)?,
+                    client: doc(row)?,
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;
-        // A record loaded in bulk and never changed has no stored history yet: it is its own
+        // An imported record never changed since has no stored history yet: it is its own
         // first revision.
         if out.is_empty() && before == i64::MAX {
-            let current = self.get_client_row(id).await?.ok_or_else(|| ApiError::not_found(format!("clients/{id}")))?;
+            let current = self.client(id).await?.ok_or_else(|| ApiError::not_found(format!("clients/{id}")))?;
             out.push(Revision {
                 revision: revision_of(&current.etag),
                 kind: "CREATED".into(),

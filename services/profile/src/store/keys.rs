@@ -4,24 +4,25 @@
 
 use crm_kit::{ApiError, ApiResult};
 use crm_proto::crm::profile::v1::Client;
-use sqlx::{Any, Transaction};
+use sqlx::AnyConnection;
 
 use crate::domain::lookup::LookupKey;
 
-/// The keys a client record itself provides (owner: the client name).
-pub fn client_keys(client: &Client) -> Vec<(LookupKey, &'static str)> {
+/// The keys a client record itself provides (owner: the client name), each with the path
+/// of its field in a request whose client is at `at` (`client`).
+pub fn client_keys(at: &str, client: &Client) -> Vec<(LookupKey, String)> {
     let mut keys = Vec::new();
     if !client.lei.is_empty() {
-        keys.push((LookupKey::lei(&client.lei), "client.lei"));
+        keys.push((LookupKey::lei(&client.lei), format!("{at}.lei")));
     }
     if !client.registration_number.is_empty() {
         keys.push((
             LookupKey::registration(&client.country_code, &client.registration_number),
-            "client.registration_number",
+            format!("{at}.registration_number"),
         ));
     }
     if !client.tax_id.is_empty() {
-        keys.push((LookupKey::tax(&client.tax_id), "client.tax_id"));
+        keys.push((LookupKey::tax(&client.tax_id), format!("{at}.tax_id")));
     }
     keys
 }
@@ -33,11 +34,11 @@ fn is_unique(kind: &str) -> bool {
 /// Moves the keys of record `owner` (a resource name) from `old` to `new`, rejecting clashes
 /// with other clients. The index stores the owner's id only: ids are unique across collections.
 pub async fn replace(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     client_id: &str,
     owner: &str,
-    old: &[(LookupKey, &'static str)],
-    new: &[(LookupKey, &'static str)],
+    old: &[(LookupKey, String)],
+    new: &[(LookupKey, String)],
 ) -> ApiResult<()> {
     let owner = owner.rsplit('/').next().unwrap_or(owner);
     for (key, _) in old.iter().filter(|(k, _)| !new.iter().any(|(n, _)| n == k)) {
@@ -46,7 +47,7 @@ pub async fn replace(
             .bind(&key.value)
             .bind(client_id)
             .bind(owner)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
     }
     for (key, field) in new.iter().filter(|(k, _)| !old.iter().any(|(o, _)| o == k)) {
@@ -55,7 +56,7 @@ pub async fn replace(
                 sqlx::query_scalar("SELECT client_id FROM client_keys WHERE kind = $1 AND value = $2")
                     .bind(key.kind)
                     .bind(&key.value)
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(&mut *conn)
                     .await?;
             if let Some(holder) = holder {
                 return Err(taken(field, &holder));
@@ -69,7 +70,7 @@ pub async fn replace(
         .bind(&key.value)
         .bind(client_id)
         .bind(owner)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await
         .map_err(|err| match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => taken(field, "another client"),

@@ -1,20 +1,22 @@
-//! SQL implementation of the store: merging a duplicate into its survivor in one transaction.
+//! Merging a duplicate into its survivor in one write.
 
 use std::collections::BTreeSet;
 
 use crm_kit::{
     ApiError, ApiResult,
+    call::WriteCtx,
+    db::docs,
     time::{self, now_micros},
+    write::Work,
 };
 use crm_proto::crm::profile::v1::{Client, Contact, FinancialStatement, Holding};
 use prost::Message;
-use sqlx::{Any, Transaction};
 
-use super::{SqlProfileStore, WriteCtx, keys, rows};
-use crate::domain::{
-    client::{changed_fields, etag, merged, revision_of},
-    names,
+use super::{
+    ProfileStore, keys,
+    records::{client_for_write, write_revision},
 };
+use crate::domain::{client::merged, names};
 
 /// What a merge did.
 #[derive(Clone, Debug, Default)]
@@ -25,187 +27,194 @@ pub struct MergeOutcome {
     pub merged: Client,
     /// Fields of the survivor filled from the duplicate.
     pub filled: Vec<&'static str>,
-    /// Contacts moved.
+    /// Live contacts moved to the survivor.
     pub contacts: i32,
-    /// Holdings moved.
+    /// Holdings moved to the survivor.
     pub holdings: i32,
-    /// Statements moved.
+    /// Statements moved to the survivor.
     pub statements: i32,
     /// Statements left on the merged record (the survivor has the period).
     pub kept_statements: i32,
 }
 
-impl SqlProfileStore {
-    /// Merges `duplicate` into `survivor`; `check` authorises each record (or its absence).
-    pub(super) async fn merge_rows<C>(
+/// A table of records under a client.
+#[derive(Clone, Copy)]
+enum Children {
+    Contacts,
+    Holdings,
+    Statements,
+}
+
+impl Children {
+    fn select(self) -> &'static str {
+        match self {
+            Self::Contacts => "SELECT doc FROM contacts WHERE client_id = $1 ORDER BY id",
+            Self::Holdings => "SELECT doc FROM holdings WHERE client_id = $1 ORDER BY id",
+            Self::Statements => "SELECT doc FROM financial_statements WHERE client_id = $1 ORDER BY id",
+        }
+    }
+
+    fn update(self) -> &'static str {
+        match self {
+            Self::Contacts => "UPDATE contacts SET client_id = $1, doc = $2 WHERE id = $3",
+            Self::Holdings => "UPDATE holdings SET client_id = $1, doc = $2 WHERE id = $3",
+            Self::Statements => "UPDATE financial_statements SET client_id = $1, doc = $2 WHERE id = $3",
+        }
+    }
+
+    fn collection(self) -> &'static str {
+        match self {
+            Self::Contacts => "contacts",
+            Self::Holdings => "holdings",
+            Self::Statements => "financialStatements",
+        }
+    }
+
+    fn event(self) -> &'static str {
+        match self {
+            Self::Contacts => "contact.UPDATED",
+            Self::Holdings => "holding.UPDATED",
+            Self::Statements => "financial_statement.UPDATED",
+        }
+    }
+
+    async fn of<M: Message + Default>(self, w: &mut Work<'_>, client_id: &str) -> ApiResult<Vec<M>> {
+        docs(&sqlx::query(self.select()).bind(client_id).fetch_all(w.conn()).await?)
+    }
+
+    /// Renames a child of the duplicate (`name`) to its name under the survivor; returns its id.
+    fn rename(self, name: &mut String, survivor_id: &str) -> String {
+        let id = name.rsplit('/').next().unwrap_or_default().to_owned();
+        *name = names::child_name(survivor_id, self.collection(), &id);
+        id
+    }
+
+    /// Moves child `id` (renamed `name`) to the survivor and records its change under it.
+    async fn move_to<M: Message>(
+        self,
+        w: &mut Work<'_>,
+        survivor_id: &str,
+        id: &str,
+        name: &str,
+        child: &M,
+    ) -> ApiResult<()> {
+        let doc = child.encode_to_vec();
+        sqlx::query(self.update()).bind(survivor_id).bind(doc.clone()).bind(id).execute(w.conn()).await?;
+        w.record(self.event(), name, &names::client_name(survivor_id), doc).await?;
+        Ok(())
+    }
+}
+
+impl ProfileStore {
+    /// Merges `duplicate_id` into `survivor_id`: the survivor takes the facts it lacks, the
+    /// contacts, holdings, statements (but for periods it has), identifiers and subsidiaries;
+    /// the duplicate is deleted and points at it. `check` authorises each record (or its
+    /// absence) before anything is revealed about it.
+    pub async fn merge_clients(
         &self,
         ctx: WriteCtx<'_>,
         survivor_id: &str,
         duplicate_id: &str,
         expected_etag: &str,
-        check: C,
-    ) -> ApiResult<MergeOutcome>
-    where
-        C: Fn(&str, Option<&Client>) -> ApiResult<()> + Send,
-    {
-        let mut tx = self.db.begin_write().await?;
-        let survivor = self.load_for_write(&mut tx, survivor_id).await?;
-        check(&names::client_name(survivor_id), survivor.as_ref())?;
-        let duplicate = self.load_for_write(&mut tx, duplicate_id).await?;
-        check(&names::client_name(duplicate_id), duplicate.as_ref())?;
-        let (Some(survivor), Some(duplicate)) = (survivor, duplicate) else {
-            return Err(ApiError::not_found(names::client_name(duplicate_id)));
-        };
-        for c in [&survivor, &duplicate] {
-            if c.delete_time.is_some() || !c.merged_into.is_empty() {
-                return Err(ApiError::failed_precondition(
-                    "CLIENT_NOT_LIVE",
-                    format!("{} is deleted or merged", c.name),
-                ));
-            }
-        }
-        if !expected_etag.is_empty() && expected_etag != survivor.etag {
-            return Err(ApiError::etag_mismatch(&survivor.name));
-        }
-        let (mut next, filled) = merged(&survivor, &duplicate);
-        if next.parent == duplicate.name {
-            next.parent.clone_from(&duplicate.parent);
-        }
-        let mut outcome = MergeOutcome { filled, ..MergeOutcome::default() };
-        let mut events: Vec<(String, String, Vec<u8>)> = Vec::new();
+        check: impl Fn(&str, Option<&Client>) -> ApiResult<()>,
+    ) -> ApiResult<MergeOutcome> {
+        self.writer
+            .run(ctx, async |w| {
+                let survivor = client_for_write(w, survivor_id).await?;
+                check(&names::client_name(survivor_id), survivor.as_ref())?;
+                let duplicate = client_for_write(w, duplicate_id).await?;
+                check(&names::client_name(duplicate_id), duplicate.as_ref())?;
+                let (Some(survivor), Some(duplicate)) = (survivor, duplicate) else {
+                    return Err(ApiError::not_found(names::client_name(duplicate_id)));
+                };
+                for c in [&survivor, &duplicate] {
+                    if c.delete_time.is_some() || !c.merged_into.is_empty() {
+                        return Err(ApiError::failed_precondition(
+                            "CLIENT_NOT_LIVE",
+                            format!("{} is deleted or merged", c.name),
+                        ));
+                    }
+                }
+                if !expected_etag.is_empty() && expected_etag != survivor.etag {
+                    return Err(ApiError::etag_mismatch(&survivor.name));
+                }
+                move_records(w, ctx, &survivor, &duplicate).await
+            })
+            .await
+    }
+}
 
-        for mut contact in self.children_of::<Contact>(&mut tx, "contacts", duplicate_id).await? {
-            let id = contact.name.rsplit('/').next().unwrap_or_default().to_owned();
-            contact.name = names::child_name(survivor_id, "contacts", &id);
-            self.move_child(&mut tx, "contacts", &id, survivor_id, contact.encode_to_vec()).await?;
-            outcome.contacts += i32::from(contact.delete_time.is_none());
-            events.push(("contact.UPDATED".into(), contact.name.clone(), contact.encode_to_vec()));
+/// The merge itself, once both records are known live and allowed.
+async fn move_records(
+    w: &mut Work<'_>,
+    ctx: WriteCtx<'_>,
+    survivor: &Client,
+    duplicate: &Client,
+) -> ApiResult<MergeOutcome> {
+    let survivor_id = survivor.name.trim_start_matches("clients/");
+    let duplicate_id = duplicate.name.trim_start_matches("clients/");
+    let (mut next, filled) = merged(survivor, duplicate);
+    if next.parent == duplicate.name {
+        next.parent.clone_from(&duplicate.parent);
+    }
+    let mut outcome = MergeOutcome { filled, ..MergeOutcome::default() };
+    for mut contact in Children::Contacts.of::<Contact>(w, duplicate_id).await? {
+        let id = Children::Contacts.rename(&mut contact.name, survivor_id);
+        Children::Contacts.move_to(w, survivor_id, &id, &contact.name, &contact).await?;
+        outcome.contacts += i32::from(contact.delete_time.is_none());
+    }
+    for mut holding in Children::Holdings.of::<Holding>(w, duplicate_id).await? {
+        let id = Children::Holdings.rename(&mut holding.name, survivor_id);
+        Children::Holdings.move_to(w, survivor_id, &id, &holding.name, &holding).await?;
+        outcome.holdings += 1;
+    }
+    let periods: BTreeSet<String> = sqlx::query_scalar("SELECT period FROM financial_statements WHERE client_id = $1")
+        .bind(survivor_id)
+        .fetch_all(w.conn())
+        .await?
+        .into_iter()
+        .collect();
+    for mut statement in Children::Statements.of::<FinancialStatement>(w, duplicate_id).await? {
+        if periods.contains(&statement.period) {
+            outcome.kept_statements += 1;
+            continue;
         }
-        for mut holding in self.children_of::<Holding>(&mut tx, "holdings", duplicate_id).await? {
-            let id = holding.name.rsplit('/').next().unwrap_or_default().to_owned();
-            holding.name = names::child_name(survivor_id, "holdings", &id);
-            self.move_child(&mut tx, "holdings", &id, survivor_id, holding.encode_to_vec()).await?;
-            outcome.holdings += 1;
-            events.push(("holding.UPDATED".into(), holding.name.clone(), holding.encode_to_vec()));
-        }
-        let periods: BTreeSet<String> =
-            sqlx::query_scalar("SELECT period FROM financial_statements WHERE client_id = $1")
-                .bind(survivor_id)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
-        for mut statement in
-            self.children_of::<FinancialStatement>(&mut tx, "financial_statements", duplicate_id).await?
-        {
-            if periods.contains(&statement.period) {
-                outcome.kept_statements += 1;
-                continue;
-            }
-            let id = statement.name.rsplit('/').next().unwrap_or_default().to_owned();
-            statement.name = names::child_name(survivor_id, "financialStatements", &id);
-            self.move_child(&mut tx, "financial_statements", &id, survivor_id, statement.encode_to_vec()).await?;
-            outcome.statements += 1;
-            events.push(("financial_statement.UPDATED".into(), statement.name.clone(), statement.encode_to_vec()));
-        }
-        // Every identifier of the duplicate now resolves to the survivor; the ones the
-        // survivor took over become its own.
-        sqlx::query("UPDATE client_keys SET client_id = $1 WHERE client_id = $2")
+        let id = Children::Statements.rename(&mut statement.name, survivor_id);
+        Children::Statements.move_to(w, survivor_id, &id, &statement.name, &statement).await?;
+        outcome.statements += 1;
+    }
+    // Every identifier of the duplicate now resolves to the survivor; the ones the survivor
+    // took over become its own.
+    sqlx::query("UPDATE client_keys SET client_id = $1 WHERE client_id = $2")
+        .bind(survivor_id)
+        .bind(duplicate_id)
+        .execute(w.conn())
+        .await?;
+    for (key, _) in keys::client_keys("client", &next) {
+        sqlx::query("UPDATE client_keys SET owner = $1 WHERE kind = $2 AND value = $3 AND owner = $4")
             .bind(survivor_id)
+            .bind(key.kind)
+            .bind(&key.value)
             .bind(duplicate_id)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
-        for (key, _) in keys::client_keys(&next) {
-            sqlx::query("UPDATE client_keys SET owner = $1 WHERE kind = $2 AND value = $3 AND owner = $4")
-                .bind(survivor_id)
-                .bind(key.kind)
-                .bind(&key.value)
-                .bind(duplicate_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for mut child in self.subsidiaries(&mut tx, duplicate_id).await? {
-            if child.name == survivor.name {
-                continue;
-            }
-            let before = child.clone();
-            child.parent.clone_from(&survivor.name);
-            self.rewrite_client(&mut tx, ctx, &before, child, "UPDATED", &mut events).await?;
-        }
-        let now = Some(time::to_timestamp(now_micros()));
-        let mut gone = duplicate.clone();
-        gone.merged_into.clone_from(&survivor.name);
-        gone.delete_time = now;
-        outcome.merged = self.rewrite_client(&mut tx, ctx, &duplicate, gone, "MERGED", &mut events).await?;
-        outcome.survivor = self.rewrite_client(&mut tx, ctx, &survivor, next, "UPDATED", &mut events).await?;
-
-        let mut last = 0;
-        for (kind, resource, payload) in events {
-            last = self.feed.record(&mut tx, ctx, &kind, &resource, &survivor.name, payload).await?;
-        }
-        self.feed.commit(tx, last).await?;
-        Ok(outcome)
     }
-
-    async fn children_of<M: Message + Default>(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        table: &'static str,
-        client_id: &str,
-    ) -> ApiResult<Vec<M>> {
-        let sql = match table {
-            "contacts" => "SELECT doc FROM contacts WHERE client_id = $1 ORDER BY id",
-            "holdings" => "SELECT doc FROM holdings WHERE client_id = $1 ORDER BY id",
-            _ => "SELECT doc FROM financial_statements WHERE client_id = $1 ORDER BY id",
-        };
-        let found = sqlx::query(sql).bind(client_id).fetch_all(&mut **tx).await?;
-        rows::docs(&found)
+    let subsidiaries: Vec<Client> = docs(
+        &sqlx::query("SELECT doc FROM clients WHERE parent_id = $1 AND delete_time IS NULL")
+            .bind(duplicate_id)
+            .fetch_all(w.conn())
+            .await?,
+    )?;
+    for before in subsidiaries.iter().filter(|c| c.name != survivor.name) {
+        let after = Client { parent: survivor.name.clone(), ..before.clone() };
+        write_revision(w, ctx, before, after, "UPDATED", &survivor.name).await?;
     }
-
-    async fn move_child(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        table: &'static str,
-        id: &str,
-        client_id: &str,
-        doc: Vec<u8>,
-    ) -> ApiResult<()> {
-        let sql = match table {
-            "contacts" => "UPDATE contacts SET client_id = $1, doc = $2 WHERE id = $3",
-            "holdings" => "UPDATE holdings SET client_id = $1, doc = $2 WHERE id = $3",
-            _ => "UPDATE financial_statements SET client_id = $1, doc = $2 WHERE id = $3",
-        };
-        sqlx::query(sql).bind(client_id).bind(doc).bind(id).execute(&mut **tx).await?;
-        Ok(())
-    }
-
-    async fn subsidiaries(&self, tx: &mut Transaction<'_, Any>, parent_id: &str) -> ApiResult<Vec<Client>> {
-        let found = sqlx::query("SELECT doc FROM clients WHERE parent_id = $1 AND delete_time IS NULL")
-            .bind(parent_id)
-            .fetch_all(&mut **tx)
-            .await?;
-        rows::docs(&found)
-    }
-
-    /// Writes a new revision of a client during a merge (row, keys, grams, history).
-    async fn rewrite_client(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        ctx: WriteCtx<'_>,
-        before: &Client,
-        mut after: Client,
-        kind: &str,
-        events: &mut Vec<(String, String, Vec<u8>)>,
-    ) -> ApiResult<Client> {
-        let id = before.name.trim_start_matches("clients/").to_owned();
-        let revision = revision_of(&before.etag) + 1;
-        after.etag = etag(revision);
-        after.update_time = Some(time::to_timestamp(now_micros()));
-        Self::write_row(tx, &after, revision, false).await?;
-        Self::index_names(tx, &id, Some(before), &after).await?;
-        Self::append_revision(tx, None, if revision == 2 { "CREATED" } else { "UPDATED" }, &[], before).await?;
-        Self::append_revision(tx, Some(ctx), kind, &changed_fields(before, &after), &after).await?;
-        events.push((format!("client.{kind}"), after.name.clone(), after.encode_to_vec()));
-        Ok(after)
-    }
+    let gone = Client {
+        merged_into: survivor.name.clone(),
+        delete_time: Some(time::to_timestamp(now_micros())),
+        ..duplicate.clone()
+    };
+    outcome.merged = write_revision(w, ctx, duplicate, gone, "MERGED", &survivor.name).await?;
+    outcome.survivor = write_revision(w, ctx, survivor, next, "UPDATED", &survivor.name).await?;
+    Ok(outcome)
 }

@@ -1,12 +1,12 @@
-//! SQL implementation of the store: the name-search index and duplicate blocking.
+//! The name-search index and duplicate blocking.
 
 use std::collections::{BTreeSet, HashMap};
 
-use crm_kit::ApiResult;
+use crm_kit::{ApiResult, call::WriteCtx, db::docs};
 use crm_proto::crm::profile::v1::Client;
-use sqlx::{Any, Transaction};
+use sqlx::AnyConnection;
 
-use super::{SqlProfileStore, rows};
+use super::ProfileStore;
 use crate::domain::text;
 
 /// Grams of a record: from its legal and display names.
@@ -22,38 +22,38 @@ pub fn record_key(client: &Client) -> String {
     text::name_key_in(name, &client.city)
 }
 
-impl SqlProfileStore {
-    /// Moves the search grams of client `id` from `old` to `new` inside a write.
-    pub(super) async fn index_names(
-        tx: &mut Transaction<'_, Any>,
-        id: &str,
-        old: Option<&Client>,
-        new: &Client,
-    ) -> ApiResult<()> {
-        let before = old.map(record_grams).unwrap_or_default();
-        let after = if new.delete_time.is_some() { BTreeSet::new() } else { record_grams(new) };
-        for gram in before.difference(&after) {
-            sqlx::query("DELETE FROM search_grams WHERE gram = $1 AND client_id = $2")
-                .bind(gram)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-        }
-        for gram in after.difference(&before) {
-            sqlx::query("INSERT INTO search_grams (gram, client_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(gram)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
+/// Moves the search grams of client `id` from `old` to `new` inside a write.
+pub(super) async fn index_names(
+    conn: &mut AnyConnection,
+    id: &str,
+    old: Option<&Client>,
+    new: &Client,
+) -> ApiResult<()> {
+    let before = old.map(record_grams).unwrap_or_default();
+    let after = if new.delete_time.is_some() { BTreeSet::new() } else { record_grams(new) };
+    for gram in before.difference(&after) {
+        sqlx::query("DELETE FROM search_grams WHERE gram = $1 AND client_id = $2")
+            .bind(gram)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     }
+    for gram in after.difference(&before) {
+        sqlx::query("INSERT INTO search_grams (gram, client_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(gram)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
 
+impl ProfileStore {
     /// Clients sharing grams with a query: id and number of shared grams, most first.
     ///
     /// A gram with more than `per_gram` postings is too common to select on; it only
     /// counts when every gram is that common.
-    pub(super) async fn gram_candidates_sql(
+    pub async fn gram_candidates(
         &self,
         grams: &BTreeSet<String>,
         per_gram: usize,
@@ -65,7 +65,7 @@ impl SqlProfileStore {
             let ids: Vec<String> = sqlx::query_scalar("SELECT client_id FROM search_grams WHERE gram = $1 LIMIT $2")
                 .bind(gram)
                 .bind(cap)
-                .fetch_all(self.db.reader())
+                .fetch_all(self.reader())
                 .await?;
             postings.push(ids);
         }
@@ -92,49 +92,53 @@ impl SqlProfileStore {
     }
 
     /// Blocking keys shared by more than one live record, after `after`, in key order.
-    pub(super) async fn shared_name_keys_sql(&self, after: &str, limit: usize) -> ApiResult<Vec<String>> {
+    pub async fn shared_name_keys(&self, after: &str, limit: usize) -> ApiResult<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT name_key FROM clients WHERE name_key > $1 AND delete_time IS NULL \
              GROUP BY name_key HAVING COUNT(*) > 1 ORDER BY name_key LIMIT $2",
         )
         .bind(after)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(self.db.reader())
+        .fetch_all(self.reader())
         .await?)
     }
 
     /// Live records with a blocking key (at most 50).
-    pub(super) async fn clients_with_key_sql(&self, key: &str) -> ApiResult<Vec<Client>> {
+    pub async fn clients_with_key(&self, key: &str) -> ApiResult<Vec<Client>> {
         let rows =
             sqlx::query("SELECT doc FROM clients WHERE name_key = $1 AND delete_time IS NULL ORDER BY id LIMIT 50")
                 .bind(key)
-                .fetch_all(self.db.reader())
+                .fetch_all(self.reader())
                 .await?;
-        rows::docs(&rows)
+        docs(&rows)
     }
 
-    /// Indexes up to `limit` records after id `after` (for `crm reindex`); returns the last id.
-    pub async fn reindex_batch(&self, after: &str, limit: usize) -> ApiResult<Option<String>> {
+    /// Indexes up to `limit` records after id `after` (for `crm reindex`, writing as `ctx`);
+    /// returns the last id.
+    pub async fn reindex_batch(&self, ctx: WriteCtx<'_>, after: &str, limit: usize) -> ApiResult<Option<String>> {
         let rows = sqlx::query("SELECT doc FROM clients WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(after)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(self.db.reader())
+            .fetch_all(self.reader())
             .await?;
-        let clients: Vec<Client> = rows::docs(&rows)?;
+        let clients: Vec<Client> = docs(&rows)?;
         let Some(last) = clients.last().map(|c| c.name.trim_start_matches("clients/").to_owned()) else {
             return Ok(None);
         };
-        let mut tx = self.db.begin_write().await?;
-        for client in &clients {
-            let id = client.name.trim_start_matches("clients/");
-            Self::index_names(&mut tx, id, None, client).await?;
-            sqlx::query("UPDATE clients SET name_key = $1 WHERE id = $2")
-                .bind(record_key(client))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        self.writer
+            .run(ctx, async |w| {
+                for client in &clients {
+                    let id = client.name.trim_start_matches("clients/");
+                    index_names(w.conn(), id, None, client).await?;
+                    sqlx::query("UPDATE clients SET name_key = $1 WHERE id = $2")
+                        .bind(record_key(client))
+                        .bind(id)
+                        .execute(w.conn())
+                        .await?;
+                }
+                Ok(())
+            })
+            .await?;
         Ok(Some(last))
     }
 }

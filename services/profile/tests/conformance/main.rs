@@ -2,6 +2,7 @@
 //! through the real gRPC server, as a client would use it.
 
 mod history;
+mod import;
 mod matching;
 mod support;
 

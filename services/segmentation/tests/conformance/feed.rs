@@ -1,13 +1,15 @@
 //! Conformance: memberships follow the profile's change feed; history and retirement.
 
-use crm_kit::auth::{Principal, Role};
-use crm_profile::{
-    SqlProfileStore,
-    store::{ClientBundle, WriteCtx},
+use crm_kit::{
+    auth::{Principal, Role},
+    call::WriteCtx,
 };
 use crm_proto::{
     crm::{
-        profile::v1::{Client, DeleteClientRequest, GetClientRequest, Holding, ProductLine, UpdateClientRequest},
+        profile::v1::{
+            Client, ClientImport, DeleteClientRequest, GetClientRequest, Holding, ImportClientsRequest, ProductLine,
+            UpdateClientRequest,
+        },
         segmentation::v1::{
             GetClientSegmentsRequest, GetSchemeReportRequest, QualityThresholds, RetireSchemeRequest, SchemeState,
         },
@@ -92,30 +94,23 @@ conformance!(retiring_ends_memberships_but_keeps_their_history, async |app: &Tes
     assert_eq!(err.code(), tonic::Code::InvalidArgument);
 });
 
-conformance!(bulk_loaded_clients_are_read_back_from_the_profile, async |app: &TestApp| {
+conformance!(imported_clients_are_read_back_from_the_profile, async |app: &TestApp| {
     let (scheme, _) = activate(app, plan()).await;
-    let store = SqlProfileStore::new(app.profile_db.clone());
-    let loader = Principal::system("seed");
-    let ctx = WriteCtx::internal(&loader, "BulkLoad", "seed-1");
-    let bundle = |id: &str, industry: &str, line: ProductLine| ClientBundle {
-        client: Client { name: format!("clients/{id}"), ..new_client(id, id, industry, 1_000) },
-        contacts: Vec::new(),
+    let record = |id: &str, industry: &str, line: ProductLine| ClientImport {
+        client: Some(Client { name: format!("clients/{id}"), ..new_client(id, id, industry, 1_000) }),
         holdings: vec![Holding {
             product_code: "TF-1".into(),
             product_line: line as i32,
             account_number: format!("ACC-{id}"),
             ..Default::default()
         }],
-        statements: Vec::new(),
+        ..Default::default()
     };
-    let loaded = store
-        .bulk_load(
-            ctx,
-            vec![bundle("seeded-1", "6419", ProductLine::TradeFinance), bundle("seeded-2", "4711", ProductLine::Fx)],
-        )
-        .await
-        .expect("bulk load");
-    assert_eq!(loaded, 2);
+    let clients =
+        vec![record("seeded-1", "6419", ProductLine::TradeFinance), record("seeded-2", "4711", ProductLine::Fx)];
+    let request = ImportClientsRequest { clients, request_id: "seed-1".into() };
+    let loaded = app.profile().import_clients(request).await.expect("import").into_inner();
+    assert_eq!(loaded.imported_count, 2);
     eventually("thin events to be read back and assigned", || async {
         let one = segments_of(app, "clients/seeded-1", None).await;
         let two = segments_of(app, "clients/seeded-2", None).await;
@@ -172,24 +167,21 @@ conformance!(value_scores_feed_rules_and_the_report, async |app: &TestApp| {
     assert!(report.missing_inputs.iter().all(|m| !m.starts_with("value scores")));
 });
 
-conformance!(activation_runs_in_steps_over_a_bulk_loaded_portfolio, async |app: &TestApp| {
+conformance!(activation_runs_in_steps_over_an_imported_portfolio, async |app: &TestApp| {
     const CLIENTS: usize = 1_100;
-    let store = SqlProfileStore::new(app.profile_db.clone());
-    let loader = Principal::system("seed");
-    let ctx = WriteCtx::internal(&loader, "BulkLoad", "seed-2");
-    let bundles = (0..CLIENTS)
+    let records: Vec<ClientImport> = (0..CLIENTS)
         .map(|n| {
             let id = format!("bulk-{n:05}");
             let industry = if n % 4 == 0 { "6419" } else { "4711" };
-            ClientBundle {
-                client: Client { name: format!("clients/{id}"), ..new_client(&id, &id, industry, n as i64 * 100_000) },
-                contacts: Vec::new(),
-                holdings: Vec::new(),
-                statements: Vec::new(),
-            }
+            let client = Client { name: format!("clients/{id}"), ..new_client(&id, &id, industry, n as i64 * 100_000) };
+            ClientImport { client: Some(client), ..Default::default() }
         })
         .collect();
-    store.bulk_load(ctx, bundles).await.expect("bulk load");
+    // An import takes at most 1,000 clients.
+    for (n, clients) in records.chunks(1_000).enumerate() {
+        let request = ImportClientsRequest { clients: clients.to_vec(), request_id: format!("seed-2-{n}") };
+        app.profile().import_clients(request).await.expect("import");
+    }
     crate::wait_for_projection(app, CLIENTS as i64, 0.0).await;
     let (scheme, activation) = activate(app, plan()).await;
     assert_eq!((activation.processed, activation.total), (CLIENTS as i64, CLIENTS as i64), "{}", activation.error);
