@@ -130,9 +130,9 @@ impl AuditRecord {
     }
 }
 
-/// Appends `event` inside `tx` (the caller's transaction), sealed with `seal` (or, for
-/// transitional callers without one, a plain hash); returns its sequence.
-pub async fn append(tx: &mut Transaction<'_, Any>, seal: Option<&AuditSeal>, event: &AuditEvent<'_>) -> ApiResult<i64> {
+/// Appends `event` inside `tx` (the caller's transaction), sealed with `seal`; returns its
+/// sequence.
+pub async fn append(tx: &mut Transaction<'_, Any>, seal: &AuditSeal, event: &AuditEvent<'_>) -> ApiResult<i64> {
     // Bumping the head row serialises appenders (row lock until commit on PostgreSQL).
     let head = sqlx::query(
         "UPDATE audit_head SET last_sequence = last_sequence + 1 WHERE id = 1 RETURNING last_sequence, last_hash",
@@ -151,12 +151,9 @@ pub async fn append(tx: &mut Transaction<'_, Any>, seal: Option<&AuditSeal>, eve
         detail: event.detail.clone(),
         prev_hash: head.try_get("last_hash")?,
         hash: String::new(),
-        key_id: seal.map(|s| s.key_id().to_owned()).unwrap_or_default(),
+        key_id: seal.key_id().to_owned(),
     };
-    record.hash = match seal {
-        Some(seal) => seal.mac(&record.content()),
-        None => legacy_hash(&record.content()),
-    };
+    record.hash = seal.mac(&record.content());
     sqlx::query(
         "INSERT INTO audit_log (sequence, event_time, subject, role, action, resource, request_id, outcome, detail, \
          prev_hash, hash, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -183,7 +180,7 @@ pub async fn append(tx: &mut Transaction<'_, Any>, seal: Option<&AuditSeal>, eve
 /// transaction).
 pub async fn append_write(
     tx: &mut Transaction<'_, Any>,
-    seal: Option<&AuditSeal>,
+    seal: &AuditSeal,
     ctx: WriteCtx<'_>,
     resource: &str,
     detail: String,
@@ -266,15 +263,6 @@ impl AuditSink {
         }
     }
 
-    /// Transitional: records a refusal under an explicit action and resource (use
-    /// [`AuditSink::refused`] through [`crate::reply::Replier`]), then returns `err`.
-    pub async fn denied(&self, caller: &Caller, action: &str, resource: &str, err: ApiError) -> ApiError {
-        let caller = Caller { rpc: crate::call::Rpc::from_path(action), ..caller.clone() };
-        let err = err.with_resource(resource);
-        self.refused(&caller, &err).await;
-        err
-    }
-
     /// Records a call refused by authorisation (PERMISSION_DENIED) as DENIED under the
     /// caller's RPC and the error's resource; other errors are not recorded. A failure to
     /// record is logged, and the refusal stands.
@@ -307,7 +295,7 @@ async fn write_batch(db: &Db, batch: &[(OwnedEvent, oneshot::Sender<bool>)]) -> 
             outcome: e.outcome,
             detail: e.detail.clone(),
         };
-        append(&mut tx, Some(db.seal()), &event).await?;
+        append(&mut tx, db.seal(), &event).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -73,12 +73,6 @@ impl Caller {
             idempotency: None,
         }
     }
-
-    /// The context of a write made through `action` (transitional: use [`Caller::write`],
-    /// whose action is the RPC).
-    pub fn ctx<'a>(&'a self, action: &'a str) -> WriteCtx<'a> {
-        WriteCtx { action, ..self.write() }
-    }
 }
 
 /// Who is writing and why: recorded in the audit trail and the change feed by the unit of

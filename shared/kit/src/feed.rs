@@ -121,30 +121,6 @@ impl Feed {
         Ok(sequence)
     }
 
-    /// Transitional (use [`crate::write::Work::record`]): appends the change event of a
-    /// write made in `ctx` and its audit record inside `tx`; returns the sequence.
-    pub async fn record(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        ctx: crate::call::WriteCtx<'_>,
-        kind: &str,
-        resource: &str,
-        aggregate: &str,
-        payload: Vec<u8>,
-    ) -> ApiResult<i64> {
-        let sequence =
-            self.append(tx, NewEvent { kind, resource, aggregate, request_id: ctx.request_id, payload }).await?;
-        crate::audit::append_write(tx, None, ctx, resource, kind.to_owned()).await?;
-        Ok(sequence)
-    }
-
-    /// Transitional (use [`crate::write::Writer::run`]): commits `tx`, then wakes watchers.
-    pub async fn commit(&self, tx: Transaction<'_, Any>, sequence: i64) -> ApiResult<()> {
-        tx.commit().await?;
-        self.notify_committed(sequence);
-        Ok(())
-    }
-
     /// Tells watchers in this process that a transaction with events has committed.
     pub fn notify_committed(&self, sequence: i64) {
         self.shared.committed.send_if_modified(|last| {

@@ -249,21 +249,6 @@ impl Jobs {
     }
 }
 
-/// Transitional: [`Jobs::start`] on `db`.
-pub async fn start(db: &Db, name: &str, kind: &str, scope: &str, subject: &str, total: i64) -> ApiResult<Progress> {
-    Jobs::new(db.clone()).start(name, kind, scope, subject, total).await
-}
-
-/// Transitional: [`Jobs::get`] on `db`.
-pub async fn get(db: &Db, name: &str) -> ApiResult<Option<Job>> {
-    Jobs::new(db.clone()).get(name).await
-}
-
-/// Transitional: [`Jobs::fail_interrupted`] on `db`.
-pub async fn fail_interrupted(db: &Db) -> ApiResult<u64> {
-    Jobs::new(db.clone()).fail_interrupted().await
-}
-
 /// The worker's handle on its running job.
 #[derive(Debug)]
 pub struct Progress {

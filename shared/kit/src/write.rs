@@ -154,7 +154,7 @@ impl Work<'_> {
     pub async fn record(&mut self, kind: &str, resource: &str, aggregate: &str, payload: Vec<u8>) -> ApiResult<i64> {
         let event = NewEvent { kind, resource, aggregate, request_id: self.ctx.request_id, payload };
         let sequence = self.feed.append(&mut self.tx, event).await?;
-        audit::append_write(&mut self.tx, Some(self.seal), self.ctx, resource, kind.to_owned()).await?;
+        audit::append_write(&mut self.tx, self.seal, self.ctx, resource, kind.to_owned()).await?;
         self.last_sequence = Some(sequence);
         Ok(sequence)
     }
@@ -162,7 +162,7 @@ impl Work<'_> {
     /// Records an audit record without a feed event (a write other services need not
     /// follow, e.g. starting a job).
     pub async fn audit(&mut self, resource: &str, detail: impl Into<String>) -> ApiResult<()> {
-        audit::append_write(&mut self.tx, Some(self.seal), self.ctx, resource, detail.into()).await
+        audit::append_write(&mut self.tx, self.seal, self.ctx, resource, detail.into()).await
     }
 
     async fn commit(self) -> ApiResult<()> {
