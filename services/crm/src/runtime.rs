@@ -81,16 +81,12 @@ pub async fn profile_db(config: &Config) -> anyhow::Result<Db> {
     open_db(config, &config.profile, PROFILE_DB_FILE, crm_profile::store::migrations()).await
 }
 
-/// Where each service is reached by its peers and the gateway.
+/// Where each service is reached by its peers and the gateway, as `http://host:port`.
 #[derive(Clone, Debug)]
 pub struct PeerUrls {
-    /// The profile service.
     pub profile: String,
-    /// The segmentation service.
     pub segmentation: String,
-    /// The scoring service.
     pub scoring: String,
-    /// The interaction service.
     pub interaction: String,
 }
 

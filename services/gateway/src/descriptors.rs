@@ -1,6 +1,6 @@
 //! The descriptor pool of every crm contract, decoded with prost-reflect from the encoded
 //! set (`crm_proto::FILE_DESCRIPTOR_SET`) so extension options such as `google.api.http`
-//! are kept (a `prost_types::FileDescriptorSet` would drop them, DESIGN §9).
+//! are kept (a `prost_types::FileDescriptorSet` would drop them, docs/architecture.md §9).
 
 use anyhow::Context as _;
 use crm_proto::google::api::HttpRule;

@@ -1,8 +1,8 @@
-//! Following the profile's change feed (docs/architecture.md §5) for client merges: when the profile merges
-//! a duplicate record into a survivor, the history recorded under the duplicate
-//! (interactions, cases, consent, plans) is read together with the survivor's. The cursor is
-//! kept in this service's database, and recording a merge is idempotent, so a restart
-//! neither loses nor double-applies an event.
+//! Following the profile's change feed (docs/architecture.md §5) for client merges: when the
+//! profile merges a duplicate record into a survivor, the history recorded under the
+//! duplicate (interactions, cases, consent, plans) is read together with the survivor's. The
+//! cursor is kept in this service's database, and recording a merge is idempotent, so a
+//! restart neither loses nor double-applies an event.
 
 use std::sync::Arc;
 

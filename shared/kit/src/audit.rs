@@ -75,15 +75,17 @@ pub struct AuditRecord {
     pub subject: String,
     /// Role of the principal.
     pub role: String,
-    /// Operation.
+    /// The RPC (e.g. `UpdateClient`) or the internal action (e.g. `RescoreOnProfileChange`).
     pub action: String,
-    /// Resource.
+    /// The resource acted on; for a refusal, the one it named ("" when it named none).
     pub resource: String,
-    /// Request id.
+    /// The request id of the call ("" for writes the suite makes on its own, such as a feed
+    /// follower's).
     pub request_id: String,
     /// "OK" or "DENIED".
     pub outcome: String,
-    /// Detail.
+    /// The change kind of a write, the reason of a refusal, `subscribed` for a stream, the
+    /// field read in clear; never a sensitive value.
     pub detail: String,
     /// Hash of the previous record ("" for the first).
     pub prev_hash: String,

@@ -1,8 +1,8 @@
 //! Authentication: JWT bearer tokens, roles and the authenticated [`Principal`].
 //!
-//! Every RPC but health carries `authorization: Bearer <jwt>` (docs/architecture.md §7). Tokens have
-//! `aud` = `crm`, an `exp` that is always checked, and a pinned algorithm: HS256 with a
-//! secret in embedded mode (the key lives in the data directory, see
+//! Every RPC but health carries `authorization: Bearer <jwt>` (docs/architecture.md §7).
+//! Tokens have `aud` = `crm`, an `exp` that is always checked, and a pinned algorithm: HS256
+//! with a secret in embedded mode (the key lives in the data directory, see
 //! [`load_or_create_secret`]), or RS256 / ES256 / EdDSA with a public key in production.
 //!
 //! * [`TokenIssuer`] mints HS256 tokens (`crm token`, tests).

@@ -79,7 +79,7 @@ impl Caller {
 /// work ([`crate::write::Writer`]).
 #[derive(Clone, Copy, Debug)]
 pub struct WriteCtx<'a> {
-    /// The caller.
+    /// Who is writing: the caller, or [`Principal::system`] for the suite's own writes.
     pub principal: &'a Principal,
     /// The request id of the call.
     pub request_id: &'a str,

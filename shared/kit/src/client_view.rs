@@ -1,6 +1,6 @@
-//! The flat view of a client record that expressions read (DESIGN §6): the profile's list
-//! filters (`client.<field>`) and, with more fields of its own, segmentation's rules.
-//! Enums are their names without prefix ("SME", "ACTIVE").
+//! The flat view of a client record that expressions read (docs/architecture.md §6): the
+//! profile's list filters (`client.<field>`) and, with more fields of its own,
+//! segmentation's rules. Enums are their names without prefix ("SME", "ACTIVE").
 
 use std::collections::BTreeMap;
 
@@ -33,37 +33,29 @@ pub const CLIENT_FIELDS: [&str; 22] = [
     "deleted",
 ];
 
-/// The flat facts of one client record.
+/// The flat facts of one client record. A field without a note holds what the field of the
+/// same name of `crm.profile.v1.Client` holds ("" or 0 when the record has none).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ClientFacts {
     /// `clients/{client}`.
     pub name: String,
-    /// Display name.
     pub display_name: String,
-    /// Legal name.
     pub legal_name: String,
-    /// Registration number.
     pub registration_number: String,
     /// Country of registration.
     pub country_code: String,
-    /// LEI.
     pub lei: String,
     /// Customer type without prefix, e.g. "SME".
     pub customer_type: String,
-    /// Industry code.
     pub industry_code: String,
-    /// Region.
     pub region: String,
-    /// City.
     pub city: String,
     /// Annual turnover, whole units (0 when unknown: see the currency).
     pub annual_turnover_units: i64,
     /// Currency of the turnover; empty when the turnover is unknown.
     pub annual_turnover_currency: String,
-    /// Employees.
     pub employee_count: i64,
-    /// Branches.
     pub branch_count: i64,
     /// Parent company, `clients/{client}`.
     pub parent: String,

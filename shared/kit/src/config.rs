@@ -33,13 +33,13 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Request limits applied by every service.
     pub limits: Limits,
-    /// The client profile service.
+    /// `[profile]`: the client profile service (default `127.0.0.1:50051`).
     pub profile: ServiceConfig,
-    /// The segmentation service.
+    /// `[segmentation]` (default `127.0.0.1:50052`).
     pub segmentation: ServiceConfig,
-    /// The value scoring service.
+    /// `[scoring]`: the value scoring service (default `127.0.0.1:50053`).
     pub scoring: ServiceConfig,
-    /// The interaction and channels service.
+    /// `[interaction]`: the interaction and channels service (default `127.0.0.1:50054`).
     pub interaction: ServiceConfig,
     /// The gateway (gRPC, gRPC-Web and REST front door).
     pub gateway: GatewayConfig,

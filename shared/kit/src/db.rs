@@ -146,7 +146,7 @@ impl Db {
         Ok(())
     }
 
-    /// The backend kind.
+    /// Which engine this is, for the few statements whose dialect differs.
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -71,12 +71,14 @@ impl ApiError {
         Self::new(Code::FailedPrecondition, reason, message)
     }
 
-    /// PERMISSION_DENIED.
+    /// PERMISSION_DENIED: the role or portfolio does not allow the call. The
+    /// [`Replier`](crate::reply::Replier) audits it as DENIED under the resource named with
+    /// [`ApiError::with_resource`].
     pub fn permission_denied(reason: &'static str, message: impl Into<String>) -> Self {
         Self::new(Code::PermissionDenied, reason, message)
     }
 
-    /// UNAUTHENTICATED.
+    /// UNAUTHENTICATED: no bearer token, or one that does not verify.
     pub fn unauthenticated(reason: &'static str, message: impl Into<String>) -> Self {
         Self::new(Code::Unauthenticated, reason, message)
     }

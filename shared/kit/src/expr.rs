@@ -1,4 +1,4 @@
-//! CEL expressions over a documented, flat view of a record (DESIGN §6).
+//! CEL expressions over a documented, flat view of a record (docs/architecture.md §6).
 //!
 //! Every service that accepts expressions (List filters, segment rules) checks them the same
 //! way before use: parsed with the line and column of any syntax error reported as a field

@@ -1,4 +1,4 @@
-//! Following another service's change feed (DESIGN §5).
+//! Following another service's change feed (docs/architecture.md §5).
 //!
 //! A follower reads its cursor from its own database, opens the peer's `WatchChanges` after
 //! it, hands events to the service in batches, and stores the new cursor once a batch is

@@ -41,7 +41,7 @@ pub struct ServeSpec {
     pub routes: Routes,
     /// The database whose readiness the health status reflects.
     pub db: Db,
-    /// Limits to apply.
+    /// The unary deadline ceiling, admission slots and drain time the layers apply.
     pub limits: Limits,
 }
 

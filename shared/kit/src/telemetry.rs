@@ -1,5 +1,6 @@
 //! Logging and tracing: `tracing` with an env-filter, human or JSON logs on stderr, optional
-//! OpenTelemetry OTLP span export, and W3C trace context propagation (docs/architecture.md §8).
+//! OpenTelemetry OTLP span export, and W3C trace context propagation
+//! (docs/architecture.md §8).
 //!
 //! Call [`init`] once at startup and keep the returned [`TelemetryGuard`] until shutdown;
 //! dropping it (or calling [`TelemetryGuard::shutdown`]) flushes buffered spans.

@@ -22,13 +22,11 @@ pub enum BodyTarget {
 /// One HTTP binding of one RPC.
 #[derive(Clone, Debug)]
 pub struct Binding {
-    /// HTTP method.
     pub method: Method,
-    /// Path template.
+    /// Path template, e.g. `/v1/{name=clients/*}:undelete`.
     pub template: Template,
-    /// Body mapping.
     pub body: BodyTarget,
-    /// The RPC.
+    /// The RPC, with the descriptors of its request and response messages.
     pub rpc: MethodDescriptor,
     /// `/pkg.Service/Method`.
     pub grpc_path: String,

@@ -37,7 +37,8 @@ pub fn warning(part: Part, status: &Status) -> Warning {
                 _ => "BACKEND_UNAVAILABLE",
             }
         }
-        // tonic reports its own client-side timeout as CANCELLED "Timeout expired" (DESIGN §9).
+        // tonic reports its own client-side timeout as CANCELLED "Timeout expired"
+        // (docs/architecture.md §9).
         Code::Cancelled if status.message().contains("Timeout expired") => "DEADLINE_EXCEEDED",
         // Otherwise CANCELLED here means the backend's connection went away under the call
         // (e.g. it shut down and sent GOAWAY): the backend is unavailable. The suite's

@@ -17,7 +17,6 @@ pub struct SegmentFacts {
     pub scheme: String,
     /// `schemes/{scheme}/segments/{segment}`.
     pub segment: String,
-    /// Display name of the segment.
     pub display_name: String,
     /// Members of the segment; `None` when the report does not say.
     pub members: Option<i64>,
@@ -34,7 +33,6 @@ pub struct Ranked {
     pub product_line: String,
     /// The segment it comes from.
     pub segment: String,
-    /// The segment's display name.
     pub segment_display_name: String,
     /// The segment's scheme.
     pub scheme: String,

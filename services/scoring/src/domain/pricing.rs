@@ -17,9 +17,9 @@ const MAX_TENOR: i32 = 360;
 /// A validated quote request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoanTerms {
-    /// Principal.
+    /// The principal lent.
     pub amount: Dec,
-    /// Its currency.
+    /// The currency of `amount`.
     pub currency: String,
     pub tenor_months: i32,
     /// Annual funding cost rate.

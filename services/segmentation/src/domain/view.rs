@@ -1,5 +1,6 @@
-//! The local projection of a client: the flat view segment rules read (docs/architecture.md §6), built
-//! from the profile's client record, the client's holdings and, when known, its value score.
+//! The local projection of a client: the flat view segment rules read
+//! (docs/architecture.md §6), built from the profile's client record, the client's holdings
+//! and, when known, its value score.
 //!
 //! Rules see `client.<field>` for every field of [`RuleView`]; enums are their names without
 //! prefix ("SME", "ACTIVE", "TRADE_FINANCE").
