@@ -1,8 +1,11 @@
 //! CEL filters over a documented, flat view of a client (docs/architecture.md §6).
 //!
 //! Filters are parsed and checked before use by `crm_kit::expr`: only the variable
-//! `client`, only the fields listed in [`FILTER_FIELDS`], bounded length and size. They are
-//! evaluated in the service over rows read in key order, never turned into SQL.
+//! `client`, only the fields listed in [`FILTER_FIELDS`], bounded length, size and cost. They
+//! are evaluated in the service over rows read in key order, never turned into SQL, on
+//! blocking threads with the caller's deadline ([`ClientFilter::select`]).
+
+use std::sync::Arc;
 
 use cel::Value;
 use crm_kit::{
@@ -17,7 +20,7 @@ pub const FILTER_FIELDS: [&str; 22] = CLIENT_FIELDS;
 
 /// A checked filter; the empty filter matches everything.
 pub struct ClientFilter {
-    expr: Option<CheckedExpr>,
+    expr: Option<Arc<CheckedExpr>>,
 }
 
 impl std::fmt::Debug for ClientFilter {
@@ -39,7 +42,7 @@ impl ClientFilter {
             max_len,
             max_nodes: expr::DEFAULT_MAX_NODES,
         };
-        Ok(Self { expr: Some(CheckedExpr::parse(source, &rules)?) })
+        Ok(Self { expr: Some(Arc::new(CheckedExpr::parse(source, &rules)?)) })
     }
 
     /// Whether the filter accepts everything.
@@ -53,8 +56,32 @@ impl ClientFilter {
         Ok(self.matches_each(std::slice::from_ref(client))?.first().copied().unwrap_or(false))
     }
 
-    /// Evaluates the filter on each client of a batch. The standard CEL context (its
-    /// function registry) is built once per batch; each client is bound in a child scope.
+    /// The clients of a batch with whether each matches, evaluated off the async workers
+    /// and stopped at `deadline` (DEADLINE_EXCEEDED), see `crm_kit::expr::evaluate`.
+    pub async fn select(
+        &self,
+        clients: Vec<Client>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> ApiResult<Vec<(Client, bool)>> {
+        let Some(expr) = self.expr.clone() else { return Ok(clients.into_iter().map(|c| (c, true)).collect()) };
+        expr::evaluate(deadline, move |budget| {
+            let evaluator = Evaluator::new();
+            clients
+                .into_iter()
+                .map(|client| {
+                    budget.check()?;
+                    let matched =
+                        evaluator.scope("client", view_of(&client)?).test(&expr).map_err(|e| e.into_api("filter"))?;
+                    Ok((client, matched))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Evaluates the filter on each client of a batch, here and now. The standard CEL
+    /// context (its function registry) is built once per batch; each client is bound in a
+    /// child scope.
     pub fn matches_each(&self, clients: &[Client]) -> ApiResult<Vec<bool>> {
         let Some(expr) = &self.expr else { return Ok(vec![true; clients.len()]) };
         let evaluator = Evaluator::new();

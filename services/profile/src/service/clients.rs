@@ -157,7 +157,7 @@ impl ProfileApp {
     }
 
     /// ListClients: keyset pages, CEL filter evaluated on rows read in order.
-    pub async fn list_clients(&self, _caller: &Caller, req: ListClientsRequest) -> ApiResult<ListClientsResponse> {
+    pub async fn list_clients(&self, caller: &Caller, req: ListClientsRequest) -> ApiResult<ListClientsResponse> {
         let size = paging::page_size(req.page_size)?;
         let filter = ClientFilter::parse(&req.filter, self.limits.max_filter_length)?;
         let (order, descending) = parse_order(&req.order_by)?;
@@ -170,8 +170,7 @@ impl ProfileApp {
                 ClientScan { order, descending, after: after.clone(), show_deleted: req.show_deleted, limit: batch };
             let rows = self.store.scan_clients(&scan).await?;
             let exhausted = rows.len() < batch;
-            let matched = filter.matches_each(&rows)?;
-            for (client, matched) in rows.into_iter().zip(matched) {
+            for (client, matched) in filter.select(rows, caller.deadline).await? {
                 if page.len() == size || scanned == MAX_SCAN_PER_PAGE {
                     more = true;
                     break 'scan;

@@ -6,11 +6,11 @@
 //! size, and type-checked by evaluating them on a sample client. A checked scheme is a
 //! [`CompiledScheme`]: its segments in pre-order with their compiled rules.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, sync::Arc};
 
 use crm_kit::{
     ApiResult, Violations,
-    expr::{self, CheckedExpr, EvalError, ExprRules, Scope},
+    expr::{self, Budget, CheckedExpr, EvalError, ExprRules, Scope},
 };
 use crm_proto::crm::segmentation::v1::{Scheme, Segment, SegmentationBasis};
 
@@ -90,14 +90,35 @@ impl CompiledScheme {
     }
 }
 
+/// The segment paths of records in schemes: `[record][scheme]` → segment ids by level.
+pub type Paths = Vec<Vec<Vec<String>>>;
+
+/// [`assign_records`] on blocking threads, off the async workers that answer other calls,
+/// stopped at `deadline` (see `crm_kit::expr::evaluate`); the records come back with their
+/// paths.
+pub async fn assign_off_runtime(
+    schemes: Vec<Arc<CompiledScheme>>,
+    records: Vec<ClientRecord>,
+    deadline: Option<tokio::time::Instant>,
+) -> ApiResult<(Vec<ClientRecord>, Paths)> {
+    expr::evaluate(deadline, move |budget| {
+        let refs: Vec<&CompiledScheme> = schemes.iter().map(Arc::as_ref).collect();
+        let paths = assign_records(&refs, &records, budget)?;
+        Ok((records, paths))
+    })
+    .await
+}
+
 /// The segment path (ids by level) of each record in each scheme: `[record][scheme]`.
 /// A live client matching no top-level segment is in the unassigned bucket; a deleted one
-/// is in no segment at all. One evaluation context serves the whole batch.
-pub fn assign_records(schemes: &[&CompiledScheme], records: &[ClientRecord]) -> ApiResult<Vec<Vec<Vec<String>>>> {
+/// is in no segment at all. One evaluation context serves the whole batch; the budget is
+/// checked between records.
+pub fn assign_records(schemes: &[&CompiledScheme], records: &[ClientRecord], budget: &Budget) -> ApiResult<Paths> {
     let evaluator = expr::Evaluator::new();
     records
         .iter()
         .map(|record| {
+            budget.check()?;
             if record.facts.client.deleted {
                 return Ok(vec![Vec::new(); schemes.len()]);
             }
@@ -268,6 +289,10 @@ impl Walk<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn unlimited() -> Budget {
+        Budget::until(std::time::Instant::now() + std::time::Duration::from_secs(3600))
+    }
     use crate::domain::view::{ProfileFacts, ValueFacts};
     use crm_kit::client_view::ClientFacts;
 
@@ -404,8 +429,8 @@ mod tests {
         assert_eq!(path_of(&compiled, &labelled(&[("segment", "niche")])), ["niche"]);
         assert!(path_of(&compiled, &labelled(&[("segment", "mass")])).is_empty());
         assert!(path_of(&compiled, &labelled(&[("tier", "niche")])).is_empty(), "a missing label does not match");
-        let paths =
-            assign_records(&[&compiled], &[labelled(&[("segment", "niche")]), labelled(&[])]).expect("no error");
+        let paths = assign_records(&[&compiled], &[labelled(&[("segment", "niche")]), labelled(&[])], &unlimited())
+            .expect("no error");
         assert_eq!(paths, [[["niche"]], [[UNASSIGNED]]], "a client without the label is unassigned");
     }
 }

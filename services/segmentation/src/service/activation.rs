@@ -75,7 +75,7 @@ impl SegmentationApp {
         let worker = Worker {
             store: Arc::clone(&self.store),
             scheme_id: id,
-            compiled,
+            compiled: Arc::new(compiled),
             principal: caller.principal.clone(),
             request_id: caller.request_id.clone(),
             shutdown: self.shutdown.clone(),
@@ -161,7 +161,7 @@ fn back_to_draft(activation: String) -> impl FnOnce(Scheme) -> ApiResult<Scheme>
 struct Worker {
     store: Arc<SegmentationStore>,
     scheme_id: String,
-    compiled: CompiledScheme,
+    compiled: Arc<CompiledScheme>,
     principal: Principal,
     request_id: String,
     shutdown: Shutdown,

@@ -52,9 +52,10 @@ impl SegmentationApp {
             }
             None => return Err(ApiError::invalid("target", "give the name of a scheme or a scheme")),
         };
-        let compiled = scheme::check(&scheme, "scheme")?;
+        let compiled = Arc::new(scheme::check(&scheme, "scheme")?);
         let records = self.live_records().await?;
-        let paths = scheme::assign_records(&[&compiled], &records)?;
+        let (records, paths) =
+            scheme::assign_off_runtime(vec![Arc::clone(&compiled)], records, caller.deadline).await?;
         let assignments: Vec<Assignment<'_>> = records
             .iter()
             .zip(paths)

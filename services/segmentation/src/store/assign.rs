@@ -2,7 +2,7 @@
 //! of the clients it touched in every ACTIVATING or ACTIVE scheme, and an activation step
 //! assigns the next clients of the projection to one scheme, each in one transaction.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use crm_kit::{ApiError, ApiResult, call::WriteCtx, time::now_micros, write::Work};
 use crm_proto::crm::segmentation::v1::SchemeState;
@@ -71,7 +71,7 @@ impl SegmentationStore {
         &self,
         ctx: WriteCtx<'_>,
         scheme_id: &str,
-        compiled: &CompiledScheme,
+        compiled: &Arc<CompiledScheme>,
         after: &str,
         limit: usize,
     ) -> ApiResult<Step> {
@@ -92,7 +92,7 @@ impl SegmentationStore {
                     )
                     .with_metadata("state", state));
                 }
-                let paths = scheme::assign_records(&[compiled], &records)?;
+                let (records, paths) = scheme::assign_off_runtime(vec![Arc::clone(compiled)], records, None).await?;
                 let now = now_micros();
                 for (record, mut per_scheme) in records.iter().zip(paths) {
                     let path = per_scheme.pop().unwrap_or_default();
@@ -122,8 +122,8 @@ async fn recompute(w: &mut Work<'_>, ids: impl Iterator<Item = &String>, now: i6
             records.push(record);
         }
     }
-    let compiled: Vec<&CompiledScheme> = live.iter().map(|(_, s)| s).collect();
-    let paths = scheme::assign_records(&compiled, &records)?;
+    let compiled: Vec<Arc<CompiledScheme>> = live.iter().map(|(_, s)| Arc::clone(s)).collect();
+    let (records, paths) = scheme::assign_off_runtime(compiled, records, None).await?;
     for (record, per_scheme) in records.iter().zip(paths) {
         for ((scheme_id, _), path) in live.iter().zip(per_scheme) {
             members::write_path(w.conn(), scheme_id, &record.id, &path, now).await?;

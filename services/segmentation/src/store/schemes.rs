@@ -13,6 +13,8 @@ use prost::Message;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::{SegmentationStore, members};
+use std::sync::Arc;
+
 use crate::domain::scheme::{self, CompiledScheme};
 
 /// What a stored scheme changes into, inside the write transaction.
@@ -78,7 +80,7 @@ pub(super) async fn state_for_share(conn: &mut AnyConnection, backend: Backend, 
 pub(super) async fn live_schemes(
     conn: &mut AnyConnection,
     backend: Backend,
-) -> ApiResult<Vec<(String, CompiledScheme)>> {
+) -> ApiResult<Vec<(String, Arc<CompiledScheme>)>> {
     let sql = match backend {
         Backend::Postgres => "SELECT id, doc FROM scheme WHERE state = $1 OR state = $2 ORDER BY id FOR SHARE",
         Backend::Sqlite => "SELECT id, doc FROM scheme WHERE state = $1 OR state = $2 ORDER BY id",
@@ -91,7 +93,7 @@ pub(super) async fn live_schemes(
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let stored: Scheme = doc(&row)?;
-        out.push((row.try_get("id")?, scheme::check(&stored, "scheme")?));
+        out.push((row.try_get("id")?, Arc::new(scheme::check(&stored, "scheme")?)));
     }
     Ok(out)
 }

@@ -92,7 +92,7 @@ conformance!(reverting_an_activation_to_draft_ends_the_memberships_it_wrote, asy
     let (scheme, _, stuck) = stranded(app, &store, "half-done").await;
     let id = scheme.trim_start_matches("schemes/").to_owned();
     // The vanished worker got through a step before it stopped.
-    let compiled = crm_segmentation::domain::scheme::check(&stuck, "scheme").expect("valid plan");
+    let compiled = std::sync::Arc::new(crm_segmentation::domain::scheme::check(&stuck, "scheme").expect("valid plan"));
     let worker = Principal::system("test");
     let ctx = WriteCtx::internal(&worker, "ActivationStep", "");
     let step = store.activation_step(ctx, &id, &compiled, "", 500).await.expect("a step");
