@@ -115,6 +115,7 @@ pub async fn profile_deps(config: &Config) -> anyhow::Result<ProfileDeps> {
         verifier: verifier(config)?,
         page_tokens: page_tokens(config)?,
         limits: config.limits.clone(),
+        feeds: config.feeds.clone(),
     })
 }
 

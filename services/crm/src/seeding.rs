@@ -101,7 +101,14 @@ fn bundle(seed: u64, generated: SeedClient) -> ClientImport {
 fn profile_app(config: &Config, db: &Db, shutdown: Shutdown) -> anyhow::Result<ProfileApp> {
     let store = Arc::new(ProfileStore::new(Writer::new(db.clone())));
     let audit = AuditSink::spawn(db.clone());
-    Ok(ProfileApp::new(store, audit, runtime::page_tokens(config)?, config.limits.clone(), shutdown))
+    Ok(ProfileApp::new(
+        store,
+        audit,
+        runtime::page_tokens(config)?,
+        config.limits.clone(),
+        config.feeds.clone(),
+        shutdown,
+    ))
 }
 
 /// Generates on a blocking thread and loads batch by batch.

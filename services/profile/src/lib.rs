@@ -10,8 +10,14 @@ pub mod store;
 use std::sync::Arc;
 
 use crm_kit::{
-    audit::AuditSink, auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, reply::Replier,
-    server::Shutdown, write::Writer,
+    audit::AuditSink,
+    auth::TokenVerifier,
+    config::{FeedConfig, Limits},
+    db::Db,
+    paging::PageTokens,
+    reply::Replier,
+    server::Shutdown,
+    write::Writer,
 };
 use crm_proto::crm::profile::v1::client_profile_service_server::ClientProfileServiceServer;
 use tokio::net::TcpListener;
@@ -30,12 +36,14 @@ pub struct ProfileDeps {
     pub page_tokens: PageTokens,
     /// Bounds on requests (message size, filter length).
     pub limits: Limits,
+    /// Who receives clear values from the change feed.
+    pub feeds: FeedConfig,
 }
 
 /// The application over the service database, auditing sensitive reads to `audit`.
 pub fn app(deps: &ProfileDeps, audit: AuditSink, shutdown: Shutdown) -> ProfileApp {
     let store = Arc::new(ProfileStore::new(Writer::new(deps.db.clone())));
-    ProfileApp::new(store, audit, deps.page_tokens.clone(), deps.limits.clone(), shutdown)
+    ProfileApp::new(store, audit, deps.page_tokens.clone(), deps.limits.clone(), deps.feeds.clone(), shutdown)
 }
 
 /// Serves the profile service on `listener` until `shutdown`.

@@ -31,6 +31,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The audit trail's key and checkpoints.
     pub audit: AuditConfig,
+    /// Who receives clear values from the change feeds.
+    pub feeds: FeedConfig,
     /// Request limits applied by every service.
     pub limits: Limits,
     /// `[profile]`: the client profile service (default `127.0.0.1:50051`).
@@ -52,6 +54,7 @@ impl Default for Config {
             telemetry: TelemetryConfig::default(),
             auth: AuthConfig::default(),
             audit: AuditConfig::default(),
+            feeds: FeedConfig::default(),
             limits: Limits::default(),
             profile: ServiceConfig::on("127.0.0.1:50051"),
             segmentation: ServiceConfig::on("127.0.0.1:50052"),
@@ -116,6 +119,24 @@ pub struct AuditConfig {
     /// Folder of the checkpoint files (one per database); unset: `audit/` in the data
     /// directory. Put it on storage the database's administrators cannot rewrite.
     pub checkpoint_dir: Option<PathBuf>,
+}
+
+/// Who receives clear values from the change feeds. A feed subscription is a bulk read:
+/// sensitive values (tax ids, contact phones and e-mails) come masked, as a contact-centre
+/// agent sees them, unless the subscriber's role is listed here.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedConfig {
+    /// Roles whose subscriptions carry sensitive values in clear (e.g. `["CHANNEL"]` for a
+    /// bank's master-data system); none by default.
+    pub clear_value_roles: Vec<crate::auth::Role>,
+}
+
+impl FeedConfig {
+    /// Whether `principal`'s subscriptions carry clear values.
+    pub fn grants_clear_values(&self, principal: &crate::auth::Principal) -> bool {
+        self.clear_value_roles.contains(&principal.role)
+    }
 }
 
 /// A listen address, `host:port`: an IP address or a host name (`localhost:50051`), resolved
@@ -474,6 +495,20 @@ mod tests {
             let err = Config::load(None).expect_err("misspelt").to_string();
             assert!(err.contains("limits.max_mesage_bytes") && err.contains("crm.toml"), "{err}");
             assert!(err.contains("`limits.max_message_bytes`"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn only_listed_roles_get_clear_feed_values() {
+        use crate::auth::{Principal, Role};
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("crm.toml", "[feeds]\nclear_value_roles = [\"CHANNEL\"]\n")?;
+            let cfg = Config::load(None).map_err(|e| e.to_string())?;
+            let channel = Principal { subject: "mdm".into(), role: Role::Channel, portfolio: None };
+            assert!(cfg.feeds.grants_clear_values(&channel));
+            assert!(!cfg.feeds.grants_clear_values(&Principal::system("ops")), "ADMIN is not listed");
+            assert!(!FeedConfig::default().grants_clear_values(&channel), "none by default");
             Ok(())
         });
     }

@@ -27,7 +27,7 @@ pub type EventStream<T> = Pin<Box<dyn Stream<Item = ApiResult<T>> + Send>>;
 pub fn watch_changes<T, W>(
     after_sequence: i64,
     watch: impl FnOnce(i64) -> W,
-    convert: fn(FeedEvent) -> ApiResult<T>,
+    convert: impl Fn(FeedEvent) -> ApiResult<T> + Send + 'static,
     shutdown: Shutdown,
 ) -> ApiResult<EventStream<T>>
 where
@@ -38,7 +38,7 @@ where
         return Err(ApiError::invalid("after_sequence", "must not be negative"));
     }
     let events = watch(after_sequence)
-        .map(move |event| event.and_then(convert))
+        .map(move |event| event.and_then(&convert))
         .take_until(async move { shutdown.cancelled().await });
     Ok(Box::pin(events))
 }

@@ -33,7 +33,8 @@ impl TestProfile {
     pub async fn start_with(backend: Backend, verifier: TokenVerifier, limits: Limits) -> Self {
         let store = TestDb::create(backend, "profile.db", crm_profile::store::migrations()).await;
         let db = store.db.clone();
-        let deps = ProfileDeps { db: db.clone(), verifier, page_tokens: page_tokens(), limits };
+        let deps =
+            ProfileDeps { db: db.clone(), verifier, page_tokens: page_tokens(), limits, feeds: Default::default() };
         let server = TestServer::start(crm_profile::SERVICE_NAME, deps, crm_profile::serve).await.owning(store);
         Self { db, server }
     }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crm_kit::{
     ApiResult,
     audit::{AuditEvent, AuditSink, Outcome},
-    config::Limits,
+    config::{FeedConfig, Limits},
     paging::PageTokens,
     server::Shutdown,
 };
@@ -45,6 +45,7 @@ pub struct ProfileApp {
     audit: AuditSink,
     tokens: PageTokens,
     limits: Limits,
+    feeds: FeedConfig,
     shutdown: Shutdown,
 }
 
@@ -62,9 +63,10 @@ impl ProfileApp {
         audit: AuditSink,
         tokens: PageTokens,
         limits: Limits,
+        feeds: FeedConfig,
         shutdown: Shutdown,
     ) -> Self {
-        Self { store, audit, tokens, limits, shutdown }
+        Self { store, audit, tokens, limits, feeds, shutdown }
     }
 
     /// Audits a read that returned unmasked sensitive values; fails the read if it cannot.

@@ -1,7 +1,7 @@
 //! WatchChanges: the committed change feed as `ChangeEvent`s, ending at shutdown.
 
 use super::{Caller, ProfileApp};
-use crate::domain::policy;
+use crate::domain::{mask, policy};
 use crm_kit::{
     ApiResult,
     feed::{self, FeedEvent, decode_payload},
@@ -57,9 +57,29 @@ pub fn to_change_event(event: FeedEvent) -> ApiResult<ChangeEvent> {
 }
 
 impl ProfileApp {
-    /// WatchChanges: backlog after `after_sequence`, then live; ends when the server shuts down.
+    /// WatchChanges: backlog after `after_sequence`, then live; ends when the server shuts
+    /// down. Tax ids and contact details come masked unless configuration grants the
+    /// subscriber's role clear values.
     pub fn watch_changes(&self, caller: &Caller, req: WatchChangesRequest) -> ApiResult<ChangeStream> {
         policy::can_watch(&caller.principal)?;
-        feed::watch_changes(req.after_sequence, |after| self.store.watch(after), to_change_event, self.shutdown.clone())
+        let clear = self.feeds.grants_clear_values(&caller.principal);
+        let convert = move |event| {
+            let mut change = to_change_event(event)?;
+            if !clear {
+                mask_state(&mut change);
+            }
+            Ok(change)
+        };
+        feed::watch_changes(req.after_sequence, |after| self.store.watch(after), convert, self.shutdown.clone())
+    }
+}
+
+/// Masks the sensitive values of an event's resource state, as reads mask them for callers
+/// without need to know.
+fn mask_state(change: &mut ChangeEvent) {
+    match &mut change.resource_state {
+        Some(ResourceState::ClientState(client)) => mask::client(client),
+        Some(ResourceState::ContactState(contact)) => mask::contact(contact),
+        _ => {}
     }
 }

@@ -276,6 +276,23 @@ conformance!(feed_consumer_resumes_without_gap_or_repeat, async |app: &TestApp| 
     assert_eq!(denied.code(), Code::PermissionDenied);
 });
 
+conformance!(feeds_carry_masked_values_and_every_subscription_is_audited, async |app: &TestApp| {
+    use futures::StreamExt;
+    let mut admin = app.admin();
+    let mut client = new_client("Feed Masked", "FM1");
+    client.tax_id = "91310000MA1FL0XX12".into();
+    let created = admin.create_client(create(client)).await.expect("create").into_inner();
+    let mut stream =
+        admin.watch_changes(WatchChangesRequest { after_sequence: 0 }).await.expect("watch").into_inner();
+    let event = stream.next().await.expect("event").expect("ok");
+    let Some(ResourceState::ClientState(state)) = event.resource_state else { panic!("a client state") };
+    assert_eq!(state.name, created.name);
+    assert_eq!(state.tax_id, "**************XX12", "an ADMIN subscription is masked unless granted");
+    let trail = crm_kit::audit::list(app.db.reader(), 0, 100, Some("feeds/profile")).await.expect("audit");
+    let subscribed = trail.iter().find(|r| r.action == "WatchChanges").expect("the subscription is audited");
+    assert_eq!((subscribed.outcome.as_str(), subscribed.detail.as_str()), ("OK", "subscribed"));
+});
+
 conformance!(managers_change_only_their_portfolio, async |app: &TestApp| {
     let theirs = app.admin().create_client(create(new_client("Other Book", "OB1"))).await.expect("create").into_inner();
     let mut rm2 = app.rm("rm-2");
