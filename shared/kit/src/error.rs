@@ -43,6 +43,11 @@ impl ApiError {
             .unwrap_or_else(|| Self::new(Code::InvalidArgument, "INVALID_ARGUMENT", "invalid request"))
     }
 
+    /// INVALID_ARGUMENT about the request as a whole (no one field to name).
+    pub fn invalid_argument(reason: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Code::InvalidArgument, reason, message)
+    }
+
     /// NOT_FOUND for a resource name.
     pub fn not_found(resource: impl Into<String>) -> Self {
         let resource = resource.into();
@@ -154,17 +159,40 @@ impl ApiError {
         if let Some(source) = &self.source {
             crate::throttled!(20, error!(error = ?source, reason = self.reason, "internal error"));
         }
+        // What a caller sent is never echoed unbounded: the details travel in a header.
         let mut details = ErrorDetails::new();
-        let metadata: std::collections::HashMap<String, String> = self.metadata.into_iter().collect();
+        let metadata: std::collections::HashMap<String, String> =
+            self.metadata.into_iter().take(16).map(|(k, v)| (clip(&k, 64), clip(&v, 256))).collect();
         details.set_error_info(self.reason, domain, metadata);
         if !self.violations.is_empty() {
-            details.set_bad_request(self.violations);
+            let violations = self
+                .violations
+                .into_iter()
+                .take(MAX_VIOLATIONS)
+                .map(|v| FieldViolation::new(clip(&v.field, 128), clip(&v.description, 512)))
+                .collect::<Vec<_>>();
+            details.set_bad_request(violations);
         }
         if let Some(delay) = self.retry_after {
             details.set_retry_info(Some(delay));
         }
-        Status::with_error_details(self.code, self.message, details)
+        Status::with_error_details(self.code, clip(&self.message, 1024), details)
     }
+}
+
+/// Most field violations sent back (a request with more gets the first ones).
+const MAX_VIOLATIONS: usize = 50;
+
+/// At most `max` characters of `text`, marked when cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut clipped: String = text.chars().take(max).collect();
+    if clipped.len() < text.len() {
+        clipped.push('…');
+    }
+    clipped
 }
 
 impl std::fmt::Display for ApiError {
@@ -272,6 +300,24 @@ mod tests {
         let fields: Vec<_> =
             details.bad_request().expect("bad request").field_violations.iter().map(|v| v.field.clone()).collect();
         assert_eq!(fields, ["client.lei", "client.country_code"]);
+    }
+
+    #[test]
+    fn echoed_input_is_bounded_in_the_status() {
+        let huge = "k".repeat(10_000);
+        let status = ApiError::invalid(format!("client.labels[{huge}]"), format!("bad key {huge}"))
+            .with_metadata("resource", huge.clone())
+            .into_status("crm.test");
+        let details = status.get_error_details();
+        let violation = &details.bad_request().expect("violations").field_violations[0];
+        assert!(violation.field.len() < 200 && violation.description.len() < 600, "{violation:?}");
+        let info = details.error_info().expect("info");
+        assert!(info.metadata.values().all(|v| v.len() < 300));
+        assert!(status.message().len() < 1100);
+        // Whole, it fits the metadata a gRPC peer accepts (16 KiB by default).
+        let encoded = status.into_http::<tonic::body::Body>();
+        let size: usize = encoded.headers().iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+        assert!(size < 8 * 1024, "{size} bytes of headers");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod admission;
 mod authenticated;
 mod deadline;
+mod guard;
 mod shutdown;
 
 use std::{future::Future, time::Duration};
@@ -26,6 +27,7 @@ use tower_http::{
 pub use admission::AdmissionLayer;
 pub use authenticated::serve_authenticated;
 pub use deadline::{DeadlineLayer, parse_grpc_timeout};
+pub use guard::GuardLayer;
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_signal};
 
 use crate::{config::Limits, db::Db};
@@ -75,6 +77,10 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
             spec.limits.admission_queue,
             Duration::from_millis(spec.limits.admission_wait_ms),
             error_domain(spec.services.first().copied().unwrap_or("crm.server")),
+        ))
+        .layer(GuardLayer::new(
+            error_domain(spec.services.first().copied().unwrap_or("crm.server")),
+            spec.limits.max_message_bytes,
         ))
         .into_inner();
 

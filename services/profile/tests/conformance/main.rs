@@ -13,8 +13,8 @@ use crm_proto::{
     crm::profile::v1::{
         Client, Contact, CreateClientRequest, CreateContactRequest, CreateFinancialStatementRequest,
         DeleteClientRequest, FinancialStatement, GetClientRequest, Holding, ListClientsRequest, ListContactsRequest,
-        LookupClientRequest, ProductLine, UndeleteClientRequest, UpdateClientRequest, UpsertHoldingRequest,
-        WatchChangesRequest, change_event::ResourceState,
+        LookupClientRequest, ProductLine, SearchClientsRequest, UndeleteClientRequest, UpdateClientRequest,
+        UpsertHoldingRequest, WatchChangesRequest, change_event::ResourceState,
     },
     google::r#type::Money,
 };
@@ -282,8 +282,7 @@ conformance!(feeds_carry_masked_values_and_every_subscription_is_audited, async 
     let mut client = new_client("Feed Masked", "FM1");
     client.tax_id = "91310000MA1FL0XX12".into();
     let created = admin.create_client(create(client)).await.expect("create").into_inner();
-    let mut stream =
-        admin.watch_changes(WatchChangesRequest { after_sequence: 0 }).await.expect("watch").into_inner();
+    let mut stream = admin.watch_changes(WatchChangesRequest { after_sequence: 0 }).await.expect("watch").into_inner();
     let event = stream.next().await.expect("event").expect("ok");
     let Some(ResourceState::ClientState(state)) = event.resource_state else { panic!("a client state") };
     assert_eq!(state.name, created.name);
@@ -291,6 +290,39 @@ conformance!(feeds_carry_masked_values_and_every_subscription_is_audited, async 
     let trail = crm_kit::audit::list(app.db.reader(), 0, 100, Some("feeds/profile")).await.expect("audit");
     let subscribed = trail.iter().find(|r| r.action == "WatchChanges").expect("the subscription is audited");
     assert_eq!((subscribed.outcome.as_str(), subscribed.detail.as_str()), ("OK", "subscribed"));
+});
+
+conformance!(control_characters_and_oversized_text_are_field_violations_on_every_backend, async |app: &TestApp| {
+    let mut admin = app.admin();
+    let nul = admin.create_client(create(new_client("Hua\0xin", "NUL1"))).await.expect_err("NUL");
+    assert_eq!(nul.code(), Code::InvalidArgument);
+    assert_eq!(violations(&nul), ["client.display_name", "client.legal_name"]);
+    let search = admin
+        .search_clients(SearchClientsRequest { query: "华信\0".into(), ..Default::default() })
+        .await
+        .expect_err("NUL in a query");
+    assert_eq!(violations(&search), ["query"]);
+    let lookup = admin
+        .lookup_client(LookupClientRequest { contact_email: "a\u{7}@b.c".into(), ..Default::default() })
+        .await
+        .expect_err("BEL in a key");
+    assert_eq!(violations(&lookup), ["contact_email"]);
+    let mut labelled = new_client("Long Label", "LL1");
+    labelled.labels.insert("k".repeat(10_000), "v".into());
+    let long = admin.create_client(create(labelled)).await.expect_err("a 10,000-character label key");
+    assert_eq!(long.code(), Code::InvalidArgument, "{long:?}");
+    assert!(violations(&long).iter().all(|f| f.len() < 200), "the key is not echoed whole");
+    let created =
+        admin.create_client(create(new_client("Clean Text", "CT1"))).await.expect("clean text is fine").into_inner();
+    let contact = admin
+        .create_contact(CreateContactRequest {
+            parent: created.name,
+            contact: Some(Contact { display_name: "Wang\0Li".into(), ..Default::default() }),
+            ..Default::default()
+        })
+        .await
+        .expect_err("NUL in a contact");
+    assert_eq!(violations(&contact), ["contact.display_name"]);
 });
 
 conformance!(managers_change_only_their_portfolio, async |app: &TestApp| {
