@@ -1,6 +1,6 @@
-// Builds the console into dist/, which the gateway embeds (services/gateway/src/console.rs).
-// Output names carry no content hash so the gateway's list of embedded files stays fixed;
-// the gateway serves them with an ETag instead.
+// Builds the console into dist/, which the gateway embeds (services/gateway/build.rs lists
+// the files, src/console.rs serves them). Scripts and styles carry a content hash in their
+// names, so the gateway lets browsers cache them for good; index.html is revalidated.
 import { defineConfig } from 'vite';
 
 export default defineConfig({
@@ -15,9 +15,9 @@ export default defineConfig({
     reportCompressedSize: true,
     rollupOptions: {
       output: {
-        entryFileNames: 'assets/console.js',
-        chunkFileNames: 'assets/[name].js',
-        assetFileNames: 'assets/console[extname]',
+        entryFileNames: 'assets/console-[hash].js',
+        chunkFileNames: 'assets/[name]-[hash].js',
+        assetFileNames: 'assets/console-[hash][extname]',
       },
     },
   },

@@ -69,6 +69,19 @@ export async function call<T>(
     body: body === undefined ? undefined : JSON.stringify(body),
     signal,
   });
+  return reply<T>(response);
+}
+
+/** The GetClient360 call public/boot.js started for `path`, if it did (once). */
+export function takeEarly<T>(path: string): Promise<T> | null {
+  const early = (window as { __consolePop?: { url: string; response: Promise<Response> } }).__consolePop;
+  if (!early || early.url !== path) return null;
+  delete (window as { __consolePop?: unknown }).__consolePop;
+  performance.mark('console:early-360');
+  return early.response.then((response) => reply<T>(response));
+}
+
+async function reply<T>(response: Response): Promise<T> {
   const text = await response.text();
   let json: unknown = null;
   try {

@@ -27,7 +27,7 @@ const ROW = 26;
 export function bars(data: Bar[], opts: BarOptions): SVGElement {
   const width = opts.width ?? 560;
   const labelWidth = opts.labelWidth ?? 170;
-  const textWidth = 90;
+  const textWidth = Math.min(90, width / 5);
   const barArea = width - labelWidth - textWidth;
   const max = opts.max ?? Math.max(1e-9, ...data.map((d) => d.value));
   const height = data.length * ROW + 4;

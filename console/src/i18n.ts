@@ -499,6 +499,18 @@ const enumsZh: Record<string, string> = {
   CHANNEL: '渠道系统',
 };
 
+// English labels that capitalisation alone would get wrong.
+const enumsEn: Record<string, string> = {
+  CHANNEL_RM_VISIT: 'RM visit',
+  PREFERRED_CHANNEL_RM_VISIT: 'RM visit',
+  CUSTOMER_TYPE_SME: 'SME',
+  PRODUCT_LINE_FX: 'FX',
+  TIER_KEY_ACCOUNT: 'Key account',
+  TIER_REVIEW_FOR_EXIT: 'Review for exit',
+  RELATIONSHIP_MANAGER: 'Relationship manager',
+  CONTACT_CENTRE_AGENT: 'Contact-centre agent',
+};
+
 const STORAGE_KEY = 'crm.console.lang';
 let lang: Lang = (localStorage.getItem(STORAGE_KEY) as Lang | null) ?? (navigator.language.startsWith('zh') ? 'zh' : 'en');
 const listeners: Array<() => void> = [];
@@ -534,6 +546,7 @@ const PREFIXES =
 export function label(value: string | undefined | null): string {
   if (!value) return '—';
   if (lang === 'zh' && enumsZh[value]) return enumsZh[value];
+  if (lang === 'en' && enumsEn[value]) return enumsEn[value];
   const bare = value.replace(PREFIXES, '').replace(/_/g, ' ').toLowerCase();
   return bare.charAt(0).toUpperCase() + bare.slice(1);
 }

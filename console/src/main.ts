@@ -116,7 +116,7 @@ function header(session: auth.Session): HTMLElement {
           type: 'button',
           class: 'lang',
           lang: currentLang() === 'zh' ? 'en' : 'zh-CN',
-          'aria-label': t('switchLangLabel'),
+          title: t('switchLangLabel'),
           onclick: () => setLang(currentLang() === 'zh' ? 'en' : 'zh'),
         },
         t('switchLang'),

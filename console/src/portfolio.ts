@@ -14,6 +14,7 @@ import { table } from './view360';
 
 const TIERS = ['TIER_KEY_ACCOUNT', 'TIER_GROW', 'TIER_MAINTAIN', 'TIER_REVIEW_FOR_EXIT'];
 const MAX_CLIENTS = 300;
+const MAX_PAGES = 50;
 const REVIEW_WINDOW_DAYS = 30;
 
 interface Row {
@@ -43,11 +44,21 @@ export function renderPortfolio(root: HTMLElement, session: Session): void {
     title.textContent = t('portfolioTitle', { rm });
     mount(body, h('p', { class: 'muted', role: 'status' }, t('loading')));
     try {
+      // A filtered list may answer a short page with a token (the filter is applied as the
+      // service reads): follow tokens until the book is complete or MAX_CLIENTS are in.
       const filter = `client.relationship_manager == ${JSON.stringify(rm)}`;
-      const list = await get<{ clients?: Client[]; nextPageToken?: string }>(
-        `/v1/clients${query({ filter, page_size: MAX_CLIENTS, order_by: 'display_name' })}`,
-      );
-      const clients = list.clients ?? [];
+      const clients: Client[] = [];
+      let pageToken = '';
+      let pages = 0;
+      do {
+        const page = await get<{ clients?: Client[]; nextPageToken?: string }>(
+          `/v1/clients${query({ filter, page_size: 1000, page_token: pageToken })}`,
+        );
+        clients.push(...(page.clients ?? []));
+        pageToken = page.nextPageToken ?? '';
+        pages += 1;
+      } while (pageToken && clients.length < MAX_CLIENTS && pages < MAX_PAGES);
+      const list = { nextPageToken: pageToken };
       const rows: Row[] = await pool(clients, 6, async (client) => {
         try {
           return { client, score: await get<ValueScore>(`/v1/${client.name}/valueScore`) };

@@ -118,7 +118,11 @@ export function searchBox(open: (clientId: string) => void): HTMLElement {
           found = await searchNames(text.trim(), controller.signal);
         }
       }
-      if (inflight === controller) show(found);
+      if (inflight === controller) {
+        show(found);
+        // What the shown results answer (tests and tools wait on it).
+        input.dataset.answered = text.trim();
+      }
     } catch (err) {
       if (controller.signal.aborted) return;
       status.textContent = t('error', { message: err instanceof Error ? err.message : String(err) });

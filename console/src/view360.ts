@@ -2,7 +2,7 @@
 // StreamTimeline afterwards. A part the gateway could not fetch is named in `warnings`: its
 // section says why instead of the screen failing.
 
-import { ApiError, call, follow, get, query } from './api';
+import { ApiError, call, follow, get, query, takeEarly } from './api';
 import type { Session } from './auth';
 import { bars } from './charts';
 import { h, mount, type Child } from './dom';
@@ -57,7 +57,7 @@ export function fetch360(target: { id: string } | { params: Record<string, strin
     'id' in target
       ? `/v1/clients/${encodeURIComponent(target.id)}:view360`
       : `/v1/clients:view360${query(target.params)}`;
-  return get<Client360>(path, signal);
+  return takeEarly<Client360>(path) ?? get<Client360>(path, signal);
 }
 
 interface State {
@@ -93,7 +93,8 @@ export function render360(root: HTMLElement, data: Client360, session: Session):
   };
 
   const casesEl = h('div', { class: 'cases' });
-  const timelineEl = h('ol', { class: 'timeline', 'aria-label': t('timeline') });
+  // Scrolls on its own, so it takes focus: keyboard users scroll it with the arrow keys.
+  const timelineEl = h('ol', { class: 'timeline', 'aria-label': t('timeline'), tabindex: '0' });
   const liveEl = h('span', { class: 'live-state', role: 'status' }, t('connecting'));
   const announce = h('p', { class: 'sr-only', 'aria-live': 'polite' });
 
@@ -300,12 +301,12 @@ function valueView(score: ValueScore | undefined): HTMLElement {
           { class: 'score-chart' },
           bars(
             parts.map((p) => ({
-              label: `${PART_LABELS[p.key]} (w ${fmt.number(p.weight, 2)})`,
+              label: `${PART_LABELS[p.key]} ×${fmt.number(p.weight, 2)}`,
               value: p.points,
               text: `${fmt.number(p.points, 1)} / ${fmt.number(100 * p.weight, 0)}`,
               className: `bar bar-${p.key}`,
             })),
-            { title: chartTitle, max: Math.max(...parts.map((p) => 100 * p.weight)), labelWidth: 190 },
+            { title: chartTitle, max: Math.max(...parts.map((p) => 100 * p.weight)), labelWidth: 130, width: 340 },
           ),
           h('figcaption', { class: 'sr-only' }, chartTitle),
         )
