@@ -48,7 +48,7 @@ async function loadModel(section: HTMLElement): Promise<void> {
     const weights = [
       { label: 'RAROC', value: w.raroc ?? 0, text: fmt.number(w.raroc ?? 0, 2) },
       { label: 'EVA', value: w.eva ?? 0, text: fmt.number(w.eva ?? 0, 2) },
-      { label: 'Relationship', value: w.relationship ?? 0, text: fmt.number(w.relationship ?? 0, 2) },
+      { label: t('relationshipPart'), value: w.relationship ?? 0, text: fmt.number(w.relationship ?? 0, 2) },
     ];
     const thresholds = m.tierThresholds ?? {};
     mount(

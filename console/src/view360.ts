@@ -275,14 +275,14 @@ function scoreParts(score: ValueScore): Array<{ key: string; part: number; weigh
   });
 }
 
-const PART_LABELS: Record<string, string> = { raroc: 'RAROC', eva: 'EVA', relationship: 'Relationship' };
+const partLabel = (key: string) => (key === 'relationship' ? t('relationshipPart') : key.toUpperCase());
 
 function valueView(score: ValueScore | undefined): HTMLElement {
   if (!score) return h('p', { class: 'muted' }, t('notScored'));
   const parts = scoreParts(score);
   const composite = score.compositeScore ?? 0;
   const chartTitle = t('componentsChart', {
-    list: parts.map((p) => `${PART_LABELS[p.key]} ${fmt.number(p.points, 1)}`).join(', '),
+    list: parts.map((p) => `${partLabel(p.key)} ${fmt.number(p.points, 1)}`).join(', '),
   });
   return h(
     'div',
@@ -301,7 +301,7 @@ function valueView(score: ValueScore | undefined): HTMLElement {
           { class: 'score-chart' },
           bars(
             parts.map((p) => ({
-              label: `${PART_LABELS[p.key]} ×${fmt.number(p.weight, 2)}`,
+              label: `${partLabel(p.key)} ×${fmt.number(p.weight, 2)}`,
               value: p.points,
               text: `${fmt.number(p.points, 1)} / ${fmt.number(100 * p.weight, 0)}`,
               className: `bar bar-${p.key}`,
@@ -319,7 +319,7 @@ function valueView(score: ValueScore | undefined): HTMLElement {
           h(
             'table',
             null,
-            h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('name')), h('th', { scope: 'col' }, t('value')), h('th', { scope: 'col' }, 'Formula'))),
+            h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('name')), h('th', { scope: 'col' }, t('value')), h('th', { scope: 'col' }, t('formula')))),
             h(
               'tbody',
               null,
@@ -507,7 +507,7 @@ function contactsView(data: Client360): HTMLElement {
   const contacts = data.contacts ?? [];
   if (contacts.length === 0) return h('p', { class: 'muted' }, t('noContacts'));
   return table(
-    [t('name'), t('role'), t('phone'), t('email')],
+    [t('contactName'), t('role'), t('phone'), t('email')],
     contacts.map((c) => [
       h('span', null, c.displayName ?? '', c.jobTitle ? h('span', { class: 'muted' }, ` · ${c.jobTitle}`) : null),
       label(c.role),
