@@ -119,6 +119,23 @@ describe('find the client', () => {
     },
   );
 
+  test('by e-mail, account number, registration number and LEI, each recognised as such', async () => {
+    const view = await rest('ADMIN', 'GET', `/v1/${cnClient.name}:view360`);
+    const keys = [
+      ['email', view.contacts?.[0]?.email],
+      ['account', view.holdings?.[0]?.accountNumber],
+      ['registration', cnClient.registrationNumber],
+      ['lei', cnClient.lei],
+    ].filter(([, value]) => value);
+    assert.ok(keys.length >= 3, JSON.stringify(keys));
+    for (const [kind, value] of keys) {
+      const page = await signedIn(browser, 'CONTACT_CENTRE_AGENT');
+      await search(page, value, kind);
+      await openResult(page, cnClient.displayName);
+      await page.close();
+    }
+  });
+
   test('a caller-ID deep link pops the client with one GetClient360 call', async () => {
     const page = await signedIn(browser, 'CONTACT_CENTRE_AGENT');
     await page.goto(`${BASE}/console/pop?phone=${encodeURIComponent(env.POP_PHONE)}`);
@@ -185,6 +202,20 @@ describe('the client on one screen', () => {
       summary: other,
     });
     await page.locator('.timeline li', { hasText: other }).waitFor({ timeout: 10_000 });
+    await page.close();
+  });
+
+  test('the live timeline reconnects after its stream drops', async () => {
+    const page = await signedIn(browser, 'CONTACT_CENTRE_AGENT');
+    let attempts = 0;
+    await page.route('**/*:streamTimeline*', async (route) => {
+      attempts += 1;
+      if (attempts === 1) await route.abort('connectionreset');
+      else await route.continue();
+    });
+    await page.goto(`${BASE}/console/clients/${keyAccount.name.split('/')[1]}`);
+    await page.locator('.live.on').waitFor({ timeout: 15_000 });
+    assert.ok(attempts >= 2, `stream requests: ${attempts}`);
     await page.close();
   });
 
