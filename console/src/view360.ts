@@ -67,6 +67,8 @@ interface State {
   cases: Map<string, Case>;
   timeline: Map<string, { time: string; node: () => HTMLElement; fresh: boolean }>;
   lastSequence: string;
+  /** Events committed from this time on are new to the user (the stream first replays history). */
+  freshSince: number;
 }
 
 /** Renders the 360 into `root`; returns a function that stops its live parts. */
@@ -83,6 +85,8 @@ export function render360(root: HTMLElement, data: Client360, session: Session):
     cases: new Map((data.openCases ?? []).map((c) => [c.name, c])),
     timeline: new Map(),
     lastSequence: '0',
+    // A little before the screen was drawn: what was logged while it loaded is news too.
+    freshSince: Date.now() - 5_000,
   };
   for (const i of data.recentInteractions ?? []) addInteraction(state, i, false);
 
@@ -195,10 +199,6 @@ export function render360(root: HTMLElement, data: Client360, session: Session):
       },
     },
   );
-  // Items that arrived while the backlog replayed are not "new"; later ones are.
-  window.setTimeout(() => {
-    for (const item of state.timeline.values()) item.fresh = false;
-  }, 1500);
   return stop;
 }
 
@@ -415,7 +415,7 @@ function moveForm(state: State, c: Case, rerender: () => void): HTMLElement {
           etag: c.etag,
         });
         state.cases.set(updated.name, updated);
-        addCase(state, updated);
+        addCase(state, updated, true);
       } catch (err) {
         if (err instanceof ApiError && err.status === 'ABORTED') {
           const fresh = await get<Case>(`/v1/${c.name}`);
@@ -559,10 +559,10 @@ function addInteraction(state: State, i: Interaction, fresh: boolean): void {
   });
 }
 
-function addCase(state: State, c: Case): void {
+function addCase(state: State, c: Case, fresh: boolean): void {
   state.timeline.set(`${c.name}@${c.updateTime ?? c.createTime ?? ''}`, {
     time: c.updateTime ?? c.createTime ?? '',
-    fresh: true,
+    fresh,
     node: () =>
       h(
         'div',
@@ -575,22 +575,18 @@ function addCase(state: State, c: Case): void {
 
 /** Folds one timeline event into the state; returns what to announce, if anything. */
 function applyEvent(state: State, event: TimelineEvent): string {
-  const fresh = true;
+  const fresh = Date.parse(event.commitTime ?? '') >= state.freshSince;
   if (event.interaction) {
     const known = state.timeline.has(event.interaction.name);
     addInteraction(state, event.interaction, fresh && !known);
-    if (!known) state.timeline.get(event.interaction.name)!.fresh = fresh;
-    return known ? '' : `${label(event.interaction.channel)}: ${event.interaction.summary ?? ''}`;
+    return fresh && !known ? `${label(event.interaction.channel)}: ${event.interaction.summary ?? ''}` : '';
   }
   if (event.case) {
     const c: Case = { ...event.case, updateTime: event.case.updateTime ?? event.commitTime };
-    const known = state.cases.get(c.name);
-    if (!known || (known.etag !== c.etag)) {
-      state.cases.set(c.name, c);
-      addCase(state, c);
-      return `${c.title ?? ''}: ${label(c.state)}`;
-    }
-    return '';
+    if (state.cases.get(c.name)?.etag === c.etag) return '';
+    state.cases.set(c.name, c);
+    addCase(state, c, fresh);
+    return fresh ? `${c.title ?? ''}: ${label(c.state)}` : '';
   }
   if (event.channelPreference) {
     const p = event.channelPreference;
