@@ -279,12 +279,21 @@ describe('the client on one screen', () => {
 
 describe('portfolio, segments, administration', () => {
   test('a relationship manager sees the book by tier, key-account plans and exit review', async () => {
+    // The demo has no account plans: the key-account manager writes one due in ten days.
+    const title = `Relationship plan ${Date.now()}`;
+    await rest('KEY_ACCOUNT_MANAGER', 'POST', `/v1/${keyAccount.name}/accountPlans`, {
+      title,
+      objectives: [{ description: 'Win the trade-finance mandate' }],
+      team: [{ staffId: 'demo-kam', role: 'lead' }],
+      reviewTime: new Date(Date.now() + 10 * 86400_000).toISOString(),
+    });
     const page = await signedIn(browser, 'RELATIONSHIP_MANAGER');
     await page.goto(`${BASE}/console/portfolio`);
     await page.locator('#h-tiers').waitFor({ timeout: 30_000 });
-    assert.match(await page.locator('.tier-chart svg').getAttribute('aria-label'), /Key account \d+/);
+    assert.match(await page.locator('.tier-chart svg').getAttribute('aria-label'), /Key account [1-9]\d*/);
     assert.ok(await page.getByRole('link', { name: keyAccount.displayName }).first().isVisible());
-    assert.ok(await page.locator('#h-plans').isVisible());
+    const plans = page.locator('section[aria-labelledby=h-plans]');
+    assert.ok(await plans.getByText(title).isVisible(), 'the plan due for review is listed');
     assert.ok(await page.locator('#h-exit').isVisible());
     await page.close();
   });
