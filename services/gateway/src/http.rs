@@ -22,7 +22,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{Gateway, grpc, rest};
+use crate::{Gateway, console, grpc, rest};
 
 /// The protocol of a request, from its content type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +65,14 @@ pub fn router(gateway: Arc<Gateway>, config: &GatewayConfig) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(make_span))
         .layer(RequestBodyLimitLayer::new(config.max_request_bytes))
         .layer(cors(config));
-    Router::new().route("/openapi.json", get(openapi)).fallback(dispatch).with_state(gateway).layer(layers)
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route(console::PREFIX, get(console::serve))
+        .route("/console/", get(console::serve))
+        .route("/console/{*path}", get(console::serve))
+        .fallback(dispatch)
+        .with_state(gateway)
+        .layer(layers)
 }
 
 async fn dispatch(State(gateway): State<Arc<Gateway>>, request: Request<Body>) -> Response {

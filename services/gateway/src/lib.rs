@@ -6,9 +6,11 @@
 //! and the gateway's own `crm.gateway.v1.ClientViewService` (client 360). Every call but
 //! health, reflection and the OpenAPI document passes the edge: token validation,
 //! per-principal rate limits and load shedding; the services still apply their own rules.
+//! The contact-centre console, a browser front end embedded in the binary, is at `/console`.
 
 pub mod audit;
 pub mod backends;
+pub mod console;
 pub mod descriptors;
 pub mod edge;
 mod grpc;

@@ -1,5 +1,6 @@
 //! End-to-end tests of the gateway in front of a real profile service, all in process.
 
+mod console;
 mod support;
 
 use std::time::{Duration, Instant};
