@@ -10,6 +10,7 @@ pub mod auth;
 pub mod call;
 pub mod client_view;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod expr;
