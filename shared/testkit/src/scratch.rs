@@ -135,7 +135,7 @@ async fn sweep_databases(admin: &Db) {
         let drop = format!("DROP DATABASE IF EXISTS \"{name}\"");
         match sqlx::query(sqlx::AssertSqlSafe(drop)).execute(admin.writer()).await {
             Ok(_) => report(&format!("dropped test database {name}, left behind by a process that is gone")),
-            Err(err) => report(&format!("kept test database {name} (left behind?): {err}")),
+            Err(err) => report(&format!("kept test database {name} (still in use?): {err}")),
         }
     }
 }
