@@ -1,13 +1,25 @@
 //! Support for the end-to-end tests: the whole suite started in process on free ports over a
-//! fresh data directory, exactly as `crm up` starts it, with tokens for any role.
+//! fresh data directory, exactly as `crm up` starts it, with tokens for any role, typed gRPC
+//! clients of the gateway, and REST and gRPC-Web calls to it.
+
+#[path = "support/portfolio.rs"]
+pub mod portfolio;
+
+use std::time::Duration;
 
 pub use crm::suite::{Service, Suite};
 use crm_kit::{
     auth::{Bearer, Role},
     config::Config,
 };
-use crm_testkit::TestKeys;
+use crm_testkit::{
+    TestKeys,
+    http::{GrpcWebResponse, HttpClient, HttpResponse},
+};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
+
+/// How long a condition that depends on a feed between services may take to hold.
+pub const FEED_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A running suite.
 pub struct Running {
@@ -17,12 +29,13 @@ pub struct Running {
     pub data_dir: std::path::PathBuf,
     /// A channel to the gateway.
     pub gateway: Channel,
+    http: HttpClient,
     keys: TestKeys,
 }
 
 /// Starts the suite and waits until every service is SERVING.
 pub async fn start() -> Running {
-    let data_dir = std::env::temp_dir().join(format!("crm-360-{}", uuid::Uuid::new_v4().simple()));
+    let data_dir = crm_testkit::scratch_dir("suite");
     let mut config = Config { data_dir: data_dir.clone(), ..Config::default() };
     let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     for service in [&mut config.profile, &mut config.segmentation, &mut config.scoring, &mut config.interaction] {
@@ -34,9 +47,11 @@ pub async fn start() -> Running {
     for service in Service::ALL {
         crm_testkit::serving_channel(suite.addr(service).expect("bound"), service.grpc_name()).await;
     }
-    let gateway = crm_testkit::channel(suite.addr(Service::Gateway).expect("gateway"));
+    let gateway_addr = suite.addr(Service::Gateway).expect("gateway");
+    let gateway = crm_testkit::channel(gateway_addr);
+    let http = HttpClient::new(format!("http://{gateway_addr}"));
     let secret = crm_kit::auth::load_or_create_secret(&data_dir).expect("embedded key");
-    Running { suite, data_dir, gateway, keys: TestKeys::from_secret(secret) }
+    Running { suite, data_dir, gateway, http, keys: TestKeys::from_secret(secret) }
 }
 
 impl Running {
@@ -50,9 +65,32 @@ impl Running {
         make(InterceptedService::new(self.gateway.clone(), self.bearer(role, "e2e-user")))
     }
 
+    /// A REST call to the gateway as `role`.
+    pub async fn rest(&self, method: http::Method, path: &str, role: Role, body: Option<&str>) -> HttpResponse {
+        self.http.rest(method, path, &self.keys.token(role, "e2e-user", None), body).await
+    }
+
+    /// A REST call that must answer 200; its JSON body.
+    pub async fn rest_ok(&self, method: http::Method, path: &str, role: Role, body: Option<&str>) -> serde_json::Value {
+        let response = self.rest(method.clone(), path, role, body).await;
+        assert_eq!(
+            response.status,
+            http::StatusCode::OK,
+            "{method} {path}: {}",
+            String::from_utf8_lossy(&response.body)
+        );
+        response.json()
+    }
+
+    /// A unary gRPC-Web call to the gateway as `role`.
+    pub async fn grpc_web(&self, path: &str, role: Role, message: &impl prost::Message) -> GrpcWebResponse {
+        self.http.grpc_web(path, &self.keys.token(role, "e2e-user", None), message).await
+    }
+
     /// Stops every service and removes the data directory.
     pub async fn finish(self) {
         self.suite.stop().await.expect("the suite drains cleanly");
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        std::fs::remove_dir_all(&self.data_dir)
+            .unwrap_or_else(|err| panic!("removing {}: {err}", self.data_dir.display()));
     }
 }

@@ -38,7 +38,13 @@ use tokio::net::TcpListener;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
 
-use crate::{backends::Backends, edge::Edge, rest::RestRoutes, upstream::Upstream, view::ClientView};
+use crate::{
+    backends::Backends,
+    edge::{Clock, Edge, SystemClock},
+    rest::RestRoutes,
+    upstream::Upstream,
+    view::ClientView,
+};
 
 /// Error domain of the gateway's own errors.
 pub const DOMAIN: &str = "crm.gateway";
@@ -77,6 +83,11 @@ pub struct Gateway {
 impl Gateway {
     /// Builds the route tables from configuration and the descriptor set.
     pub fn new(deps: &GatewayDeps) -> anyhow::Result<Arc<Self>> {
+        Self::with_clock(deps, Arc::new(SystemClock))
+    }
+
+    /// As [`Gateway::new`], with the edge's rate limits reading the time from `clock`.
+    pub fn with_clock(deps: &GatewayDeps, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Self>> {
         let pool = descriptors::load()?;
         let backends = Backends::from_config(&deps.config, &pool, deps.limits.max_message_bytes)?;
         let routed: Vec<&str> = backends.services().chain(LOCAL_SERVICES).collect();
@@ -93,7 +104,7 @@ impl Gateway {
         let local = crm_kit::server::with_reflection(local, &routed)?.prepare();
         tracing::info!(services = ?routed, rest_routes = rest.bindings().len(), "gateway routes built");
         Ok(Arc::new(Self {
-            edge: Edge::new(deps.verifier.clone(), &deps.config),
+            edge: Edge::with_clock(deps.verifier.clone(), &deps.config, clock),
             backends,
             rest,
             local,
@@ -121,7 +132,18 @@ impl Gateway {
 /// Serves the gateway on `listener` until `shutdown`, then drains in-flight calls (at most
 /// `limits.drain_timeout_ms`, after which remaining streams are closed).
 pub async fn serve(listener: TcpListener, deps: GatewayDeps, shutdown: Shutdown) -> anyhow::Result<()> {
-    let gateway = Gateway::new(&deps)?;
+    serve_with_clock(listener, deps, shutdown, Arc::new(SystemClock)).await
+}
+
+/// As [`serve`], with the edge's rate limits reading the time from `clock` (tests move it by
+/// hand, so that a refusal never depends on how fast the calls ran).
+pub async fn serve_with_clock(
+    listener: TcpListener,
+    deps: GatewayDeps,
+    shutdown: Shutdown,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<()> {
+    let gateway = Gateway::with_clock(&deps, clock)?;
     let router = http::router(gateway.clone(), &deps.config);
     let addr = listener.local_addr()?;
     gateway.set_serving(ServingStatus::Serving).await;

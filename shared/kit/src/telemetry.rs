@@ -21,7 +21,6 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 
 pub use propagation::{
     HeaderExtractor, HeaderInjector, MetadataExtractor, MetadataInjector, TRACEPARENT, context_from_traceparent,
@@ -136,50 +135,82 @@ static INSTALLED: AtomicBool = AtomicBool::new(false);
 /// test process) return a guard that does nothing. With an OTLP endpoint it must be called
 /// inside a Tokio runtime.
 pub fn init(cfg: &TelemetryConfig) -> anyhow::Result<TelemetryGuard> {
-    if INSTALLED.swap(true, Ordering::SeqCst) || tracing::dispatcher::has_been_set() {
-        return Ok(TelemetryGuard::noop());
-    }
-    install(cfg).inspect_err(|_| INSTALLED.store(false, Ordering::SeqCst))
+    let rust_log = std::env::var("RUST_LOG").ok();
+    init_with(cfg, rust_log.as_deref(), Logs::Stderr)
 }
 
-fn install(cfg: &TelemetryConfig) -> anyhow::Result<TelemetryGuard> {
-    let rust_log = std::env::var("RUST_LOG").ok();
-    let filter = log_filter(rust_log.as_deref(), &cfg.log_filter)?;
+/// Where log lines go.
+enum Logs {
+    /// Standard error, coloured when it is a terminal (pretty format).
+    Stderr,
+    /// A writer of the caller's, never coloured (tests read what was logged).
+    #[cfg(test)]
+    Writer(tracing_subscriber::fmt::writer::BoxMakeWriter),
+}
+
+fn init_with(cfg: &TelemetryConfig, rust_log: Option<&str>, logs: Logs) -> anyhow::Result<TelemetryGuard> {
+    // NB: not `tracing::dispatcher::has_been_set()`, which a scoped default (`with_default`,
+    // e.g. in a test running on another thread) also sets: only a global default counts.
+    if INSTALLED.swap(true, Ordering::SeqCst) {
+        return Ok(TelemetryGuard::noop());
+    }
+    install(cfg, rust_log, logs).inspect_err(|_| INSTALLED.store(false, Ordering::SeqCst))
+}
+
+fn install(cfg: &TelemetryConfig, rust_log: Option<&str>, logs: Logs) -> anyhow::Result<TelemetryGuard> {
+    let (subscriber, provider) = subscriber(cfg, rust_log, logs)?;
+    if let Err(err) = tracing::subscriber::set_global_default(subscriber) {
+        // Someone else installed a global subscriber first: keep theirs, export nothing.
+        tracing::debug!(error = %err, "a global tracing subscriber is already installed");
+        return Ok(TelemetryGuard { provider, installed: false });
+    }
+    // `log` records become events too (unless a `log` logger is already set).
+    let max_level = tracing_log::AsLog::as_log(&tracing_subscriber::filter::LevelFilter::current());
+    if let Err(err) = tracing_log::LogTracer::builder().with_max_level(max_level).init() {
+        tracing::debug!(error = %err, "log records are not bridged to tracing");
+    }
+
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    if let Some(provider) = &provider {
+        opentelemetry::global::set_tracer_provider(provider.clone());
+        let endpoint = cfg.otlp_endpoint.as_deref().unwrap_or_default().trim();
+        tracing::info!(endpoint, "exporting spans over OTLP");
+    }
+    Ok(TelemetryGuard { provider, installed: true })
+}
+
+/// The subscriber `init` installs (filter, log format, span export as configured), not yet
+/// installed, and the tracer provider exporting its spans when an OTLP endpoint is set.
+fn subscriber(
+    cfg: &TelemetryConfig,
+    rust_log: Option<&str>,
+    logs: Logs,
+) -> anyhow::Result<(impl tracing::Subscriber + Send + Sync + 'static, Option<SdkTracerProvider>)> {
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
+
+    let filter = log_filter(rust_log, &cfg.log_filter)?;
     let endpoint = cfg.otlp_endpoint.as_deref().map(str::trim).filter(|e| !e.is_empty());
     let provider = endpoint.map(|e| otlp_provider(e, &cfg.service_name)).transpose()?;
     let otel = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("crm")));
 
+    let (writer, ansi) = match logs {
+        Logs::Stderr => (BoxMakeWriter::new(std::io::stderr), std::io::stderr().is_terminal()),
+        #[cfg(test)]
+        Logs::Writer(writer) => (writer, false),
+    };
     let (pretty, json) = match cfg.log_format {
-        LogFormat::Pretty => {
-            let layer = tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::stderr().is_terminal());
-            (Some(layer), None)
-        }
+        LogFormat::Pretty => (Some(tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(ansi)), None),
         LogFormat::Json => {
             let layer = tracing_subscriber::fmt::layer()
                 .json()
                 .flatten_event(true)
                 .with_current_span(true)
                 .with_span_list(false)
-                .with_writer(std::io::stderr);
+                .with_writer(writer);
             (None, Some(layer))
         }
     };
-
-    let installed = tracing_subscriber::registry().with(filter).with(pretty).with(json).with(otel).try_init();
-    if let Err(err) = installed {
-        // Either the `log` bridge was already taken (our subscriber is in place) or another
-        // subscriber won a race; in both cases keep going rather than failing startup.
-        tracing::debug!(error = %err, "tracing subscriber installed partially or not at all");
-    }
-
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    if let Some(provider) = &provider {
-        opentelemetry::global::set_tracer_provider(provider.clone());
-        tracing::info!(endpoint = endpoint.unwrap_or_default(), "exporting spans over OTLP");
-    }
-    Ok(TelemetryGuard { provider, installed: true })
+    Ok((tracing_subscriber::registry().with(filter).with(pretty).with(json).with(otel), provider))
 }
 
 /// The filter: `RUST_LOG` when set and non-empty, else the configured directives.
@@ -208,20 +239,195 @@ fn otlp_provider(endpoint: &str, service_name: &str) -> anyhow::Result<SdkTracer
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Read as _, Write as _};
+    use std::sync::{Arc, Mutex};
+
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    use tracing_subscriber::fmt::writer::{BoxMakeWriter, MakeWriter};
+
     use super::*;
 
+    /// Log lines written to memory.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl Capture {
+        fn logs(&self) -> Logs {
+            Logs::Writer(BoxMakeWriter::new(self.clone()))
+        }
+
+        /// The lines that mention `marker`.
+        fn lines_with(&self, marker: &str) -> Vec<String> {
+            let bytes = self.0.lock().expect("capture").clone();
+            String::from_utf8_lossy(&bytes).lines().filter(|l| l.contains(marker)).map(str::to_owned).collect()
+        }
+    }
+
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("capture").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Capture {
+        type Writer = Capture;
+
+        fn make_writer(&'a self) -> Capture {
+            self.clone()
+        }
+    }
+
+    fn marker() -> String {
+        uuid::Uuid::new_v4().simple().to_string()
+    }
+
+    /// An event inside a span, and a DEBUG event that an `info` filter drops.
+    fn emit(marker: &str) {
+        let span = tracing::info_span!("telemetry_probe", marker = %marker);
+        span.in_scope(|| {
+            tracing::info!(probe = %marker, "recorded");
+            tracing::debug!(probe = %marker, "filtered out");
+        });
+    }
+
+    /// The only test that installs the process-wide subscriber (the tests of a crate share
+    /// one process under `cargo test`): what `init` installs records events with their span
+    /// in the configured format and filter, and a second `init` changes nothing.
     #[test]
-    fn init_twice_does_not_panic_and_installs_once() {
-        let cfg = TelemetryConfig { log_filter: "warn".into(), ..TelemetryConfig::default() };
-        let first = init(&cfg).expect("first init");
-        let second = init(&cfg).expect("second init");
+    fn init_installs_the_configured_subscriber_once_per_process() {
+        let cfg = TelemetryConfig { log_format: LogFormat::Json, log_filter: "info".into(), ..Default::default() };
+        let installed = Capture::default();
+        let first = init_with(&cfg, None, installed.logs()).expect("first init");
+        assert!(first.is_installed(), "nothing else in this process installs a global subscriber");
+        assert!(!first.is_exporting(), "no OTLP endpoint is configured");
+
+        let marker = marker();
+        emit(&marker);
+        let lines = installed.lines_with(&marker);
+        assert_eq!(lines.len(), 1, "the INFO event only, once: {lines:?}");
+        let event: serde_json::Value = serde_json::from_str(&lines[0]).expect("one JSON object per line");
+        assert_eq!(event["level"], "INFO", "{event}");
+        assert_eq!(event["message"], "recorded", "{event}");
+        assert_eq!(event["probe"], marker.as_str(), "fields are flattened: {event}");
+        assert_eq!(event["span"]["name"], "telemetry_probe", "the current span: {event}");
+        assert_eq!(event["span"]["marker"], marker.as_str(), "{event}");
+        let mut fields = Vec::new();
+        opentelemetry::global::get_text_map_propagator(|p| fields.extend(p.fields().map(str::to_owned)));
+        assert!(fields.iter().any(|f| f == TRACEPARENT), "W3C trace context is propagated: {fields:?}");
+
+        // Later calls (another server in the same process) install nothing.
+        let ignored = Capture::default();
+        let second = init_with(&cfg, None, ignored.logs()).expect("second init");
         assert!(!second.is_installed());
         assert!(!second.is_exporting());
-        assert!(!(first.is_installed() && second.is_installed()));
+        assert!(!init(&cfg).expect("third init").is_installed());
+        let marker = self::marker();
+        emit(&marker);
+        assert!(ignored.lines_with(&marker).is_empty(), "the second subscriber was not installed");
+        assert_eq!(installed.lines_with(&marker).len(), 1, "the first one still records");
         second.shutdown();
         first.shutdown();
-        // Still fine after the first guard is gone.
-        assert!(!init(&cfg).expect("third init").is_installed());
+    }
+
+    #[test]
+    fn pretty_logs_carry_level_span_and_fields_and_follow_the_filter() {
+        let cfg = TelemetryConfig { log_filter: "info".into(), ..TelemetryConfig::default() };
+        assert_eq!(cfg.log_format, LogFormat::Pretty);
+        let capture = Capture::default();
+        let (subscriber, provider) = subscriber(&cfg, None, capture.logs()).expect("subscriber");
+        assert!(provider.is_none());
+        let marker = marker();
+        tracing::subscriber::with_default(subscriber, || emit(&marker));
+        let lines = capture.lines_with(&marker);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line = &lines[0];
+        for wanted in ["INFO", "telemetry_probe", "recorded", &format!("probe={marker}")] {
+            assert!(line.contains(wanted), "{wanted:?} in {line:?}");
+        }
+        assert!(!line.contains('\u{1b}'), "no colour codes outside a terminal: {line:?}");
+
+        // RUST_LOG, when given, wins over the configured filter.
+        let capture = Capture::default();
+        let (verbose, _) = super::subscriber(&cfg, Some("debug"), capture.logs()).expect("subscriber");
+        let marker = self::marker();
+        tracing::subscriber::with_default(verbose, || emit(&marker));
+        let lines = capture.lines_with(&marker);
+        assert_eq!(lines.len(), 2, "the DEBUG event too: {lines:?}");
+        assert!(lines[1].contains("DEBUG") && lines[1].contains("filtered out"), "{lines:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn without_an_otlp_endpoint_nothing_is_exported() {
+        for endpoint in [None, Some("  ".to_owned())] {
+            let cfg = TelemetryConfig { otlp_endpoint: endpoint.clone(), ..TelemetryConfig::default() };
+            let (subscriber, provider) = subscriber(&cfg, None, Capture::default().logs()).expect("subscriber");
+            assert!(provider.is_none(), "{endpoint:?}");
+            let traced = tracing::subscriber::with_default(subscriber, || {
+                let span = tracing::info_span!("unexported");
+                let _entered = span.enter();
+                tracing::Span::current().context().span().span_context().is_valid()
+            });
+            assert!(!traced, "no OpenTelemetry span behind a tracing span without export ({endpoint:?})");
+            assert!(!TelemetryGuard { provider, installed: false }.is_exporting());
+        }
+    }
+
+    /// With `otlp_endpoint` set, spans get OpenTelemetry ids and reach the collector: a
+    /// stand-in collector on port 0 reads what the exporter sends (HTTP/2, the protobuf
+    /// uncompressed) until it sees the span's name.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_an_otlp_endpoint_spans_are_exported_to_it() {
+        let marker = format!("exported_probe_{}", marker());
+        let collector = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        let addr = collector.local_addr().expect("addr");
+        let wanted = marker.clone().into_bytes();
+        let received = std::thread::spawn(move || {
+            let (mut socket, _) = collector.accept().expect("the exporter connects");
+            socket.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout");
+            // An empty SETTINGS frame: the server's side of the HTTP/2 handshake.
+            socket.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).expect("settings");
+            let (mut seen, mut chunk) = (Vec::new(), [0u8; 16 * 1024]);
+            while !seen.windows(wanted.len()).any(|w| w == wanted.as_slice()) {
+                match socket.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => seen.extend_from_slice(&chunk[..n]),
+                }
+            }
+            seen // dropping the socket fails the export at once: shutdown need not wait
+        });
+
+        let cfg = TelemetryConfig {
+            otlp_endpoint: Some(format!("http://{addr}")),
+            service_name: "crm-telemetry-test".into(),
+            ..TelemetryConfig::default()
+        };
+        let (subscriber, provider) = subscriber(&cfg, None, Capture::default().logs()).expect("subscriber");
+        let guard = TelemetryGuard { provider, installed: false };
+        assert!(guard.is_exporting(), "an endpoint in the configuration turns export on");
+        let traced = tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("exported", otel.name = %marker);
+            let _entered = span.enter();
+            tracing::Span::current().context().span().span_context().is_valid()
+        });
+        assert!(traced, "the span has an OpenTelemetry span context");
+        guard.shutdown(); // flushes the batch
+
+        let seen = tokio::task::spawn_blocking(move || received.join().expect("collector thread"));
+        let seen = tokio::time::timeout(std::time::Duration::from_secs(30), seen)
+            .await
+            .expect("the exporter connected to the collector")
+            .expect("join");
+        let preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+        assert!(seen.starts_with(preface), "an HTTP/2 (gRPC) client: {:?}", String::from_utf8_lossy(&seen));
+        let contains = |needle: &[u8]| seen.windows(needle.len()).any(|w| w == needle);
+        assert!(contains(marker.as_bytes()), "the span reached the collector");
+        assert!(contains(b"crm-telemetry-test"), "with the configured service.name");
     }
 
     #[test]
@@ -261,14 +467,6 @@ mod tests {
     fn otlp_export_needs_a_runtime() {
         let err = otlp_provider("http://127.0.0.1:4317", "crm-test").expect_err("no runtime");
         assert!(err.to_string().contains("Tokio runtime"), "{err}");
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn otlp_provider_builds_and_shuts_down_inside_a_runtime() {
-        let provider = otlp_provider("http://127.0.0.1:4317", "crm-test").expect("provider");
-        let guard = TelemetryGuard { provider: Some(provider), installed: false };
-        assert!(guard.is_exporting());
-        guard.shutdown();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

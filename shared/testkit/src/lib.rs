@@ -5,8 +5,13 @@
 //! A service suite declares each scenario once with [`conformance!`]; it runs on SQLite and,
 //! when the crate is built with `CRM_TEST_POSTGRES_URL` set (cfg `crm_pg`, from the
 //! service's build script), on PostgreSQL.
+//!
+//! What a test creates outside its process (databases, directories) is named after the
+//! process, and what a crashed run left behind is removed by the next one (see [`scratch`]).
 
+pub mod http;
 mod profile;
+pub mod scratch;
 mod server;
 
 use std::time::Duration;
@@ -20,7 +25,10 @@ use crm_kit::{
 use tonic::Status;
 
 pub use profile::{ProfileClient, TestProfile};
-pub use server::{SERVING_TIMEOUT, TestServer, channel, eventually, nowhere, serving_channel};
+pub use scratch::scratch_dir;
+pub use server::{
+    POLL_TIMEOUT, SERVING_TIMEOUT, TestServer, channel, eventually, nowhere, poll_until, serving_channel, wait_serving,
+};
 
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,28 +52,31 @@ pub struct TestDb {
 }
 
 /// Replaces the database of a PostgreSQL URL.
-fn with_database(url: &str, name: &str) -> String {
+pub(crate) fn with_database(url: &str, name: &str) -> String {
     let (base, _) = url.rsplit_once('/').expect("url has a database path");
     format!("{base}/{name}")
 }
 
 impl TestDb {
     /// Creates and migrates a fresh database named after `file` (SQLite file name).
+    ///
+    /// The first PostgreSQL database of a process first drops the test databases that
+    /// processes now gone left behind; likewise the first directory (see [`scratch`]).
     pub async fn create(backend: Backend, file: &str, migrations: Migrations) -> Self {
-        let unique = uuid::Uuid::new_v4().simple().to_string();
         let (url, cleanup) = match backend {
             Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("crm-test-{unique}"));
-                std::fs::create_dir_all(&dir).expect("temp dir");
+                let dir = scratch_dir("db");
                 (format!("sqlite:{}", dir.join(file).display()), Cleanup::Dir(dir))
             }
             Backend::Postgres => {
-                let admin_url = std::env::var("CRM_TEST_POSTGRES_URL").expect("CRM_TEST_POSTGRES_URL is set");
-                let name = format!("crm_t_{unique}");
+                let admin_url = std::env::var("CRM_TEST_POSTGRES_URL")
+                    .expect("CRM_TEST_POSTGRES_URL is set (a PostgreSQL test was built with it)");
+                let name = scratch::database_name();
                 let admin =
                     Db::connect(&DbConfig { url: admin_url.clone(), max_connections: 2, ..DbConfig::default() })
                         .await
-                        .expect("connect to PostgreSQL");
+                        .unwrap_or_else(|err| panic!("connect to PostgreSQL at CRM_TEST_POSTGRES_URL: {err:#}"));
+                scratch::sweep_databases_once(&admin).await;
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(admin.writer())
                     .await
@@ -80,21 +91,27 @@ impl TestDb {
         Self { db, cleanup }
     }
 
-    /// Closes the pools and removes the database.
+    /// Closes the pools and removes the database. A removal that fails is reported on
+    /// stderr (the next test process removes the leftover), never silently dropped.
     pub async fn remove(self) {
         self.db.close().await;
         match self.cleanup {
             Cleanup::Dir(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
+                if let Err(err) = std::fs::remove_dir_all(&dir) {
+                    scratch::report(&format!("cannot remove {}: {err}", dir.display()));
+                }
             }
             Cleanup::Database { admin_url, name } => {
-                if let Ok(admin) =
-                    Db::connect(&DbConfig { url: admin_url, max_connections: 1, ..DbConfig::default() }).await
-                {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(admin.writer())
-                        .await;
+                let dropped = async {
+                    let admin =
+                        Db::connect(&DbConfig { url: admin_url, max_connections: 1, ..DbConfig::default() }).await?;
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let dropped = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(admin.writer()).await;
                     admin.close().await;
+                    anyhow::Ok(dropped?)
+                };
+                if let Err(err) = dropped.await {
+                    scratch::report(&format!("cannot drop test database {name}: {err:#}"));
                 }
             }
         }

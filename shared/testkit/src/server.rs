@@ -1,7 +1,8 @@
 //! Servers under test: each on a free port of `127.0.0.1`, awaited through its health
-//! service (no sleeps), and stopped with a drain that must end cleanly.
+//! service (no sleeps), and stopped with a drain that must end cleanly; and polling for a
+//! condition that must fail at once on an error it did not expect.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{fmt::Debug, future::Future, net::SocketAddr, time::Duration};
 
 use crm_kit::server::{Shutdown, ShutdownTrigger};
 use tokio::{net::TcpListener, task::JoinHandle};
@@ -11,6 +12,12 @@ use crate::TestDb;
 
 /// How long a server under test may take to report SERVING.
 pub const SERVING_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long [`poll_until`] callers usually wait for a condition (feeds, activations).
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Pause between two probes of a poll.
+const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
 /// A server running in this process on a port of its own, with the database it owns.
 pub struct TestServer {
@@ -23,7 +30,8 @@ pub struct TestServer {
 
 impl TestServer {
     /// Binds `127.0.0.1:0`, spawns `serve(listener, deps, shutdown)` and waits until
-    /// `service` reports SERVING.
+    /// `service` reports SERVING. A server that stops before (e.g. a failed migration)
+    /// fails the test at once with its error, rather than after [`SERVING_TIMEOUT`].
     pub async fn start<D, S, F>(service: &str, deps: D, serve: S) -> Self
     where
         S: FnOnce(TcpListener, D, Shutdown) -> F,
@@ -32,8 +40,18 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let addr = listener.local_addr().expect("addr");
         let (trigger, shutdown) = Shutdown::new();
-        let task = tokio::spawn(serve(listener, deps, shutdown));
-        let channel = serving_channel(addr, service).await;
+        let mut task = tokio::spawn(serve(listener, deps, shutdown));
+        let channel = channel(addr);
+        tokio::select! {
+            ready = wait_serving(channel.clone(), service, SERVING_TIMEOUT) => {
+                ready.unwrap_or_else(|err| panic!("{service} at {addr} is not serving: {err}"));
+            }
+            ended = &mut task => match ended {
+                Ok(Ok(())) => panic!("{service} at {addr} stopped before it was SERVING"),
+                Ok(Err(err)) => panic!("{service} at {addr} failed before it was SERVING: {err:#}"),
+                Err(join) => panic!("{service} at {addr} panicked before it was SERVING: {join}"),
+            },
+        }
         Self { addr, channel, trigger, task, store: None }
     }
 
@@ -74,13 +92,61 @@ pub fn channel(addr: SocketAddr) -> Channel {
     Channel::from_shared(format!("http://{addr}")).expect("uri").connect_lazy()
 }
 
-/// A channel to `addr` once `service` there reports SERVING; panics after [`SERVING_TIMEOUT`].
+/// A channel to `addr` once `service` there reports SERVING; panics after [`SERVING_TIMEOUT`],
+/// or at once on an error that waiting cannot cure (see [`wait_serving`]).
 pub async fn serving_channel(addr: SocketAddr, service: &str) -> Channel {
     let channel = channel(addr);
-    crm_kit::server::wait_serving(channel.clone(), service, SERVING_TIMEOUT)
+    wait_serving(channel.clone(), service, SERVING_TIMEOUT)
         .await
-        .unwrap_or_else(|e| panic!("{service} is not serving: {e}"));
+        .unwrap_or_else(|err| panic!("{service} at {addr} is not serving: {err}"));
     channel
+}
+
+/// Waits until `service` reports SERVING through the gRPC health service behind `channel`.
+///
+/// Keeps waiting while the server cannot be reached yet (UNAVAILABLE) or reports another
+/// status (`SERVICE_UNKNOWN` before it registers, `NOT_SERVING`); any other error (no health
+/// service, a refused call, ...) is returned at once. After `timeout`, the error says what
+/// was seen last.
+pub async fn wait_serving(channel: Channel, service: &str, timeout: Duration) -> Result<(), String> {
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+    let mut health = HealthClient::new(channel);
+    let request = HealthCheckRequest { service: service.to_owned() };
+    let mut last_seen = String::from("nothing yet");
+    let serving = async {
+        loop {
+            match health.watch(request.clone()).await {
+                Ok(stream) => {
+                    let mut stream = stream.into_inner();
+                    loop {
+                        match stream.message().await {
+                            Ok(Some(update)) if update.status == ServingStatus::Serving as i32 => return Ok(()),
+                            Ok(Some(update)) => {
+                                let status = ServingStatus::try_from(update.status);
+                                last_seen = format!("status {}", status.map_or("?", |s| s.as_str_name()));
+                            }
+                            Ok(None) => {
+                                last_seen = "the health stream ended".to_owned();
+                                break;
+                            }
+                            Err(status) if status.code() == tonic::Code::Unavailable => {
+                                last_seen = format!("the health stream broke: {status}");
+                                break;
+                            }
+                            Err(status) => return Err(format!("health watch failed: {status:?}")),
+                        }
+                    }
+                }
+                Err(status) if status.code() == tonic::Code::Unavailable => last_seen = status.to_string(),
+                Err(status) => return Err(format!("health watch refused: {status:?}")),
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    match tokio::time::timeout(timeout, serving).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(format!("not SERVING within {timeout:?}; last seen: {last_seen}")),
+    }
 }
 
 /// A channel to an address where nothing listens (a port bound, then released).
@@ -92,17 +158,52 @@ pub async fn nowhere() -> Channel {
 }
 
 /// Polls `probe` until it yields `Some`; panics naming `what` after `timeout`.
+///
+/// The probe cannot report an error: it must fail the test itself (`.expect(..)`) on any
+/// error it does not expect, so that e.g. PERMISSION_DENIED is not waited out as "not yet".
+/// Prefer [`poll_until`], which takes the error and fails at once.
 pub async fn eventually<T, P, Fut>(what: &str, timeout: Duration, mut probe: P) -> T
 where
     P: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + timeout;
+    poll_until(what, timeout, || {
+        let next = probe();
+        async move { Ok::<_, std::convert::Infallible>(next.await) }
+    })
+    .await
+}
+
+/// Polls `probe` while it yields `Ok(None)` (the condition is not met yet) and returns the
+/// value of the first `Ok(Some(..))`. An `Err` fails the test at once with that error (an
+/// unexpected error is never waited out); so does `timeout`, naming `what`.
+///
+/// ```ignore
+/// let report = poll_until("segmentation to see both clients", POLL_TIMEOUT, || async {
+///     let report = analyst.preview_scheme(preview()).await?.into_inner();
+///     Ok::<_, tonic::Status>((report.population == 2).then_some(report))
+/// })
+/// .await;
+/// ```
+pub async fn poll_until<T, E, P, Fut>(what: &str, timeout: Duration, mut probe: P) -> T
+where
+    E: Debug,
+    P: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, E>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut probes = 0u32;
     loop {
-        if let Some(value) = probe().await {
-            return value;
+        probes += 1;
+        match probe().await {
+            Ok(Some(value)) => return value,
+            Ok(None) => {}
+            Err(err) => panic!("while waiting for {what} (probe {probes}): unexpected error {err:?}"),
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        assert!(
+            started.elapsed() < timeout,
+            "timed out waiting for {what}: still not met after {probes} probes in {timeout:?}"
+        );
+        tokio::time::sleep(POLL_INTERVAL).await;
     }
 }

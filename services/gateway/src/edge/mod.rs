@@ -16,7 +16,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::Status;
 use tonic_types::{ErrorDetails, StatusExt as _};
 
-pub use rate::RateLimiter;
+pub use rate::{Clock, RateLimiter, SystemClock};
 
 /// Admission control shared by every protocol.
 #[derive(Debug)]
@@ -37,8 +37,13 @@ pub struct Admitted {
 impl Edge {
     /// Limits from `[gateway]`; `rate_limit_per_second = 0` turns rate limiting off.
     pub fn new(verifier: TokenVerifier, config: &GatewayConfig) -> Self {
+        Self::with_clock(verifier, config, Arc::new(SystemClock))
+    }
+
+    /// As [`Edge::new`], with the rate limiter reading the time from `clock`.
+    pub fn with_clock(verifier: TokenVerifier, config: &GatewayConfig, clock: Arc<dyn Clock>) -> Self {
         let limiter = (config.rate_limit_per_second > 0)
-            .then(|| RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst));
+            .then(|| RateLimiter::with_clock(config.rate_limit_per_second, config.rate_limit_burst, clock));
         Self { verifier, limiter, inflight: Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))) }
     }
 

@@ -3,7 +3,7 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -11,12 +11,30 @@ use std::{
 /// lossless because a full bucket is the same as an absent one.
 const MAX_TRACKED: usize = 100_000;
 
+/// Where a [`RateLimiter`] reads the time: [`SystemClock`] in service, a clock the test
+/// moves by hand in tests (so whether a call is refused never depends on how fast it ran).
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current instant; must never go backwards.
+    fn now(&self) -> Instant;
+}
+
+/// The monotonic system clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
 /// A keyed token-bucket rate limiter.
 #[derive(Debug)]
 pub struct RateLimiter {
     rate: f64,
     burst: f64,
     buckets: Mutex<HashMap<String, Bucket>>,
+    clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -28,12 +46,22 @@ struct Bucket {
 impl RateLimiter {
     /// `rate` requests per second sustained, `burst` at once (at least 1).
     pub fn new(rate: u32, burst: u32) -> Self {
-        Self { rate: f64::from(rate.max(1)), burst: f64::from(burst.max(1)), buckets: Mutex::new(HashMap::new()) }
+        Self::with_clock(rate, burst, Arc::new(SystemClock))
+    }
+
+    /// As [`RateLimiter::new`], reading the time from `clock`.
+    pub fn with_clock(rate: u32, burst: u32, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            rate: f64::from(rate.max(1)),
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+            clock,
+        }
     }
 
     /// Takes one token for `key`, or says how long until one is available.
     pub fn check(&self, key: &str) -> Result<(), Duration> {
-        self.check_at(key, Instant::now())
+        self.check_at(key, self.clock.now())
     }
 
     fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
@@ -76,6 +104,28 @@ mod tests {
         assert!(limiter.check_at("b", t0).is_ok(), "another principal is unaffected");
         assert!(limiter.check_at("a", t0 + Duration::from_millis(100)).is_ok(), "refilled after 1/rate");
         assert!(limiter.check_at("a", t0 + Duration::from_millis(100)).is_err());
+    }
+
+    /// A clock that moves only when told.
+    #[derive(Debug)]
+    struct HandClock(Mutex<Instant>);
+
+    impl Clock for HandClock {
+        fn now(&self) -> Instant {
+            *self.0.lock().expect("clock")
+        }
+    }
+
+    #[test]
+    fn check_reads_the_time_from_the_given_clock() {
+        let clock = Arc::new(HandClock(Mutex::new(Instant::now())));
+        let limiter = RateLimiter::with_clock(1, 2, clock.clone());
+        assert!(limiter.check("a").is_ok());
+        assert!(limiter.check("a").is_ok());
+        assert_eq!(limiter.check("a"), Err(Duration::from_secs(1)), "the clock has not moved: no refill");
+        *clock.0.lock().expect("clock") += Duration::from_secs(1);
+        assert!(limiter.check("a").is_ok(), "one token after one second at 1/s");
+        assert!(limiter.check("a").is_err());
     }
 
     #[test]

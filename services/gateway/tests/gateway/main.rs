@@ -3,10 +3,10 @@
 mod console;
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use crm_kit::{auth::Role, config::BackendConfig};
+use crm_kit::auth::Role;
 use crm_proto::crm::{
     gateway::v1::{Client360, GetClient360Request, Part, client_view_service_client::ClientViewServiceClient},
     profile::v1::{
@@ -280,13 +280,13 @@ async fn client_360_returns_every_part_and_degrades_when_the_backend_stops() {
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(json["contacts"].as_array().map(Vec::len), Some(1));
 
+    // A stopped backend refuses the connection: the parts are reported unavailable at once
+    // (not cut by their deadline, which would say DEADLINE_EXCEEDED).
     suite.profile.take().expect("profile").stop().await;
-    let mut request = tonic::Request::new(GetClient360Request { name: created.name.clone(), ..Default::default() });
-    request.set_timeout(Duration::from_secs(3));
-    let started = Instant::now();
-    let view = view_client(&suite, Role::Admin).get_client360(request).await.expect("answers").into_inner();
-    assert!(started.elapsed() < Duration::from_secs(3), "within the deadline: {:?}", started.elapsed());
-    assert_eq!(warned(&view), PROFILE_PARTS.map(|_| Some("BACKEND_UNAVAILABLE")));
+    let request = tonic::Request::new(GetClient360Request { name: created.name.clone(), ..Default::default() });
+    let view = view_within_guard(view_client(&suite, Role::Admin), request).await;
+    assert!(view.client.is_none());
+    assert_eq!(warned(&view), PROFILE_PARTS.map(|_| Some("BACKEND_UNAVAILABLE")), "{:?}", view.warnings);
     suite.finish().await;
 }
 
@@ -338,57 +338,115 @@ fn warned(view: &Client360) -> [Option<&str>; 4] {
     PROFILE_PARTS.map(|part| view.warnings.iter().find(|w| w.part() == part).map(|w| w.reason.as_str()))
 }
 
+/// Longest any call below may take before the test fails: far beyond every deadline the
+/// gateway is given, so only a gateway that does not apply them can reach it.
+const GUARD: Duration = Duration::from_secs(30);
+
+/// `get_client360` under [`GUARD`].
+async fn view_within_guard(
+    mut client: ClientViewServiceClient<support::InterceptedChannel>,
+    request: tonic::Request<GetClient360Request>,
+) -> Client360 {
+    tokio::time::timeout(GUARD, client.get_client360(request))
+        .await
+        .expect("the view answers: a stalled part must not hold it")
+        .expect("the view answers with the parts it has")
+        .into_inner()
+}
+
+const SCORING: &str = "crm.scoring.v1.ValueScoringService";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn client_360_with_a_hanging_backend_answers_within_the_callers_deadline() {
-    // A backend that accepts connections and never answers.
-    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let hole_addr = hole.local_addr().expect("addr");
-    let _hole = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = hole.accept().await {
-            held.push(socket);
-        }
-    });
+async fn client_360_cuts_a_stalled_part_at_its_deadline_and_keeps_the_other_parts() {
+    let suite = Suite::start(gateway_config()).await;
+    let created = seed_client(&suite).await;
+    // The profile answers; the value score's backend accepts the call and never answers.
+    let mut config = gateway_config();
+    config.part_timeout_ms = 2_000;
+    let profile_url = suite.profile.as_ref().expect("profile").url();
+    config.backends.insert("profile".into(), support::backend(profile_url, crm_profile::SERVICE_NAME));
+    config.backends.insert("scoring".into(), support::backend(support::stalled_backend().await, SCORING));
+    let gateway = support::second_gateway(&suite, config).await;
+    let client = ClientViewServiceClient::with_interceptor(gateway.channel(), suite.interceptor(Role::Admin, "a"));
+
+    // No caller deadline: only the part deadline can end the stalled fetch, so an answer at
+    // all proves it was applied.
+    let request = tonic::Request::new(GetClient360Request { name: created.name.clone(), ..Default::default() });
+    let view = view_within_guard(client, request).await;
+    assert_eq!(view.client.as_ref().map(|c| c.name.as_str()), Some(created.name.as_str()));
+    assert_eq!(view.contacts.len(), 1, "the profile's parts are all there");
+    assert_eq!(view.holdings.len(), 1);
+    assert_eq!(warned(&view), PROFILE_PARTS.map(|_| None), "{:?}", view.warnings);
+    assert!(view.value_score.is_none());
+    let score = view.warnings.iter().find(|w| w.part() == Part::ValueScore).expect("a value score warning");
+    assert_eq!(score.reason, "DEADLINE_EXCEEDED", "{score:?}");
+    let others: Vec<(Part, &str)> =
+        view.warnings.iter().filter(|w| w.part() != Part::ValueScore).map(|w| (w.part(), w.reason.as_str())).collect();
+    assert_eq!(
+        others,
+        [
+            (Part::Segments, "BACKEND_NOT_CONFIGURED"),
+            (Part::Interactions, "BACKEND_NOT_CONFIGURED"),
+            (Part::Cases, "BACKEND_NOT_CONFIGURED"),
+            (Part::Contactability, "BACKEND_NOT_CONFIGURED"),
+            (Part::Recommendations, "BACKEND_NOT_CONFIGURED"),
+        ],
+        "only the unconfigured services besides"
+    );
+    gateway.stop().await;
+    suite.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_360_with_a_stalled_profile_still_answers_with_every_profile_part_named() {
     let suite = Suite::start(gateway_config()).await;
     let mut config = gateway_config();
-    config.part_timeout_ms = 5_000;
-    config.backends.insert(
-        "profile".into(),
-        BackendConfig { url: format!("http://{hole_addr}"), services: vec![crm_profile::SERVICE_NAME.into()] },
-    );
-    let verifier_suite = support::hanging_gateway(&suite, config).await;
-    let mut view =
-        ClientViewServiceClient::with_interceptor(verifier_suite.channel(), suite.interceptor(Role::Admin, "a"));
-    let mut request = tonic::Request::new(GetClient360Request { name: "clients/x".into(), ..Default::default() });
-    request.set_timeout(Duration::from_millis(800));
-    let started = Instant::now();
-    let view = view.get_client360(request).await.expect("answers before the deadline").into_inner();
-    assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
+    config.part_timeout_ms = 2_000;
+    config
+        .backends
+        .insert("profile".into(), support::backend(support::stalled_backend().await, crm_profile::SERVICE_NAME));
+    let gateway = support::second_gateway(&suite, config).await;
+    let client = ClientViewServiceClient::with_interceptor(gateway.channel(), suite.interceptor(Role::Admin, "a"));
+    let request = tonic::Request::new(GetClient360Request { name: "clients/x".into(), ..Default::default() });
+    let view = view_within_guard(client, request).await;
+    assert!(view.client.is_none());
     assert_eq!(warned(&view), PROFILE_PARTS.map(|_| Some("DEADLINE_EXCEEDED")), "{:?}", view.warnings);
-    verifier_suite.stop().await;
+    gateway.stop().await;
     suite.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_principal_over_its_rate_limit_is_refused_while_others_are_served() {
+    // The gateway's clock stands still until the test moves it: the burst is all there is,
+    // however long the calls take.
     let config = crm_kit::config::GatewayConfig { rate_limit_per_second: 1, rate_limit_burst: 3, ..gateway_config() };
     let suite = Suite::start(config).await;
     seed_client(&suite).await;
     let mut greedy = suite.via_gateway(Role::ContactCentreAgent, "greedy");
-    for _ in 0..3 {
-        greedy.lookup_client(lookup()).await.expect("within the burst");
+    for call in 1..=3 {
+        greedy.lookup_client(lookup()).await.unwrap_or_else(|err| panic!("call {call} is within the burst: {err:?}"));
     }
-    let refused = greedy.lookup_client(lookup()).await.expect_err("over the limit");
-    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+    let refused = greedy.lookup_client(lookup()).await.expect_err("the fourth call is over the limit");
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted, "{refused:?}");
+    assert_eq!(crm_testkit::reason(&refused), "RATE_LIMITED");
+    let retry = tonic_types::StatusExt::get_details_retry_info(&refused).and_then(|r| r.retry_delay);
+    assert_eq!(retry, Some(Duration::from_secs(1)), "one token comes back after 1/rate");
 
     let path = format!("/v1/clients:lookup?registration_number={REG}&country_code=CN");
-    let (status, json) = suite.rest(Method::GET, &path, Role::ContactCentreAgent, "greedy", None).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(json["error"]["details"][0]["reason"], "RATE_LIMITED");
+    let response = suite.rest_response(Method::GET, &path, Role::ContactCentreAgent, "greedy", None).await;
+    assert_eq!(response.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.header("retry-after"), "1");
+    assert_eq!(response.json()["error"]["details"][0]["reason"], "RATE_LIMITED");
 
     let mut other = suite.via_gateway(Role::ContactCentreAgent, "patient");
     other.lookup_client(lookup()).await.expect("another principal is unaffected");
     let (status, _) = suite.rest(Method::GET, &path, Role::ContactCentreAgent, "patient", None).await;
     assert_eq!(status, StatusCode::OK);
+
+    // One second later, one more call of the greedy principal's is let in, and only one.
+    suite.clock.advance(Duration::from_secs(1));
+    greedy.lookup_client(lookup()).await.expect("refilled after one second");
+    let refused = greedy.lookup_client(lookup()).await.expect_err("over the limit again");
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
     suite.finish().await;
 }

@@ -1,24 +1,55 @@
 //! The suite in one test process: a profile service and a gateway on port 0, each awaited
 //! through its health service (no sleeps), with typed gRPC clients and a plain HTTP/1.1
-//! client for REST, gRPC-Web and CORS.
+//! client for REST, gRPC-Web and CORS. The gateway's rate limits read a clock the test moves
+//! by hand, so a refusal never depends on how fast the calls ran.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use bytes::Bytes;
+use crm_gateway::edge::Clock;
 use crm_kit::{
     auth::{Bearer, Role, TokenVerifier},
     config::{BackendConfig, GatewayConfig, Limits},
 };
 use crm_proto::crm::profile::v1::client_profile_service_client::ClientProfileServiceClient;
-use crm_testkit::{Backend, ProfileClient, TestKeys, TestProfile, TestServer};
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::{client::legacy::Client as HttpClient, rt::TokioExecutor};
+use crm_testkit::{Backend, ProfileClient, TestKeys, TestProfile, TestServer, http::HttpClient};
+use http_body_util::Full;
 use tonic::{metadata::MetadataValue, service::interceptor::InterceptedService, transport::Channel};
+
+pub use crm_testkit::http::{grpc_web_frame, grpc_web_parts};
 
 /// A profile service and a gateway in front of it.
 pub struct Suite {
     pub profile: Option<TestProfile>,
     pub gateway: TestServer,
     pub keys: TestKeys,
-    http: HttpClient<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    /// The clock of the gateway's rate limits: it stands still until the test moves it.
+    pub clock: Arc<HandClock>,
+    http: HttpClient,
+}
+
+/// A clock that moves only when the test says so.
+#[derive(Debug)]
+pub struct HandClock(Mutex<Instant>);
+
+impl HandClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(Instant::now())))
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().expect("clock") += by;
+    }
+}
+
+impl Clock for HandClock {
+    fn now(&self) -> Instant {
+        *self.0.lock().expect("clock")
+    }
 }
 
 /// Gateway settings for tests: generous limits unless a test says otherwise.
@@ -43,9 +74,10 @@ impl Suite {
             "profile".into(),
             BackendConfig { url: profile.url(), services: vec![crm_profile::SERVICE_NAME.into()] },
         );
-        let gateway = start_gateway(config, keys.verifier.clone(), limits).await;
-        let http = HttpClient::builder(TokioExecutor::new()).build_http();
-        Self { profile: Some(profile), gateway, keys, http }
+        let clock = HandClock::new();
+        let gateway = start_gateway_with_clock(config, keys.verifier.clone(), limits, clock.clone()).await;
+        let http = HttpClient::new(gateway.url());
+        Self { profile: Some(profile), gateway, keys, clock, http }
     }
 
     /// A bearer header value for `role`/`subject`.
@@ -75,12 +107,8 @@ impl Suite {
 
     /// One HTTP/1.1 request to the gateway; the response status, headers and body.
     pub async fn http(&self, request: http::Request<Full<Bytes>>) -> (http::StatusCode, http::HeaderMap, Bytes) {
-        let (mut parts, body) = request.into_parts();
-        parts.uri = format!("{}{}", self.gateway.url(), parts.uri).parse().expect("uri");
-        let response = self.http.request(http::Request::from_parts(parts, body)).await.expect("http call");
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.expect("body").to_bytes();
-        (parts.status, parts.headers, body)
+        let response = self.http.send(request).await;
+        (response.status, response.headers, response.body)
     }
 
     /// A REST call as `role`; the status and JSON body.
@@ -92,17 +120,20 @@ impl Suite {
         subject: &str,
         body: Option<&str>,
     ) -> (http::StatusCode, serde_json::Value) {
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", self.bearer(role, subject).to_str().expect("ascii"));
-        if body.is_some() {
-            request = request.header("content-type", "application/json");
-        }
-        let body = Full::new(Bytes::from(body.unwrap_or_default().to_owned()));
-        let (status, _, bytes) = self.http(request.body(body).expect("request")).await;
-        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("JSON body: {bytes:?}"));
-        (status, json)
+        let response = self.rest_response(method, path, role, subject, body).await;
+        (response.status, response.json())
+    }
+
+    /// A REST call as `role`; the whole response.
+    pub async fn rest_response(
+        &self,
+        method: http::Method,
+        path: &str,
+        role: Role,
+        subject: &str,
+        body: Option<&str>,
+    ) -> crm_testkit::http::HttpResponse {
+        self.http.rest(method, path, &self.keys.token(role, subject, None), body).await
     }
 
     /// Stops everything and removes the database.
@@ -116,41 +147,46 @@ impl Suite {
 
 /// Starts a gateway on port 0 and waits until its health says SERVING.
 pub async fn start_gateway(config: GatewayConfig, verifier: TokenVerifier, limits: Limits) -> TestServer {
+    start_gateway_with_clock(config, verifier, limits, HandClock::new()).await
+}
+
+/// Starts a gateway whose rate limits read `clock`.
+pub async fn start_gateway_with_clock(
+    config: GatewayConfig,
+    verifier: TokenVerifier,
+    limits: Limits,
+    clock: Arc<HandClock>,
+) -> TestServer {
     let deps = crm_gateway::GatewayDeps { config, verifier, limits };
-    TestServer::start(crm_gateway::SERVICE_NAME, deps, crm_gateway::serve).await
-}
-
-/// A gRPC-Web (binary) request body: one uncompressed message frame.
-pub fn grpc_web_frame(message: &impl prost::Message) -> Bytes {
-    let encoded = message.encode_to_vec();
-    let mut out = Vec::with_capacity(encoded.len() + 5);
-    out.push(0);
-    out.extend_from_slice(&u32::try_from(encoded.len()).expect("small").to_be_bytes());
-    out.extend_from_slice(&encoded);
-    Bytes::from(out)
-}
-
-/// Splits a gRPC-Web response body into its message and its trailers text.
-pub fn grpc_web_parts(body: &[u8]) -> (Option<Bytes>, String) {
-    let (mut message, mut trailers, mut at) = (None, String::new(), 0);
-    while at + 5 <= body.len() {
-        let flag = body[at];
-        let len = u32::from_be_bytes(body[at + 1..at + 5].try_into().expect("4 bytes")) as usize;
-        let frame = &body[at + 5..at + 5 + len];
-        if flag & 0x80 == 0 {
-            message = Some(Bytes::copy_from_slice(frame));
-        } else {
-            trailers = String::from_utf8_lossy(frame).into_owned();
-        }
-        at += 5 + len;
-    }
-    (message, trailers)
+    TestServer::start(crm_gateway::SERVICE_NAME, deps, move |listener, deps, shutdown| {
+        crm_gateway::serve_with_clock(listener, deps, shutdown, clock)
+    })
+    .await
 }
 
 /// A gRPC channel with a bearer token.
 pub type InterceptedChannel = InterceptedService<Channel, Bearer>;
 
 /// A second gateway with `config` (e.g. a backend that never answers), same token key.
-pub async fn hanging_gateway(suite: &Suite, config: GatewayConfig) -> TestServer {
+pub async fn second_gateway(suite: &Suite, config: GatewayConfig) -> TestServer {
     start_gateway(config, suite.keys.verifier.clone(), Limits::default()).await
+}
+
+/// A backend that accepts connections and never answers: nothing it is asked ever comes
+/// back, so a call to it ends only by a deadline. Its URL; it lives as long as the runtime.
+pub async fn stalled_backend() -> String {
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let addr = hole.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hole.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A backend entry for `service` at `url`.
+pub fn backend(url: String, service: &str) -> BackendConfig {
+    BackendConfig { url, services: vec![service.to_owned()] }
 }
