@@ -125,6 +125,10 @@ async fn financial_statements_are_listed_newest_first_in_pages() {
         "newest period first, the other client's apart"
     );
     assert_eq!(pages, 3);
+    // A last page that is exactly full says so: no token, no empty page after it.
+    let request = ListFinancialStatementsRequest { parent: client.clone(), page_size: 5, ..Default::default() };
+    let whole = profiles.list_financial_statements(request).await.expect("one page").into_inner();
+    assert_eq!((whole.financial_statements.len(), whole.next_page_token.as_str()), (5, ""));
 
     // REST: the same first page, and its token leads on.
     let path = format!("/v1/{client}/financialStatements?page_size=2");

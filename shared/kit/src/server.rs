@@ -233,31 +233,6 @@ pub fn request_id<T>(request: &tonic::Request<T>) -> String {
     request.metadata().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
 
-/// Waits until `service` on `channel` reports SERVING, following the health Watch stream
-/// (no polling sleeps); fails after `timeout`.
-pub async fn wait_serving(channel: tonic::transport::Channel, service: &str, timeout: Duration) -> anyhow::Result<()> {
-    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
-    let mut health = HealthClient::new(channel);
-    let request = HealthCheckRequest { service: service.to_owned() };
-    let serving = async {
-        loop {
-            let Ok(stream) = health.watch(request.clone()).await else {
-                tokio::task::yield_now().await;
-                continue;
-            };
-            let mut stream = stream.into_inner();
-            while let Ok(Some(update)) = stream.message().await {
-                if update.status == ServingStatus::Serving as i32 {
-                    return;
-                }
-            }
-        }
-    };
-    tokio::time::timeout(timeout, serving)
-        .await
-        .map_err(|_| anyhow::anyhow!("{service} was not SERVING within {timeout:?}"))
-}
-
 /// Binds a TCP listener (port 0 picks a free port).
 pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))

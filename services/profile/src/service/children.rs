@@ -101,9 +101,11 @@ impl ProfileApp {
         let client_id = names::client_id("parent", &req.parent)?;
         let size = paging::page_size(req.page_size)?;
         let after = self.child_cursor("contacts", &req.parent, &req.page_token)?;
-        let mut contacts = self.store.list_contacts(client_id, &after, size).await?;
-        let next_page_token =
-            self.child_token("contacts", &req.parent, contacts.last().map(|c| c.name.as_str()), contacts.len() == size);
+        // One more than the page tells whether another page follows.
+        let mut contacts = self.store.list_contacts(client_id, &after, size + 1).await?;
+        let more = contacts.len() > size;
+        contacts.truncate(size);
+        let next_page_token = self.child_token("contacts", &req.parent, contacts.last().map(|c| c.name.as_str()), more);
         if !policy::sees_contact_details(&caller.principal) {
             contacts.iter_mut().for_each(mask::contact);
         }
@@ -124,9 +126,10 @@ impl ProfileApp {
         let client_id = names::client_id("parent", &req.parent)?;
         let size = paging::page_size(req.page_size)?;
         let after = self.child_cursor("holdings", &req.parent, &req.page_token)?;
-        let holdings = self.store.list_holdings(client_id, &after, size).await?;
-        let next_page_token =
-            self.child_token("holdings", &req.parent, holdings.last().map(|h| h.name.as_str()), holdings.len() == size);
+        let mut holdings = self.store.list_holdings(client_id, &after, size + 1).await?;
+        let more = holdings.len() > size;
+        holdings.truncate(size);
+        let next_page_token = self.child_token("holdings", &req.parent, holdings.last().map(|h| h.name.as_str()), more);
         Ok(ListHoldingsResponse { holdings, next_page_token })
     }
 
@@ -155,9 +158,11 @@ impl ProfileApp {
         let size = paging::page_size(req.page_size)?;
         let query = format!("financialStatements|{}", req.parent);
         let after: Option<(i64, String)> = self.tokens.cursor(&query, &req.page_token)?;
-        let statements = self.store.list_statements(client_id, after, size).await?;
+        let mut statements = self.store.list_statements(client_id, after, size + 1).await?;
+        let more = statements.len() > size;
+        statements.truncate(size);
         let next_page_token = match statements.last() {
-            Some(last) if statements.len() == size => {
+            Some(last) if more => {
                 let end = last.period_end_time.as_ref().map_or(0, crm_kit::time::from_timestamp);
                 let id = last.name.rsplit('/').next().unwrap_or_default().to_owned();
                 self.tokens.encode(&query, &(end, id))
