@@ -17,7 +17,7 @@ const BATCH: usize = 2_000;
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     let db = runtime::profile_db(config).await?;
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients").fetch_one(db.reader()).await?;
-    let store = ProfileStore::new(Writer::new(db.clone()));
+    let store = ProfileStore::new(Writer::new(db.clone()), config.field_cipher()?);
     let principal = Principal::system("reindex");
     let ctx = WriteCtx::internal(&principal, "Reindex", "");
     let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));

@@ -116,6 +116,7 @@ pub async fn profile_deps(config: &Config) -> anyhow::Result<ProfileDeps> {
         page_tokens: page_tokens(config)?,
         limits: config.limits.clone(),
         feeds: config.feeds.clone(),
+        cipher: config.field_cipher()?,
     })
 }
 

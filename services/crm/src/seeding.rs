@@ -68,7 +68,7 @@ pub async fn run(config: &Config, args: SeedArgs) -> anyhow::Result<()> {
 
 /// Loads the demo portfolio into an empty profile database.
 pub async fn ensure_demo(config: &Config, db: &Db, clients: u64) -> anyhow::Result<()> {
-    let store = ProfileStore::new(Writer::new(db.clone()));
+    let store = ProfileStore::new(Writer::new(db.clone()), config.field_cipher()?);
     if !store.is_empty().await.map_err(|err| anyhow::anyhow!("reading the profile database: {err}"))? {
         tracing::info!("demo data already present");
         return Ok(());
@@ -99,7 +99,7 @@ fn bundle(seed: u64, generated: SeedClient) -> ClientImport {
 
 /// The profile application over `db`, in this process.
 fn profile_app(config: &Config, db: &Db, shutdown: Shutdown) -> anyhow::Result<ProfileApp> {
-    let store = Arc::new(ProfileStore::new(Writer::new(db.clone())));
+    let store = Arc::new(ProfileStore::new(Writer::new(db.clone()), config.field_cipher()?));
     let audit = AuditSink::spawn(db.clone());
     Ok(ProfileApp::new(
         store,

@@ -13,6 +13,7 @@ use crm_kit::{
     audit::AuditSink,
     auth::TokenVerifier,
     config::{FeedConfig, Limits},
+    crypto::FieldCipher,
     db::Db,
     paging::PageTokens,
     reply::Replier,
@@ -38,11 +39,13 @@ pub struct ProfileDeps {
     pub limits: Limits,
     /// Who receives clear values from the change feed.
     pub feeds: FeedConfig,
+    /// Seals tax ids, phones and e-mails at rest (its key is outside the database).
+    pub cipher: FieldCipher,
 }
 
 /// The application over the service database, auditing sensitive reads to `audit`.
 pub fn app(deps: &ProfileDeps, audit: AuditSink, shutdown: Shutdown) -> ProfileApp {
-    let store = Arc::new(ProfileStore::new(Writer::new(deps.db.clone())));
+    let store = Arc::new(ProfileStore::new(Writer::new(deps.db.clone()), deps.cipher.clone()));
     ProfileApp::new(store, audit, deps.page_tokens.clone(), deps.limits.clone(), deps.feeds.clone(), shutdown)
 }
 

@@ -33,6 +33,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Who receives clear values from the change feeds.
     pub feeds: FeedConfig,
+    /// The key that seals sensitive values at rest.
+    pub encryption: EncryptionConfig,
     /// Request limits applied by every service.
     pub limits: Limits,
     /// `[profile]`: the client profile service (default `127.0.0.1:50051`).
@@ -55,6 +57,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             audit: AuditConfig::default(),
             feeds: FeedConfig::default(),
+            encryption: EncryptionConfig::default(),
             limits: Limits::default(),
             profile: ServiceConfig::on("127.0.0.1:50051"),
             segmentation: ServiceConfig::on("127.0.0.1:50052"),
@@ -119,6 +122,31 @@ pub struct AuditConfig {
     /// Folder of the checkpoint files (one per database); unset: `audit/` in the data
     /// directory. Put it on storage the database's administrators cannot rewrite.
     pub checkpoint_dir: Option<PathBuf>,
+}
+
+/// The file of the field-encryption key in the data directory, when none is configured.
+pub const FIELD_KEY_FILE: &str = "field-encryption.key";
+
+/// The key that seals sensitive values at rest (tax ids, contact phones and e-mails) and
+/// keys their lookup index.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EncryptionConfig {
+    /// File with 64 bytes of key material (a mounted secret in production; the same for
+    /// every replica of the profile service). Unset: `field-encryption.key` in the data
+    /// directory, created on first start.
+    pub key_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// The field cipher of this configuration (the data directory's key, created when no
+    /// key file is configured).
+    pub fn field_cipher(&self) -> anyhow::Result<crate::crypto::FieldCipher> {
+        match &self.encryption.key_file {
+            Some(path) => crate::crypto::FieldCipher::from_file(path, false),
+            None => crate::crypto::FieldCipher::from_file(&self.data_dir.join(FIELD_KEY_FILE), true),
+        }
+    }
 }
 
 /// Who receives clear values from the change feeds. A feed subscription is a bulk read:

@@ -33,8 +33,14 @@ impl TestProfile {
     pub async fn start_with(backend: Backend, verifier: TokenVerifier, limits: Limits) -> Self {
         let store = TestDb::create(backend, "profile.db", crm_profile::store::migrations()).await;
         let db = store.db.clone();
-        let deps =
-            ProfileDeps { db: db.clone(), verifier, page_tokens: page_tokens(), limits, feeds: Default::default() };
+        let deps = ProfileDeps {
+            db: db.clone(),
+            verifier,
+            page_tokens: page_tokens(),
+            limits,
+            feeds: Default::default(),
+            cipher: crm_kit::crypto::FieldCipher::ephemeral(),
+        };
         let server = TestServer::start(crm_profile::SERVICE_NAME, deps, crm_profile::serve).await.owning(store);
         Self { db, server }
     }

@@ -1,10 +1,13 @@
 //! WatchChanges: the committed change feed as `ChangeEvent`s, ending at shutdown.
 
 use super::{Caller, ProfileApp};
-use crate::domain::{mask, policy};
+use crate::{
+    domain::{mask, policy},
+    store::ProfileStore,
+};
 use crm_kit::{
     ApiResult,
-    feed::{self, FeedEvent, decode_payload},
+    feed::{self, FeedEvent},
     time,
 };
 use crm_proto::crm::profile::v1::{
@@ -27,19 +30,20 @@ pub fn change_kind(kind: &str) -> ChangeKind {
     }
 }
 
-/// Converts a stored feed event (kind `entity.CHANGE`) to the contract's `ChangeEvent`.
-pub fn to_change_event(event: FeedEvent) -> ApiResult<ChangeEvent> {
+/// Converts a stored feed event (kind `entity.CHANGE`) to the contract's `ChangeEvent`, its
+/// sealed values opened by `store`.
+pub fn to_change_event(store: &ProfileStore, event: FeedEvent) -> ApiResult<ChangeEvent> {
     let (entity, change) = event.kind.split_once('.').unwrap_or((event.kind.as_str(), ""));
     let kind = change_kind(change);
     let state = if event.payload.is_empty() {
         None // a thin event (an import): read the resource for its state
     } else {
         match entity {
-            "client" => Some(ResourceState::ClientState(decode_payload::<Client>(&event.payload)?)),
-            "contact" => Some(ResourceState::ContactState(decode_payload::<Contact>(&event.payload)?)),
-            "holding" => Some(ResourceState::HoldingState(decode_payload::<Holding>(&event.payload)?)),
+            "client" => Some(ResourceState::ClientState(store.open_payload::<Client>(&event.payload)?)),
+            "contact" => Some(ResourceState::ContactState(store.open_payload::<Contact>(&event.payload)?)),
+            "holding" => Some(ResourceState::HoldingState(store.open_payload::<Holding>(&event.payload)?)),
             "financial_statement" => {
-                Some(ResourceState::FinancialStatementState(decode_payload::<FinancialStatement>(&event.payload)?))
+                Some(ResourceState::FinancialStatementState(store.open_payload::<FinancialStatement>(&event.payload)?))
             }
             _ => None,
         }
@@ -63,8 +67,9 @@ impl ProfileApp {
     pub fn watch_changes(&self, caller: &Caller, req: WatchChangesRequest) -> ApiResult<ChangeStream> {
         policy::can_watch(&caller.principal)?;
         let clear = self.feeds.grants_clear_values(&caller.principal);
+        let store = self.store.clone();
         let convert = move |event| {
-            let mut change = to_change_event(event)?;
+            let mut change = to_change_event(&store, event)?;
             if !clear {
                 mask_state(&mut change);
             }

@@ -4,14 +4,13 @@
 use crm_kit::{
     ApiError, ApiResult,
     call::WriteCtx,
-    db::{doc, docs},
     time::{self, now_micros},
     write::Work,
 };
 use crm_proto::crm::profile::v1::{Client, FinancialStatement, Holding};
-use prost::Message;
 use sqlx::AssertSqlSafe;
 
+use super::sealed::{Stored, decode, decode_all, encode};
 use super::{
     Guard, ProfileStore,
     records::{self, client_for_write},
@@ -27,7 +26,7 @@ impl ProfileStore {
         client_id: &str,
         guard: &impl Guard,
     ) -> ApiResult<Client> {
-        let client = client_for_write(w, client_id).await?;
+        let client = client_for_write(w, &self.cipher, client_id).await?;
         guard(client.as_ref())?;
         let client = client.ok_or_else(|| ApiError::not_found(names::client_name(client_id)))?;
         if client.delete_time.is_some() {
@@ -37,15 +36,15 @@ impl ProfileStore {
     }
 
     /// One record of a child table by id.
-    pub(super) async fn child<M: Message + Default>(&self, table: &'static str, id: &str) -> ApiResult<Option<M>> {
+    pub(super) async fn child<M: Stored>(&self, table: &'static str, id: &str) -> ApiResult<Option<M>> {
         // `table` is one of this module's constants, never caller input.
         let sql = AssertSqlSafe(format!("SELECT doc FROM {table} WHERE id = $1"));
         let row = sqlx::query(sql).bind(id).fetch_optional(self.reader()).await?;
-        row.as_ref().map(doc).transpose()
+        row.as_ref().map(|row| decode(&self.cipher, row)).transpose()
     }
 
     /// A page of a child table in id order (live contacts only).
-    pub(super) async fn page_children<M: Message + Default>(
+    pub(super) async fn page_children<M: Stored>(
         &self,
         table: &'static str,
         client_id: &str,
@@ -63,7 +62,7 @@ impl ProfileStore {
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(self.reader())
             .await?;
-        docs(&rows)
+        decode_all(&self.cipher, &rows)
     }
 
     /// Inserts or replaces a holding of a live client, identified by its account number; a
@@ -88,8 +87,8 @@ impl ProfileStore {
                 holding.name = names::child_name(client_id, "holdings", &id);
                 holding.etag = etag(revision);
                 holding.update_time = Some(time::to_timestamp(now_micros()));
-                records::upsert_holding(w.conn(), client_id, &id, revision, &holding).await?;
-                w.record(kind, &holding.name, &client.name, holding.encode_to_vec()).await?;
+                records::upsert_holding(w.conn(), &self.cipher, client_id, &id, revision, &holding).await?;
+                w.record(kind, &holding.name, &client.name, encode(&self.cipher, &holding)).await?;
                 Ok(holding)
             })
             .await
@@ -127,8 +126,13 @@ impl ProfileStore {
                 }
                 records::stamp_statement(client_id, &names::new_id(), &mut statement);
                 records::insert_statement(w.conn(), client_id, &statement).await?;
-                w.record("financial_statement.CREATED", &statement.name, &client.name, statement.encode_to_vec())
-                    .await?;
+                w.record(
+                    "financial_statement.CREATED",
+                    &statement.name,
+                    &client.name,
+                    encode(&self.cipher, &statement),
+                )
+                .await?;
                 Ok(statement)
             })
             .await
@@ -166,6 +170,6 @@ impl ProfileStore {
                 .await?
             }
         };
-        docs(&rows)
+        decode_all(&self.cipher, &rows)
     }
 }

@@ -3,13 +3,12 @@
 use crm_kit::{
     ApiError, ApiResult,
     call::WriteCtx,
-    db::{doc, docs},
     time::{self, now_micros},
 };
 use crm_proto::crm::profile::v1::Client;
-use prost::Message;
 use sqlx::AssertSqlSafe;
 
+use super::sealed::{decode, decode_all, encode};
 use super::{
     ChangeKind, ClientOrder, ClientScan, ProfileStore, SortKey, history, keys,
     records::{self, client_for_write, write_revision},
@@ -24,7 +23,7 @@ impl ProfileStore {
     /// One client, as stored now.
     pub async fn client(&self, id: &str) -> ApiResult<Option<Client>> {
         let row = sqlx::query("SELECT doc FROM clients WHERE id = $1").bind(id).fetch_optional(self.reader()).await?;
-        row.as_ref().map(doc).transpose()
+        row.as_ref().map(|row| decode(&self.cipher, row)).transpose()
     }
 
     /// Several clients; missing ones are absent from the result.
@@ -35,7 +34,7 @@ impl ProfileStore {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = AssertSqlSafe(format!("SELECT doc FROM clients WHERE id IN ({})", placeholders.join(", ")));
             let query = chunk.iter().fold(sqlx::query(sql), |q, id| q.bind(id));
-            found.extend(docs::<Client>(&query.fetch_all(self.reader()).await?)?);
+            found.extend(decode_all::<Client>(&self.cipher, &query.fetch_all(self.reader()).await?)?);
         }
         Ok(found)
     }
@@ -86,7 +85,7 @@ impl ProfileStore {
         }
         let limit = i64::try_from(scan.limit).unwrap_or(i64::MAX);
         let rows = query.bind(limit).fetch_all(self.reader()).await?;
-        docs(&rows)
+        decode_all(&self.cipher, &rows)
     }
 
     /// Live clients holding an identifier.
@@ -96,10 +95,10 @@ impl ProfileStore {
              (SELECT client_id FROM client_keys WHERE kind = $1 AND value = $2) ORDER BY id LIMIT 20",
         )
         .bind(key.kind)
-        .bind(&key.value)
+        .bind(super::sealed::key_value(&self.cipher, key))
         .fetch_all(self.reader())
         .await?;
-        docs(&rows)
+        decode_all(&self.cipher, &rows)
     }
 
     /// Stores a new client under a new id. With an idempotency key in `ctx`, a replay returns
@@ -116,9 +115,17 @@ impl ProfileStore {
                 ctx,
                 &name,
                 async move |w| {
-                    records::insert_client(w.conn(), "client", &client).await?;
-                    history::append_revision(w.conn(), Some(ctx), "CREATED", &set_facts(&client), &client).await?;
-                    w.record("client.CREATED", &client.name, &client.name, client.encode_to_vec()).await?;
+                    records::insert_client(w.conn(), &self.cipher, "client", &client).await?;
+                    history::append_revision(
+                        w.conn(),
+                        &self.cipher,
+                        Some(ctx),
+                        "CREATED",
+                        &set_facts(&client),
+                        &client,
+                    )
+                    .await?;
+                    w.record("client.CREATED", &client.name, &client.name, encode(&self.cipher, &client)).await?;
                     Ok(client)
                 },
                 async |prior| {
@@ -140,7 +147,7 @@ impl ProfileStore {
     ) -> ApiResult<Client> {
         self.writer
             .run(ctx, async |w| {
-                let current = client_for_write(w, id).await?;
+                let current = client_for_write(w, &self.cipher, id).await?;
                 let mut next = mutation(current.as_ref())?;
                 let current = current.ok_or_else(|| ApiError::not_found(names::client_name(id)))?;
                 next.name.clone_from(&current.name);
@@ -150,8 +157,8 @@ impl ProfileStore {
                     records::check_parent(w.conn(), id, &next.parent, "client.parent").await?;
                 }
                 let (old_keys, new_keys) = (keys::client_keys("client", &current), keys::client_keys("client", &next));
-                keys::replace(w.conn(), id, &next.name, &old_keys, &new_keys).await?;
-                write_revision(w, ctx, &current, next, kind.as_str(), &current.name).await
+                keys::replace(w.conn(), &self.cipher, id, &next.name, &old_keys, &new_keys).await?;
+                write_revision(w, &self.cipher, ctx, &current, next, kind.as_str(), &current.name).await
             })
             .await
     }

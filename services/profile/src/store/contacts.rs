@@ -6,8 +6,8 @@ use crm_kit::{
     time::{self, now_micros},
 };
 use crm_proto::crm::profile::v1::Contact;
-use prost::Message;
 
+use super::sealed::encode;
 use super::{
     Guard, ProfileStore, keys,
     records::{self, contact_for_write, contact_keys},
@@ -38,8 +38,8 @@ impl ProfileStore {
                 &name,
                 async move |w| {
                     let client = self.guarded_parent(w, client_id, guard).await?;
-                    records::insert_contact(w.conn(), client_id, &contact).await?;
-                    w.record("contact.CREATED", &contact.name, &client.name, contact.encode_to_vec()).await?;
+                    records::insert_contact(w.conn(), &self.cipher, client_id, &contact).await?;
+                    w.record("contact.CREATED", &contact.name, &client.name, encode(&self.cipher, &contact)).await?;
                     Ok(contact)
                 },
                 async move |prior| {
@@ -65,7 +65,7 @@ impl ProfileStore {
         self.writer
             .run(ctx, async |w| {
                 let client = self.guarded_parent(w, client_id, &guard).await?;
-                let current = match contact_for_write(w, client_id, contact_id).await? {
+                let current = match contact_for_write(w, &self.cipher, client_id, contact_id).await? {
                     Some(contact) if contact.delete_time.is_none() => contact,
                     _ => return Err(ApiError::not_found(&name)),
                 };
@@ -77,16 +77,16 @@ impl ProfileStore {
                 next.etag = etag(revision);
                 let removed = next.delete_time.is_some();
                 let new_keys = if removed { Vec::new() } else { contact_keys(&next) };
-                keys::replace(w.conn(), client_id, &name, &contact_keys(&current), &new_keys).await?;
+                keys::replace(w.conn(), &self.cipher, client_id, &name, &contact_keys(&current), &new_keys).await?;
                 sqlx::query("UPDATE contacts SET revision = $1, delete_time = $2, doc = $3 WHERE id = $4")
                     .bind(revision)
                     .bind(next.delete_time.as_ref().map(time::from_timestamp))
-                    .bind(next.encode_to_vec())
+                    .bind(encode(&self.cipher, &next))
                     .bind(contact_id)
                     .execute(w.conn())
                     .await?;
                 let kind = if removed { "contact.DELETED" } else { "contact.UPDATED" };
-                w.record(kind, &name, &client.name, next.encode_to_vec()).await?;
+                w.record(kind, &name, &client.name, encode(&self.cipher, &next)).await?;
                 Ok(next)
             })
             .await

@@ -1,10 +1,11 @@
 //! The group hierarchy (recursive queries, both backends).
 
-use crm_kit::{ApiResult, db::doc};
+use crm_kit::ApiResult;
 use crm_proto::crm::profile::v1::Client;
 use sqlx::Row;
 
 use super::ProfileStore;
+use super::sealed::decode;
 
 /// Deepest level walked up or down a group.
 const MAX_DEPTH: i64 = 64;
@@ -54,7 +55,7 @@ impl ProfileStore {
         .await?;
         let members = members
             .iter()
-            .map(|row| Ok((doc::<Client>(row)?, row.try_get::<i64, _>("depth")?)))
+            .map(|row| Ok((decode::<Client>(&self.cipher, row)?, row.try_get::<i64, _>("depth")?)))
             .collect::<ApiResult<Vec<_>>>()?;
         Ok(Some(Group { ultimate_parent: top, members }))
     }

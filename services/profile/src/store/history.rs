@@ -1,11 +1,13 @@
 //! Client history: revisions and as-of reads.
 
-use crm_kit::{ApiError, ApiResult, call::WriteCtx, db::doc, time};
+use crm_kit::{ApiError, ApiResult, call::WriteCtx, crypto::FieldCipher, time};
 use crm_proto::crm::profile::v1::Client;
-use prost::Message;
 use sqlx::{AnyConnection, Row};
 
-use super::ProfileStore;
+use super::{
+    ProfileStore,
+    sealed::{decode, encode},
+};
 use crate::domain::client::revision_of;
 
 /// One stored revision.
@@ -30,6 +32,7 @@ pub struct Revision {
 /// (`None` for a backfilled revision nobody wrote just now).
 pub(super) async fn append_revision(
     conn: &mut AnyConnection,
+    cipher: &FieldCipher,
     ctx: Option<WriteCtx<'_>>,
     kind: &str,
     changed: &[&str],
@@ -48,7 +51,7 @@ pub(super) async fn append_revision(
     .bind(ctx.map_or("", |c| c.principal.subject.as_str()))
     .bind(ctx.map_or("", |c| c.request_id))
     .bind(changed.join(","))
-    .bind(client.encode_to_vec())
+    .bind(encode(cipher, client))
     .execute(conn)
     .await?;
     Ok(())
@@ -69,7 +72,7 @@ impl ProfileStore {
         .bind(at)
         .fetch_optional(self.reader())
         .await?;
-        row.as_ref().map(doc).transpose()
+        row.as_ref().map(|row| decode(&self.cipher, row)).transpose()
     }
 
     /// Revisions older than `before` (0: from the newest), newest first.
@@ -95,7 +98,7 @@ impl ProfileStore {
                     actor: row.try_get("actor")?,
                     request_id: row.try_get("request_id")?,
                     changed_fields: fields.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
-                    client: doc(row)?,
+                    client: decode(&self.cipher, row)?,
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;

@@ -3,6 +3,7 @@
 use crm_kit::{
     ApiError, ApiResult,
     call::WriteCtx,
+    crypto::FieldCipher,
     time::{self, now_micros},
     write::Work,
 };
@@ -45,7 +46,7 @@ impl ProfileStore {
                 async move |w| {
                     let stamp = Some(time::to_timestamp(now_micros()));
                     for (i, bundle) in bundles.into_iter().enumerate() {
-                        import_one(w, &format!("clients[{i}]"), bundle, stamp).await?;
+                        import_one(w, &self.cipher, &format!("clients[{i}]"), bundle, stamp).await?;
                     }
                     Ok(names)
                 },
@@ -57,6 +58,7 @@ impl ProfileStore {
 
 async fn import_one(
     w: &mut Work<'_>,
+    cipher: &FieldCipher,
     at: &str,
     bundle: ClientBundle,
     stamp: Option<prost_types::Timestamp>,
@@ -71,12 +73,12 @@ async fn import_one(
     }
     client.etag = etag(1);
     (client.create_time, client.update_time) = (stamp, stamp);
-    records::insert_client(w.conn(), &format!("{at}.client"), &client).await?;
+    records::insert_client(w.conn(), cipher, &format!("{at}.client"), &client).await?;
     for (n, mut contact) in contacts.into_iter().enumerate() {
         contact.name = names::child_name(&id, "contacts", &child_id(&id, 'c', n));
         contact.etag = etag(1);
         (contact.create_time, contact.update_time) = (stamp, stamp);
-        records::insert_contact(w.conn(), &id, &contact).await?;
+        records::insert_contact(w.conn(), cipher, &id, &contact).await?;
     }
     for (n, mut holding) in holdings.into_iter().enumerate() {
         if records::holding_of_account(w.conn(), &holding.account_number).await?.is_some() {
@@ -86,7 +88,7 @@ async fn import_one(
         holding.name = names::child_name(&id, "holdings", &holding_id);
         holding.etag = etag(1);
         holding.update_time = stamp;
-        records::upsert_holding(w.conn(), &id, &holding_id, 1, &holding).await?;
+        records::upsert_holding(w.conn(), cipher, &id, &holding_id, 1, &holding).await?;
     }
     for (n, mut statement) in statements.into_iter().enumerate() {
         records::stamp_statement(&id, &child_id(&id, 's', n), &mut statement);

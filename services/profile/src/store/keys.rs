@@ -2,10 +2,11 @@
 //! resource that owns it. Unique kinds (LEI, registration, tax id, account) are checked
 //! here first so the caller hears which field clashes with which client.
 
-use crm_kit::{ApiError, ApiResult};
+use crm_kit::{ApiError, ApiResult, crypto::FieldCipher};
 use crm_proto::crm::profile::v1::Client;
 use sqlx::AnyConnection;
 
+use super::sealed::key_value;
 use crate::domain::lookup::LookupKey;
 
 /// The keys a client record itself provides (owner: the client name), each with the path
@@ -35,6 +36,7 @@ fn is_unique(kind: &str) -> bool {
 /// with other clients. The index stores the owner's id only: ids are unique across collections.
 pub async fn replace(
     conn: &mut AnyConnection,
+    cipher: &FieldCipher,
     client_id: &str,
     owner: &str,
     old: &[(LookupKey, String)],
@@ -44,7 +46,7 @@ pub async fn replace(
     for (key, _) in old.iter().filter(|(k, _)| !new.iter().any(|(n, _)| n == k)) {
         sqlx::query("DELETE FROM client_keys WHERE kind = $1 AND value = $2 AND client_id = $3 AND owner = $4")
             .bind(key.kind)
-            .bind(&key.value)
+            .bind(key_value(cipher, key))
             .bind(client_id)
             .bind(owner)
             .execute(&mut *conn)
@@ -55,7 +57,7 @@ pub async fn replace(
             let holder: Option<String> =
                 sqlx::query_scalar("SELECT client_id FROM client_keys WHERE kind = $1 AND value = $2")
                     .bind(key.kind)
-                    .bind(&key.value)
+                    .bind(key_value(cipher, key))
                     .fetch_optional(&mut *conn)
                     .await?;
             if let Some(holder) = holder {
@@ -67,7 +69,7 @@ pub async fn replace(
              ON CONFLICT DO NOTHING",
         )
         .bind(key.kind)
-        .bind(&key.value)
+        .bind(key_value(cipher, key))
         .bind(client_id)
         .bind(owner)
         .execute(&mut *conn)

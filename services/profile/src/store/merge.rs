@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 use crm_kit::{
     ApiError, ApiResult,
     call::WriteCtx,
-    db::docs,
+    crypto::FieldCipher,
     time::{self, now_micros},
     write::Work,
 };
 use crm_proto::crm::profile::v1::{Client, Contact, FinancialStatement, Holding};
-use prost::Message;
 
+use super::sealed::{Stored, decode_all, encode, key_value};
 use super::{
     ProfileStore, keys,
     records::{client_for_write, write_revision},
@@ -78,8 +78,8 @@ impl Children {
         }
     }
 
-    async fn of<M: Message + Default>(self, w: &mut Work<'_>, client_id: &str) -> ApiResult<Vec<M>> {
-        docs(&sqlx::query(self.select()).bind(client_id).fetch_all(w.conn()).await?)
+    async fn of<M: Stored>(self, w: &mut Work<'_>, cipher: &FieldCipher, client_id: &str) -> ApiResult<Vec<M>> {
+        decode_all(cipher, &sqlx::query(self.select()).bind(client_id).fetch_all(w.conn()).await?)
     }
 
     /// Renames a child of the duplicate (`name`) to its name under the survivor; returns its id.
@@ -90,15 +90,16 @@ impl Children {
     }
 
     /// Moves child `id` (renamed `name`) to the survivor and records its change under it.
-    async fn move_to<M: Message>(
+    async fn move_to<M: Stored>(
         self,
         w: &mut Work<'_>,
+        cipher: &FieldCipher,
         survivor_id: &str,
         id: &str,
         name: &str,
         child: &M,
     ) -> ApiResult<()> {
-        let doc = child.encode_to_vec();
+        let doc = encode(cipher, child);
         sqlx::query(self.update()).bind(survivor_id).bind(doc.clone()).bind(id).execute(w.conn()).await?;
         w.record(self.event(), name, &names::client_name(survivor_id), doc).await?;
         Ok(())
@@ -120,9 +121,9 @@ impl ProfileStore {
     ) -> ApiResult<MergeOutcome> {
         self.writer
             .run(ctx, async |w| {
-                let survivor = client_for_write(w, survivor_id).await?;
+                let survivor = client_for_write(w, &self.cipher, survivor_id).await?;
                 check(&names::client_name(survivor_id), survivor.as_ref())?;
-                let duplicate = client_for_write(w, duplicate_id).await?;
+                let duplicate = client_for_write(w, &self.cipher, duplicate_id).await?;
                 check(&names::client_name(duplicate_id), duplicate.as_ref())?;
                 let (Some(survivor), Some(duplicate)) = (survivor, duplicate) else {
                     return Err(ApiError::not_found(names::client_name(duplicate_id)));
@@ -138,7 +139,7 @@ impl ProfileStore {
                 if !expected_etag.is_empty() && expected_etag != survivor.etag {
                     return Err(ApiError::etag_mismatch(&survivor.name));
                 }
-                move_records(w, ctx, &survivor, &duplicate).await
+                move_records(w, &self.cipher, ctx, &survivor, &duplicate).await
             })
             .await
     }
@@ -147,6 +148,7 @@ impl ProfileStore {
 /// The merge itself, once both records are known live and allowed.
 async fn move_records(
     w: &mut Work<'_>,
+    cipher: &FieldCipher,
     ctx: WriteCtx<'_>,
     survivor: &Client,
     duplicate: &Client,
@@ -158,14 +160,14 @@ async fn move_records(
         next.parent.clone_from(&duplicate.parent);
     }
     let mut outcome = MergeOutcome { filled, ..MergeOutcome::default() };
-    for mut contact in Children::Contacts.of::<Contact>(w, duplicate_id).await? {
+    for mut contact in Children::Contacts.of::<Contact>(w, cipher, duplicate_id).await? {
         let id = Children::Contacts.rename(&mut contact.name, survivor_id);
-        Children::Contacts.move_to(w, survivor_id, &id, &contact.name, &contact).await?;
+        Children::Contacts.move_to(w, cipher, survivor_id, &id, &contact.name, &contact).await?;
         outcome.contacts += i32::from(contact.delete_time.is_none());
     }
-    for mut holding in Children::Holdings.of::<Holding>(w, duplicate_id).await? {
+    for mut holding in Children::Holdings.of::<Holding>(w, cipher, duplicate_id).await? {
         let id = Children::Holdings.rename(&mut holding.name, survivor_id);
-        Children::Holdings.move_to(w, survivor_id, &id, &holding.name, &holding).await?;
+        Children::Holdings.move_to(w, cipher, survivor_id, &id, &holding.name, &holding).await?;
         outcome.holdings += 1;
     }
     let periods: BTreeSet<String> = sqlx::query_scalar("SELECT period FROM financial_statements WHERE client_id = $1")
@@ -174,13 +176,13 @@ async fn move_records(
         .await?
         .into_iter()
         .collect();
-    for mut statement in Children::Statements.of::<FinancialStatement>(w, duplicate_id).await? {
+    for mut statement in Children::Statements.of::<FinancialStatement>(w, cipher, duplicate_id).await? {
         if periods.contains(&statement.period) {
             outcome.kept_statements += 1;
             continue;
         }
         let id = Children::Statements.rename(&mut statement.name, survivor_id);
-        Children::Statements.move_to(w, survivor_id, &id, &statement.name, &statement).await?;
+        Children::Statements.move_to(w, cipher, survivor_id, &id, &statement.name, &statement).await?;
         outcome.statements += 1;
     }
     // Every identifier of the duplicate now resolves to the survivor; the ones the survivor
@@ -194,12 +196,13 @@ async fn move_records(
         sqlx::query("UPDATE client_keys SET owner = $1 WHERE kind = $2 AND value = $3 AND owner = $4")
             .bind(survivor_id)
             .bind(key.kind)
-            .bind(&key.value)
+            .bind(key_value(cipher, &key))
             .bind(duplicate_id)
             .execute(w.conn())
             .await?;
     }
-    let subsidiaries: Vec<Client> = docs(
+    let subsidiaries: Vec<Client> = decode_all(
+        cipher,
         &sqlx::query("SELECT doc FROM clients WHERE parent_id = $1 AND delete_time IS NULL")
             .bind(duplicate_id)
             .fetch_all(w.conn())
@@ -207,14 +210,14 @@ async fn move_records(
     )?;
     for before in subsidiaries.iter().filter(|c| c.name != survivor.name) {
         let after = Client { parent: survivor.name.clone(), ..before.clone() };
-        write_revision(w, ctx, before, after, "UPDATED", &survivor.name).await?;
+        write_revision(w, cipher, ctx, before, after, "UPDATED", &survivor.name).await?;
     }
     let gone = Client {
         merged_into: survivor.name.clone(),
         delete_time: Some(time::to_timestamp(now_micros())),
         ..duplicate.clone()
     };
-    outcome.merged = write_revision(w, ctx, duplicate, gone, "MERGED", &survivor.name).await?;
-    outcome.survivor = write_revision(w, ctx, survivor, next, "UPDATED", &survivor.name).await?;
+    outcome.merged = write_revision(w, cipher, ctx, duplicate, gone, "MERGED", &survivor.name).await?;
+    outcome.survivor = write_revision(w, cipher, ctx, survivor, next, "UPDATED", &survivor.name).await?;
     Ok(outcome)
 }

@@ -12,9 +12,11 @@ mod import;
 mod keys;
 mod merge;
 mod records;
+mod reindex;
+mod sealed;
 mod search;
 
-use crm_kit::{ApiResult, feed::FeedEvent, write::Writer};
+use crm_kit::{ApiResult, crypto::FieldCipher, feed::FeedEvent, write::Writer};
 use crm_proto::crm::profile::v1::Client;
 use futures::Stream;
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,7 @@ pub use self::{
     history::Revision,
     import::ClientBundle,
     merge::MergeOutcome,
+    sealed::Stored,
     search::{record_grams, record_key},
 };
 
@@ -37,12 +40,19 @@ pub fn migrations() -> crm_kit::db::Migrations {
 #[derive(Clone, Debug)]
 pub struct ProfileStore {
     writer: Writer,
+    cipher: FieldCipher,
 }
 
 impl ProfileStore {
-    /// The store of a migrated profile database.
-    pub fn new(writer: Writer) -> Self {
-        Self { writer }
+    /// The store of a migrated profile database, sealing sensitive values with `cipher`.
+    pub fn new(writer: Writer, cipher: FieldCipher) -> Self {
+        Self { writer, cipher }
+    }
+
+    /// A record of the change feed as the rest of the service sees it (sealed values
+    /// opened).
+    pub fn open_payload<M: Stored>(&self, payload: &[u8]) -> ApiResult<M> {
+        sealed::decode_payload(&self.cipher, payload)
     }
 
     fn reader(&self) -> &sqlx::AnyPool {

@@ -4,15 +4,19 @@
 use crm_kit::{
     ApiError, ApiResult,
     call::WriteCtx,
-    db::{Backend, doc},
+    crypto::FieldCipher,
+    db::Backend,
     time::{self, now_micros},
     write::Work,
 };
 use crm_proto::crm::profile::v1::{Client, Contact, FinancialStatement, Holding};
-use prost::Message;
 use sqlx::AnyConnection;
 
-use super::{history, keys, search};
+use super::{
+    history, keys,
+    sealed::{decode, encode},
+    search,
+};
 use crate::domain::{
     children::ratios,
     client::{changed_fields, etag, revision_of},
@@ -33,21 +37,26 @@ fn locking(w: &Work<'_>, sql: &'static str, locked: &'static str) -> &'static st
 }
 
 /// Reads a client inside a write, locking it.
-pub(super) async fn client_for_write(w: &mut Work<'_>, id: &str) -> ApiResult<Option<Client>> {
+pub(super) async fn client_for_write(w: &mut Work<'_>, cipher: &FieldCipher, id: &str) -> ApiResult<Option<Client>> {
     let sql = locking(w, "SELECT doc FROM clients WHERE id = $1", "SELECT doc FROM clients WHERE id = $1 FOR UPDATE");
     let row = sqlx::query(sql).bind(id).fetch_optional(w.conn()).await?;
-    row.as_ref().map(doc).transpose()
+    row.as_ref().map(|row| decode(cipher, row)).transpose()
 }
 
 /// Reads a contact of `client_id` inside a write, locking it.
-pub(super) async fn contact_for_write(w: &mut Work<'_>, client_id: &str, id: &str) -> ApiResult<Option<Contact>> {
+pub(super) async fn contact_for_write(
+    w: &mut Work<'_>,
+    cipher: &FieldCipher,
+    client_id: &str,
+    id: &str,
+) -> ApiResult<Option<Contact>> {
     let sql = locking(
         w,
         "SELECT doc FROM contacts WHERE id = $1 AND client_id = $2",
         "SELECT doc FROM contacts WHERE id = $1 AND client_id = $2 FOR UPDATE",
     );
     let row = sqlx::query(sql).bind(id).bind(client_id).fetch_optional(w.conn()).await?;
-    row.as_ref().map(doc).transpose()
+    row.as_ref().map(|row| decode(cipher, row)).transpose()
 }
 
 /// The parent (`field` in the request) must exist, be live, and be neither the client itself
@@ -76,6 +85,7 @@ pub(super) async fn check_parent(conn: &mut AnyConnection, id: &str, parent: &st
 /// Inserts or updates the row of `client`, whose document is final.
 pub(super) async fn write_client_row(
     conn: &mut AnyConnection,
+    cipher: &FieldCipher,
     client: &Client,
     revision: i64,
     insert: bool,
@@ -100,7 +110,7 @@ pub(super) async fn write_client_row(
         .bind(&client.relationship_manager)
         .bind(revision)
         .bind((!client.merged_into.is_empty()).then_some(client.merged_into.as_str()))
-        .bind(client.encode_to_vec())
+        .bind(encode(cipher, client))
         .bind(search::record_key(client))
         .bind(id)
         .execute(conn)
@@ -110,14 +120,19 @@ pub(super) async fn write_client_row(
 
 /// Inserts a new client, named and stamped, with its keys and search grams. Request field
 /// paths start with `at` (`client`, or `clients[3].client` in an import).
-pub(super) async fn insert_client(conn: &mut AnyConnection, at: &str, client: &Client) -> ApiResult<()> {
+pub(super) async fn insert_client(
+    conn: &mut AnyConnection,
+    cipher: &FieldCipher,
+    at: &str,
+    client: &Client,
+) -> ApiResult<()> {
     let id = client.name.trim_start_matches("clients/");
     if !client.parent.is_empty() {
         check_parent(conn, id, &client.parent, &format!("{at}.parent")).await?;
     }
-    keys::replace(conn, id, &client.name, &[], &keys::client_keys(at, client)).await?;
+    keys::replace(conn, cipher, id, &client.name, &[], &keys::client_keys(at, client)).await?;
     search::index_names(conn, id, None, client).await?;
-    write_client_row(conn, client, 1, true).await
+    write_client_row(conn, cipher, client, 1, true).await
 }
 
 /// The lookup keys a contact provides: its phone and e-mail.
@@ -133,15 +148,20 @@ pub(super) fn contact_keys(c: &Contact) -> Vec<(LookupKey, String)> {
 }
 
 /// Inserts a new contact, named and stamped, with its lookup keys.
-pub(super) async fn insert_contact(conn: &mut AnyConnection, client_id: &str, contact: &Contact) -> ApiResult<()> {
+pub(super) async fn insert_contact(
+    conn: &mut AnyConnection,
+    cipher: &FieldCipher,
+    client_id: &str,
+    contact: &Contact,
+) -> ApiResult<()> {
     let id = contact.name.rsplit('/').next().unwrap_or_default();
     sqlx::query("INSERT INTO contacts (id, client_id, revision, delete_time, doc) VALUES ($1, $2, 1, NULL, $3)")
         .bind(id)
         .bind(client_id)
-        .bind(contact.encode_to_vec())
+        .bind(encode(cipher, contact))
         .execute(&mut *conn)
         .await?;
-    keys::replace(conn, client_id, &contact.name, &[], &contact_keys(contact)).await
+    keys::replace(conn, cipher, client_id, &contact.name, &[], &contact_keys(contact)).await
 }
 
 /// The client holding an account number, and the holding's id and revision there.
@@ -165,6 +185,7 @@ pub(super) fn account_taken(field: &str) -> ApiError {
 /// lookup key.
 pub(super) async fn upsert_holding(
     conn: &mut AnyConnection,
+    cipher: &FieldCipher,
     client_id: &str,
     id: &str,
     revision: i64,
@@ -178,7 +199,7 @@ pub(super) async fn upsert_holding(
     .bind(client_id)
     .bind(&holding.account_number)
     .bind(revision)
-    .bind(holding.encode_to_vec())
+    .bind(encode(cipher, holding))
     .execute(&mut *conn)
     .await?;
     // A holding is identified by its account number: only a new one adds a key.
@@ -186,7 +207,7 @@ pub(super) async fn upsert_holding(
         return Ok(());
     }
     let key = [(LookupKey::account(&holding.account_number), "holding.account_number".to_owned())];
-    keys::replace(conn, client_id, &holding.name, &[], &key).await
+    keys::replace(conn, cipher, client_id, &holding.name, &[], &key).await
 }
 
 /// Names a new statement `id` of `client_id`, stamps it and derives its ratios.
@@ -210,7 +231,7 @@ pub(super) async fn insert_statement(
     .bind(client_id)
     .bind(&statement.period)
     .bind(statement.period_end_time.as_ref().map_or(0, time::from_timestamp))
-    .bind(statement.encode_to_vec())
+    .bind(prost::Message::encode_to_vec(statement))
     .execute(conn)
     .await?;
     Ok(())
@@ -222,6 +243,7 @@ pub(super) async fn insert_statement(
 /// business.
 pub(super) async fn write_revision(
     w: &mut Work<'_>,
+    cipher: &FieldCipher,
     ctx: WriteCtx<'_>,
     before: &Client,
     mut after: Client,
@@ -232,11 +254,11 @@ pub(super) async fn write_revision(
     let revision = revision_of(&before.etag) + 1;
     after.etag = etag(revision);
     after.update_time = Some(time::to_timestamp(now_micros()));
-    write_client_row(w.conn(), &after, revision, false).await?;
+    write_client_row(w.conn(), cipher, &after, revision, false).await?;
     search::index_names(w.conn(), id, Some(before), &after).await?;
     let previous = if revision == 2 { "CREATED" } else { "UPDATED" };
-    history::append_revision(w.conn(), None, previous, &[], before).await?;
-    history::append_revision(w.conn(), Some(ctx), kind, &changed_fields(before, &after), &after).await?;
-    w.record(&format!("client.{kind}"), &after.name, aggregate, after.encode_to_vec()).await?;
+    history::append_revision(w.conn(), cipher, None, previous, &[], before).await?;
+    history::append_revision(w.conn(), cipher, Some(ctx), kind, &changed_fields(before, &after), &after).await?;
+    w.record(&format!("client.{kind}"), &after.name, aggregate, encode(cipher, &after)).await?;
     Ok(after)
 }

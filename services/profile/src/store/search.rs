@@ -2,11 +2,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crm_kit::{ApiResult, call::WriteCtx, db::docs};
+use crm_kit::ApiResult;
 use crm_proto::crm::profile::v1::Client;
 use sqlx::AnyConnection;
 
 use super::ProfileStore;
+use super::sealed::decode_all;
 use crate::domain::text;
 
 /// Grams of a record: from its legal and display names.
@@ -110,35 +111,6 @@ impl ProfileStore {
                 .bind(key)
                 .fetch_all(self.reader())
                 .await?;
-        docs(&rows)
-    }
-
-    /// Indexes up to `limit` records after id `after` (for `crm reindex`, writing as `ctx`);
-    /// returns the last id.
-    pub async fn reindex_batch(&self, ctx: WriteCtx<'_>, after: &str, limit: usize) -> ApiResult<Option<String>> {
-        let rows = sqlx::query("SELECT doc FROM clients WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(after)
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(self.reader())
-            .await?;
-        let clients: Vec<Client> = docs(&rows)?;
-        let Some(last) = clients.last().map(|c| c.name.trim_start_matches("clients/").to_owned()) else {
-            return Ok(None);
-        };
-        self.writer
-            .run(ctx, async |w| {
-                for client in &clients {
-                    let id = client.name.trim_start_matches("clients/");
-                    index_names(w.conn(), id, None, client).await?;
-                    sqlx::query("UPDATE clients SET name_key = $1 WHERE id = $2")
-                        .bind(record_key(client))
-                        .bind(id)
-                        .execute(w.conn())
-                        .await?;
-                }
-                Ok(())
-            })
-            .await?;
-        Ok(Some(last))
+        decode_all(&self.cipher, &rows)
     }
 }

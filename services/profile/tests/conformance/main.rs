@@ -325,6 +325,74 @@ conformance!(control_characters_and_oversized_text_are_field_violations_on_every
     assert_eq!(violations(&contact), ["contact.display_name"]);
 });
 
+conformance!(tax_ids_phones_and_emails_are_sealed_at_rest_and_still_found, async |app: &TestApp| {
+    let mut admin = app.admin();
+    let mut client = new_client("Sealed Holdings", "SH1");
+    client.tax_id = "GB123456789".into();
+    let created = admin.create_client(create(client)).await.expect("create").into_inner();
+    admin
+        .create_contact(CreateContactRequest {
+            parent: created.name.clone(),
+            contact: Some(Contact {
+                display_name: "Aiko Tanaka".into(),
+                phone: "+81 90 1234 5678".into(),
+                email: "aiko.tanaka@sealed.example".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("contact");
+    // Nothing stored anywhere in the database holds them in clear: the records, their history,
+    // the change feed, the lookup index.
+    let secrets = ["GB123456789", "819012345678", "9012345678", "aiko.tanaka@sealed.example"];
+    for (table, column) in [
+        ("clients", "doc"),
+        ("contacts", "doc"),
+        ("client_revisions", "doc"),
+        ("outbox", "payload"),
+        ("client_keys", "value"),
+    ] {
+        let sql = format!("SELECT {column} FROM {table}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(app.db.reader()).await.expect("read");
+        for row in rows {
+            let bytes: Vec<u8> = sqlx::Row::try_get::<Vec<u8>, _>(&row, 0)
+                .or_else(|_| sqlx::Row::try_get::<String, _>(&row, 0).map(String::into_bytes))
+                .expect("bytes or text");
+            let text = String::from_utf8_lossy(&bytes);
+            for secret in secrets {
+                assert!(!text.contains(secret), "{table}.{column} holds {secret} in clear");
+            }
+        }
+    }
+    for key in [
+        LookupKeyKind::Tax("GB123456789"),
+        LookupKeyKind::Phone("+819012345678"),
+        LookupKeyKind::Email("AIKO.TANAKA@sealed.example"),
+    ] {
+        let found = admin.lookup_client(key.request()).await.expect("found through the blind index").into_inner();
+        assert_eq!(found.name, created.name);
+    }
+    let read = admin.get_client(GetClientRequest { name: created.name.clone(), ..Default::default() }).await;
+    assert_eq!(read.expect("read").into_inner().tax_id, "GB123456789", "opened on the way out");
+});
+
+enum LookupKeyKind {
+    Tax(&'static str),
+    Phone(&'static str),
+    Email(&'static str),
+}
+
+impl LookupKeyKind {
+    fn request(&self) -> LookupClientRequest {
+        match self {
+            Self::Tax(v) => LookupClientRequest { tax_id: (*v).into(), ..Default::default() },
+            Self::Phone(v) => LookupClientRequest { contact_phone: (*v).into(), ..Default::default() },
+            Self::Email(v) => LookupClientRequest { contact_email: (*v).into(), ..Default::default() },
+        }
+    }
+}
+
 conformance!(managers_change_only_their_portfolio, async |app: &TestApp| {
     let theirs = app.admin().create_client(create(new_client("Other Book", "OB1"))).await.expect("create").into_inner();
     let mut rm2 = app.rm("rm-2");
