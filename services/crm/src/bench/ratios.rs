@@ -1,0 +1,166 @@
+//! `crm bench ratios`: in one run against one suite, everything the suite's performance
+//! ratios compare, and the ratios with their targets. With `--postgres-url`, a second suite
+//! with every service on PostgreSQL is measured against `pgbench` on the same server.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use crm_kit::config::Config;
+use serde::Serialize;
+
+use super::{
+    LoadArgs, Scenario, Session, Suite, SuiteArgs, Via, issuer, postgres,
+    report::{self, Machine, RunRecord},
+};
+
+/// Arguments of `crm bench ratios`.
+#[derive(Debug, Args)]
+pub struct RatiosArgs {
+    #[command(flatten)]
+    load: LoadArgs,
+    #[command(flatten)]
+    suite: SuiteArgs,
+    /// PostgreSQL to measure on too (a role that may create databases), e.g.
+    /// postgres://postgres@127.0.0.1:5432/postgres: databases crm_bench_<service> and
+    /// crm_bench_pgbench are created there (and kept, to be reused by the next run).
+    #[arg(long)]
+    postgres_url: Option<String>,
+    /// Data directory of the PostgreSQL suite (its keys; default: <data dir>/postgres).
+    #[arg(long)]
+    postgres_data_dir: Option<PathBuf>,
+}
+
+/// One ratio, its target and whether it is met.
+#[derive(Clone, Debug, Serialize)]
+pub struct Ratio {
+    /// What is compared.
+    pub name: &'static str,
+    /// Measured.
+    pub value: f64,
+    /// Target.
+    pub target: f64,
+    /// `>=` or `<=`.
+    pub want: &'static str,
+    /// Whether the measured value meets the target.
+    pub met: bool,
+}
+
+impl Ratio {
+    /// A ratio that should be at least `target`.
+    pub fn at_least(name: &'static str, value: f64, target: f64) -> Self {
+        Self { name, value, target, want: ">=", met: value >= target }
+    }
+
+    /// A ratio that should be at most `target`.
+    pub fn at_most(name: &'static str, value: f64, target: f64) -> Self {
+        Self { name, value, target, want: "<=", met: value <= target }
+    }
+
+    /// One line of the ratio table.
+    pub fn row(&self) -> String {
+        let verdict = if self.met { "met" } else { "NOT MET" };
+        format!("{:<66} {:>7.3}  {} {:<5} {verdict}", self.name, self.value, self.want, self.target)
+    }
+}
+
+/// Runs and ratios of one suite (SQLite, or whatever its configuration says).
+#[derive(Debug, Serialize)]
+pub struct Measured {
+    /// Every run, in order.
+    pub runs: Vec<RunRecord>,
+    /// The ratios they give.
+    pub ratios: Vec<Ratio>,
+}
+
+/// Measures every ratio but PostgreSQL's against the suite of `session`: each run with
+/// `load.concurrency` callers, but the 360-versus-GetClient latency with one caller.
+pub async fn measure(session: &Session, load: &super::Load) -> anyhow::Result<Measured> {
+    let one = super::Load { concurrency: 1, ..load.clone() };
+    let plan = [
+        (Scenario::Health, Via::Direct, load),
+        (Scenario::GetClient, Via::Direct, load),
+        (Scenario::GetClient, Via::Gateway, load),
+        (Scenario::GetClient, Via::Rest, load),
+        (Scenario::GetClientAudited, Via::Direct, load),
+        (Scenario::Client360, Via::Gateway, &one),
+        (Scenario::GetClient, Via::Gateway, &one),
+    ];
+    println!("{}", report::header());
+    let mut runs = Vec::with_capacity(plan.len());
+    for (scenario, via, load) in plan {
+        let record = session.run(scenario, via, load).await?;
+        println!("{}", report::row(&record));
+        runs.push(record);
+    }
+    let thr = |i: usize| runs[i].throughput;
+    let p99 = |i: usize| runs[i].latency_ms.p99;
+    let ratios = vec![
+        Ratio::at_least("GetClient direct / Health.Check, same server (throughput)", thr(1) / thr(0), 0.5),
+        Ratio::at_least("GetClient gateway gRPC / direct (throughput)", thr(2) / thr(1), 0.7),
+        Ratio::at_least("GetClient gateway REST / gateway gRPC (throughput)", thr(3) / thr(2), 0.9),
+        Ratio::at_most("GetClient360 p99 / GetClient p99, gateway, 1 caller (latency)", p99(5) / p99(6), 3.0),
+        Ratio::at_least("GetClient as RM (audited) / as agent (masked), direct (throughput)", thr(4) / thr(1), 0.6),
+    ];
+    Ok(Measured { runs, ratios })
+}
+
+/// The JSON record of `crm bench ratios`.
+#[derive(Serialize)]
+struct RatiosFile {
+    command: &'static str,
+    unix_time: u64,
+    version: &'static str,
+    machine: Machine,
+    concurrency: usize,
+    seconds: f64,
+    warmup: f64,
+    ratios: Vec<Ratio>,
+    suite: Measured,
+    postgres: Option<postgres::Measured>,
+}
+
+/// `crm bench ratios`.
+pub async fn run(config: &Config, args: RatiosArgs) -> anyhow::Result<()> {
+    let load = args.load.load(args.load.concurrency, None);
+    let suite = Suite::open(config, &args.suite, Via::Gateway).await?;
+    let measured = async {
+        let issuer = issuer(config, &config.data_dir)?;
+        let session = Session::prepare(suite.targets.clone(), issuer, args.load.sample, suite.probe).await?;
+        measure(&session, &load).await
+    }
+    .await;
+    suite.close().await?;
+    let measured = measured?;
+    let mut ratios = measured.ratios.clone();
+    let on_postgres = match &args.postgres_url {
+        Some(url) => {
+            let data_dir = args.postgres_data_dir.clone().unwrap_or_else(|| config.data_dir.join("postgres"));
+            let clients = args.suite.demo_clients;
+            let pg = postgres::measure(config, url, &data_dir, clients, args.load.sample, &load).await?;
+            ratios.push(pg.ratio.clone());
+            Some(pg)
+        }
+        None => None,
+    };
+    println!();
+    println!("{:<66} {:>7}  target", "ratio", "value");
+    for ratio in &ratios {
+        println!("{}", ratio.row());
+    }
+    if let Some(path) = &args.load.json {
+        let file = RatiosFile {
+            command: "ratios",
+            unix_time: report::unix_time(),
+            version: env!("CARGO_PKG_VERSION"),
+            machine: Machine::this(),
+            concurrency: load.concurrency,
+            seconds: args.load.seconds,
+            warmup: args.load.warmup,
+            ratios,
+            suite: measured,
+            postgres: on_postgres,
+        };
+        report::write_json(path, &file)?;
+    }
+    Ok(())
+}
