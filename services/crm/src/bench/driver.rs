@@ -169,3 +169,58 @@ pub async fn drive<W: Work>(
     total.elapsed = total.elapsed.max(window.end.duration_since(window.start));
     Ok(total)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes `each` of (paused, virtual) time per iteration; every third fails.
+    struct Fake {
+        each: Duration,
+    }
+
+    impl Work for Fake {
+        async fn once(&mut self, n: u64) -> (u64, Result<(), Failure>) {
+            tokio::time::sleep(self.each).await;
+            if n.is_multiple_of(3) { (1, Err("UNAVAILABLE".into())) } else { (2, Ok(())) }
+        }
+    }
+
+    fn load(concurrency: usize, warmup_ms: u64, rate: Option<f64>) -> Load {
+        let (duration, warmup) = (Duration::from_secs(1), Duration::from_millis(warmup_ms));
+        Load { concurrency, duration, warmup, rate, progress: false }
+    }
+
+    async fn run(load: &Load, each_ms: u64) -> Outcome {
+        let each = Duration::from_millis(each_ms);
+        drive("fake", load, Window::of(load), |_| Ok(Fake { each })).await.expect("drives")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_closed_loop_counts_iterations_calls_and_errors_by_code() {
+        // Two callers, 10 ms each, for one second: iterations 0..200, every third failing.
+        let outcome = run(&load(2, 0, None), 10).await;
+        assert_eq!(outcome.iterations, 200);
+        assert_eq!(outcome.errors, BTreeMap::from([("UNAVAILABLE".to_owned(), 67)]));
+        assert_eq!(outcome.calls, 67 + 2 * 133);
+        assert_eq!(outcome.latency.len(), 133, "only successful iterations have a latency");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_open_loop_records_what_was_due_in_the_window_after_the_warm_up() {
+        // Due every 10 ms from the origin; the window is 0.5 s .. 1.5 s: iterations 50..150.
+        let outcome = run(&load(2, 500, Some(100.0)), 1).await;
+        assert_eq!(outcome.iterations, 100);
+        assert_eq!(outcome.latency.len() as u64 + outcome.failed(), 100);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_open_loop_counts_the_wait_of_a_server_that_falls_behind() {
+        // One caller, 50 ms per iteration, one due every 10 ms: iteration i ends at
+        // 50 (i + 1) ms, 40 i + 50 ms after it was due. A closed loop would say 50 ms.
+        let outcome = run(&load(1, 0, Some(100.0)), 50).await;
+        assert_eq!(outcome.iterations, 100);
+        assert!(outcome.latency.max() >= 3_900_000, "queueing is latency: max {} µs", outcome.latency.max());
+        assert!(outcome.elapsed >= Duration::from_secs(5), "the window ends with its last reply");
+    }
+}

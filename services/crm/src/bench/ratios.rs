@@ -35,7 +35,11 @@ pub struct RatiosArgs {
 pub struct Ratio {
     /// What is compared.
     pub name: &'static str,
-    /// Measured.
+    /// The measured figure divided (throughput per second, or p99 milliseconds).
+    pub numerator: f64,
+    /// The figure it is divided by.
+    pub denominator: f64,
+    /// Their ratio.
     pub value: f64,
     /// Target.
     pub target: f64,
@@ -46,20 +50,29 @@ pub struct Ratio {
 }
 
 impl Ratio {
-    /// A ratio that should be at least `target`.
-    pub fn at_least(name: &'static str, value: f64, target: f64) -> Self {
-        Self { name, value, target, want: ">=", met: value >= target }
+    /// `numerator / denominator`, which should be at least `target`.
+    pub fn at_least(name: &'static str, numerator: f64, denominator: f64, target: f64) -> Self {
+        let value = numerator / denominator.max(1e-9);
+        Self { name, numerator, denominator, value, target, want: ">=", met: value >= target }
     }
 
-    /// A ratio that should be at most `target`.
-    pub fn at_most(name: &'static str, value: f64, target: f64) -> Self {
-        Self { name, value, target, want: "<=", met: value <= target }
+    /// `numerator / denominator`, which should be at most `target`.
+    pub fn at_most(name: &'static str, numerator: f64, denominator: f64, target: f64) -> Self {
+        let value = numerator / denominator.max(1e-9);
+        Self { name, numerator, denominator, value, target, want: "<=", met: value <= target }
     }
 
-    /// One line of the ratio table.
+    /// One line of the ratio table (four decimals: a ratio just under its target must not
+    /// print as the target).
     pub fn row(&self) -> String {
         let verdict = if self.met { "met" } else { "NOT MET" };
-        format!("{:<66} {:>7.3}  {} {:<5} {verdict}", self.name, self.value, self.want, self.target)
+        let of = format!("{:.2} / {:.2}", self.numerator, self.denominator);
+        format!("{:<76} {:>7.4}  {} {:<4} {verdict:<8} {of}", self.name, self.value, self.want, self.target)
+    }
+
+    /// The header of [`Ratio::row`].
+    pub fn header() -> String {
+        format!("{:<76} {:>7}  target   verdict  measured", "ratio", "value")
     }
 }
 
@@ -95,11 +108,11 @@ pub async fn measure(session: &Session, load: &super::Load) -> anyhow::Result<Me
     let thr = |i: usize| runs[i].throughput;
     let p99 = |i: usize| runs[i].latency_ms.p99;
     let ratios = vec![
-        Ratio::at_least("GetClient direct / Health.Check, same server (throughput)", thr(1) / thr(0), 0.5),
-        Ratio::at_least("GetClient gateway gRPC / direct (throughput)", thr(2) / thr(1), 0.7),
-        Ratio::at_least("GetClient gateway REST / gateway gRPC (throughput)", thr(3) / thr(2), 0.9),
-        Ratio::at_most("GetClient360 p99 / GetClient p99, gateway, 1 caller (latency)", p99(5) / p99(6), 3.0),
-        Ratio::at_least("GetClient as RM (audited) / as agent (masked), direct (throughput)", thr(4) / thr(1), 0.6),
+        Ratio::at_least("GetClient direct / Health.Check, same server (throughput)", thr(1), thr(0), 0.5),
+        Ratio::at_least("GetClient gateway gRPC / direct (throughput)", thr(2), thr(1), 0.7),
+        Ratio::at_least("GetClient gateway REST / gateway gRPC (throughput)", thr(3), thr(2), 0.9),
+        Ratio::at_most("GetClient360 p99 / GetClient p99 ms, gateway, 1 caller", p99(5), p99(6), 3.0),
+        Ratio::at_least("GetClient as RM (audited) / as agent (masked), direct (throughput)", thr(4), thr(1), 0.6),
     ];
     Ok(Measured { runs, ratios })
 }
@@ -143,7 +156,7 @@ pub async fn run(config: &Config, args: RatiosArgs) -> anyhow::Result<()> {
         None => None,
     };
     println!();
-    println!("{:<66} {:>7}  target", "ratio", "value");
+    println!("{}", Ratio::header());
     for ratio in &ratios {
         println!("{}", ratio.row());
     }
