@@ -111,21 +111,35 @@ impl RunRecord {
 /// The header of [`row`].
 pub fn header() -> String {
     format!(
-        "{:<20} {:<7} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8} {:>7}  errors",
-        "scenario", "via", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "cpu s", "cpu/req", "rss MB"
+        "{:<20} {:<7} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8} {:>7} {:>7} {:>7}  errors",
+        "scenario",
+        "via",
+        "conc",
+        "req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "cpu s",
+        "cpu/req",
+        "rss MB",
+        "bench s",
+        "other s"
     )
 }
 
 /// One line of the terminal table.
 pub fn row(r: &RunRecord) -> String {
     let l = &r.latency_ms;
-    let (cpu, per_call, rss) = match r.server {
+    let (cpu, per_call, rss, bench, others) = match r.server {
         Some(u) => (
             format!("{:.2}", u.cpu_seconds),
             format!("{:.0}µs", u.cpu_seconds * 1e6 / r.succeeded().max(1) as f64),
             format!("{:.0}", u.peak_rss_bytes as f64 / (1024.0 * 1024.0)),
+            format!("{:.2}", u.bench_cpu_seconds),
+            format!("{:.2}", u.others_cpu_seconds),
         ),
-        None => ("-".into(), "-".into(), "-".into()),
+        None => ("-".into(), "-".into(), "-".into(), "-".into(), "-".into()),
     };
     let conc = match r.rate {
         Some(rate) => format!("{}@{rate:.0}", r.concurrency),
@@ -137,7 +151,7 @@ pub fn row(r: &RunRecord) -> String {
         r.errors.iter().map(|(code, n)| format!("{code}={n}")).collect::<Vec<_>>().join(" ")
     };
     format!(
-        "{:<20} {:<7} {:>6} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>8} {:>7}  {errors}",
+        "{:<20} {:<7} {:>6} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>8} {:>7} {:>7} {:>7}  {errors}",
         r.scenario.name(),
         via_name(r.via),
         conc,
@@ -148,7 +162,9 @@ pub fn row(r: &RunRecord) -> String {
         l.p999,
         cpu,
         per_call,
-        rss
+        rss,
+        bench,
+        others
     )
 }
 
@@ -161,6 +177,9 @@ pub struct Machine {
     pub memory_bytes: u64,
     /// Kernel release.
     pub kernel: String,
+    /// Load average over 1, 5 and 15 minutes when the record was written: anything but the
+    /// bench and the suite running shows here.
+    pub load_average: [f32; 3],
 }
 
 impl Machine {
@@ -169,7 +188,9 @@ impl Machine {
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         let memory_bytes = <procfs::Meminfo as procfs::Current>::current().map(|m| m.mem_total).unwrap_or_default();
         let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned();
-        Self { cpus, memory_bytes, kernel }
+        let load = <procfs::LoadAverage as procfs::Current>::current();
+        let load_average = load.map(|l| [l.one, l.five, l.fifteen]).unwrap_or_default();
+        Self { cpus, memory_bytes, kernel, load_average }
     }
 }
 

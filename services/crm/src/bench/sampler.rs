@@ -2,10 +2,15 @@
 //! threads, from `/proc/<pid>/stat`) and the peak resident set size (`VmRSS` of
 //! `/proc/<pid>/status`, sampled every 100 ms through the window; `VmHWM` would be the peak
 //! since the process started, warm-up and earlier runs included).
+//!
+//! The bench's own CPU and what every other process on the machine spent over the same
+//! window (busy time of `/proc/stat` less the server and the bench) are recorded beside it:
+//! on a machine shared with compilers the figures of a run are only as good as that last
+//! number is small.
 
 use std::time::Duration;
 
-use procfs::process::Process;
+use procfs::{CurrentSI as _, KernelStats, process::Process};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
@@ -21,6 +26,23 @@ pub struct Usage {
     pub cpu_seconds: f64,
     /// Highest resident set seen, bytes.
     pub peak_rss_bytes: u64,
+    /// CPU seconds of the load generator (0 when it is the server's own process).
+    pub bench_cpu_seconds: f64,
+    /// CPU seconds of every other process on the machine.
+    pub others_cpu_seconds: f64,
+}
+
+/// CPU seconds of the whole machine so far, all CPUs, busy (not idle nor waiting on I/O).
+fn machine_busy_seconds() -> anyhow::Result<f64> {
+    let t = KernelStats::current()?.total;
+    let busy = t.user + t.nice + t.system + t.irq.unwrap_or(0) + t.softirq.unwrap_or(0) + t.steal.unwrap_or(0);
+    Ok(busy as f64 / procfs::ticks_per_second() as f64)
+}
+
+/// CPU seconds of every process counted: server, bench, machine.
+fn cpu_now(server: &Probe, bench: Option<&Probe>) -> anyhow::Result<[f64; 3]> {
+    let bench = bench.map(Probe::cpu_seconds).transpose()?.unwrap_or(0.0);
+    Ok([server.cpu_seconds()?, bench, machine_busy_seconds()?])
 }
 
 /// The process measured.
@@ -62,8 +84,11 @@ impl Probe {
     /// Samples over `window` (from its start, not its warm-up); the task ends at its end.
     pub fn sample(self, window: Window) -> JoinHandle<anyhow::Result<Usage>> {
         tokio::spawn(async move {
+            // The bench is measured apart only when it is not the server.
+            let bench = Probe::this_process()?;
+            let bench = (bench.pid != self.pid).then_some(bench);
             tokio::time::sleep_until(window.start).await;
-            let cpu_before = self.cpu_seconds()?;
+            let before = cpu_now(&self, bench.as_ref())?;
             let mut peak = self.rss_bytes()?;
             loop {
                 let now = tokio::time::Instant::now();
@@ -73,7 +98,14 @@ impl Probe {
                 tokio::time::sleep_until((now + EVERY).min(window.end)).await;
                 peak = peak.max(self.rss_bytes()?);
             }
-            Ok(Usage { cpu_seconds: self.cpu_seconds()? - cpu_before, peak_rss_bytes: peak })
+            let after = cpu_now(&self, bench.as_ref())?;
+            let [server, bench, machine] = [0, 1, 2].map(|i| after[i] - before[i]);
+            Ok(Usage {
+                cpu_seconds: server,
+                peak_rss_bytes: peak,
+                bench_cpu_seconds: bench,
+                others_cpu_seconds: (machine - server - bench).max(0.0),
+            })
         })
     }
 }
