@@ -1,6 +1,6 @@
 //! `crm bench` cannot rot: the bench spawns `crm up --demo` on free ports (its own
 //! `--spawn` code), then runs every scenario over every path it serves for a moment with two
-//! callers, once on a fixed rate, and the ratio run. Every iteration must succeed and the
+//! callers, once on a fixed rate, and the ratio run (interleaved in two rounds). Every iteration must succeed and the
 //! server process must have been sampled; no figure is asserted (timings are the machine's).
 
 use std::time::Duration;
@@ -79,8 +79,10 @@ async fn every_scenario_runs_over_every_path_it_serves_without_errors() {
     assert_eq!(open.mode, "open");
     assert!((19..=21).contains(&open.iterations), "20 iterations were due in the window: {}", open.iterations);
 
-    let measured = ratios::measure(&session, &brief(2, None)).await.expect("the ratio run completes");
+    // Two rounds: each run in two interleaved slices, added up into one record.
+    let measured = ratios::measure(&session, &brief(2, None), 2).await.expect("the ratio run completes");
     measured.runs.iter().for_each(assert_clean);
+    assert!(measured.runs.iter().all(|r| r.seconds >= 0.4), "both slices of each run count");
     assert_eq!(measured.ratios.len(), 5);
     for ratio in &measured.ratios {
         assert!(ratio.value.is_finite() && ratio.value > 0.0, "{}: {}", ratio.name, ratio.value);

@@ -114,6 +114,14 @@ impl Outcome {
         self.elapsed = self.elapsed.max(done.duration_since(window.start));
     }
 
+    /// Adds the outcome of a later window of the same run (its time adds up).
+    pub fn append(&mut self, later: Outcome) -> anyhow::Result<()> {
+        let elapsed = self.elapsed + later.elapsed;
+        self.merge(later)?;
+        self.elapsed = elapsed;
+        Ok(())
+    }
+
     /// Failed iterations.
     pub fn failed(&self) -> u64 {
         self.errors.values().sum()

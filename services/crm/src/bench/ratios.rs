@@ -9,8 +9,9 @@ use crm_kit::config::Config;
 use serde::Serialize;
 
 use super::{
-    LoadArgs, Scenario, Session, Suite, SuiteArgs, Via, issuer, postgres,
+    Load, LoadArgs, Scenario, Session, Suite, SuiteArgs, Via, issuer, postgres,
     report::{self, Machine, RunRecord},
+    session,
 };
 
 /// Arguments of `crm bench ratios`.
@@ -25,6 +26,9 @@ pub struct RatiosArgs {
     /// crm_bench_pgbench are created there (and kept, to be reused by the next run).
     #[arg(long)]
     postgres_url: Option<String>,
+    /// Slices each run is cut into, the runs interleaved slice by slice (see `measure`).
+    #[arg(long, default_value_t = 5)]
+    rounds: u32,
     /// Data directory of the PostgreSQL suite (its keys; default: <data dir>/postgres).
     #[arg(long)]
     postgres_data_dir: Option<PathBuf>,
@@ -78,7 +82,7 @@ impl Ratio {
 
 /// Runs and ratios of one suite (SQLite, or whatever its configuration says).
 #[derive(Debug, Serialize)]
-pub struct Measured {
+pub struct Outcome {
     /// Every run, in order.
     pub runs: Vec<RunRecord>,
     /// The ratios they give.
@@ -87,8 +91,12 @@ pub struct Measured {
 
 /// Measures every ratio but PostgreSQL's against the suite of `session`: each run with
 /// `load.concurrency` callers, but the 360-versus-GetClient latency with one caller.
-pub async fn measure(session: &Session, load: &super::Load) -> anyhow::Result<Measured> {
-    let one = super::Load { concurrency: 1, ..load.clone() };
+///
+/// The runs are interleaved: each is cut into `rounds` slices (of its seconds and its
+/// warm-up) and the rounds run every slice in turn, so that whatever else the machine does
+/// meanwhile weighs on both sides of a ratio alike instead of on whichever run it hit.
+pub async fn measure(session: &Session, load: &Load, rounds: u32) -> anyhow::Result<Outcome> {
+    let one = Load { concurrency: 1, ..load.clone() };
     let plan = [
         (Scenario::Health, Via::Direct, load),
         (Scenario::GetClient, Via::Direct, load),
@@ -98,10 +106,22 @@ pub async fn measure(session: &Session, load: &super::Load) -> anyhow::Result<Me
         (Scenario::Client360, Via::Gateway, &one),
         (Scenario::GetClient, Via::Gateway, &one),
     ];
+    let rounds = rounds.max(1);
+    let mut merged: Vec<Option<session::Measured>> = plan.iter().map(|_| None).collect();
+    for round in 0..rounds {
+        for ((scenario, via, load), total) in plan.iter().zip(&mut merged) {
+            let slice = Load { duration: load.duration / rounds, warmup: load.warmup / rounds, ..(*load).clone() };
+            let measured = session.measure(*scenario, *via, &slice, u64::from(round)).await?;
+            match total {
+                Some(total) => total.append(measured)?,
+                None => *total = Some(measured),
+            }
+        }
+    }
     println!("{}", report::header());
     let mut runs = Vec::with_capacity(plan.len());
-    for (scenario, via, load) in plan {
-        let record = session.run(scenario, via, load).await?;
+    for ((scenario, via, load), measured) in plan.into_iter().zip(merged.into_iter().flatten()) {
+        let record = RunRecord::new(scenario, via, scenario.role(), load, &measured.outcome, measured.usage);
         println!("{}", report::row(&record));
         runs.push(record);
     }
@@ -114,7 +134,7 @@ pub async fn measure(session: &Session, load: &super::Load) -> anyhow::Result<Me
         Ratio::at_most("GetClient360 p99 / GetClient p99 ms, gateway, 1 caller", p99(5), p99(6), 3.0),
         Ratio::at_least("GetClient as RM (audited) / as agent (masked), direct (throughput)", thr(4), thr(1), 0.6),
     ];
-    Ok(Measured { runs, ratios })
+    Ok(Outcome { runs, ratios })
 }
 
 /// The JSON record of `crm bench ratios`.
@@ -128,7 +148,8 @@ struct RatiosFile {
     seconds: f64,
     warmup: f64,
     ratios: Vec<Ratio>,
-    suite: Measured,
+    rounds: u32,
+    suite: Outcome,
     postgres: Option<postgres::Measured>,
 }
 
@@ -139,7 +160,7 @@ pub async fn run(config: &Config, args: RatiosArgs) -> anyhow::Result<()> {
     let measured = async {
         let issuer = issuer(config, &config.data_dir)?;
         let session = Session::prepare(suite.targets.clone(), issuer, args.load.sample, suite.probe).await?;
-        measure(&session, &load).await
+        measure(&session, &load, args.rounds).await
     }
     .await;
     suite.close().await?;
@@ -169,6 +190,7 @@ pub async fn run(config: &Config, args: RatiosArgs) -> anyhow::Result<()> {
             concurrency: load.concurrency,
             seconds: args.load.seconds,
             warmup: args.load.warmup,
+            rounds: args.rounds,
             ratios,
             suite: measured,
             postgres: on_postgres,

@@ -32,6 +32,18 @@ pub struct Usage {
     pub others_cpu_seconds: f64,
 }
 
+impl Usage {
+    /// The usage of two windows of one run: CPU adds up, the peak is the higher.
+    pub fn plus(self, other: Usage) -> Usage {
+        Usage {
+            cpu_seconds: self.cpu_seconds + other.cpu_seconds,
+            peak_rss_bytes: self.peak_rss_bytes.max(other.peak_rss_bytes),
+            bench_cpu_seconds: self.bench_cpu_seconds + other.bench_cpu_seconds,
+            others_cpu_seconds: self.others_cpu_seconds + other.others_cpu_seconds,
+        }
+    }
+}
+
 /// CPU seconds of the whole machine so far, all CPUs, busy (not idle nor waiting on I/O).
 fn machine_busy_seconds() -> anyhow::Result<f64> {
     let t = KernelStats::current()?.total;

@@ -19,7 +19,7 @@ use super::{
     grpc::{GrpcCaller, GrpcRoutes},
     report::RunRecord,
     rest::RestCaller,
-    sampler::Probe,
+    sampler::{Probe, Usage},
     scenario::{Scenario, Via},
 };
 
@@ -32,6 +32,27 @@ pub struct Targets {
     pub interaction: String,
     /// The gateway.
     pub gateway: String,
+}
+
+/// What one run (or slice of a run) recorded.
+#[derive(Debug)]
+pub struct Measured {
+    /// The driver's outcome.
+    pub outcome: driver::Outcome,
+    /// The server's usage, when it was sampled.
+    pub usage: Option<Usage>,
+}
+
+impl Measured {
+    /// Adds a later slice of the same run.
+    pub fn append(&mut self, later: Measured) -> anyhow::Result<()> {
+        self.outcome.append(later.outcome)?;
+        self.usage = match (self.usage, later.usage) {
+            (Some(a), Some(b)) => Some(a.plus(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(())
+    }
 }
 
 /// A prepared session.
@@ -71,6 +92,12 @@ impl Session {
 
     /// Measures `scenario` over `via` under `load`.
     pub async fn run(&self, scenario: Scenario, via: Via, load: &Load) -> anyhow::Result<RunRecord> {
+        let measured = self.measure(scenario, via, load, 0).await?;
+        Ok(RunRecord::new(scenario, via, scenario.role(), load, &measured.outcome, measured.usage))
+    }
+
+    /// Measures slice `slice` of a run (slices of one run draw different clients).
+    pub async fn measure(&self, scenario: Scenario, via: Via, load: &Load, slice: u64) -> anyhow::Result<Measured> {
         scenario.check(via).map_err(|why| anyhow::anyhow!("{}: {why}", scenario.name()))?;
         let needs_keys = matches!(scenario, Scenario::Lookup | Scenario::ContactCentre);
         anyhow::ensure!(!needs_keys || !self.fixture.keys.is_empty(), "no lookup keys found in the suite's data");
@@ -79,7 +106,10 @@ impl Session {
         let bearer = Bearer::new(&token)?;
         // REST callers share one pool of keep-alive connections, one per caller.
         let rest = RestCaller::new(&self.targets.gateway, &token, load.concurrency)?;
-        let label = format!("{} via {}", scenario.name(), via_name(via));
+        let label = match slice {
+            0 => format!("{} via {}", scenario.name(), via_name(via)),
+            n => format!("{} via {} ({})", scenario.name(), via_name(via), n + 1),
+        };
         let window = Window::of(load);
         let usage = self.probe.map(|probe| probe.sample(window));
         let outcome = driver::drive(&label, load, window, |index| {
@@ -87,7 +117,7 @@ impl Session {
                 Via::Rest => Caller::Rest(rest.clone()),
                 Via::Direct | Via::Gateway => Caller::Grpc(GrpcCaller::new(&self.routes(via)?, &bearer)),
             };
-            let rng = StdRng::seed_from_u64(caller_seed(scenario, index));
+            let rng = StdRng::seed_from_u64(caller_seed(scenario, slice, index));
             Ok(ScenarioWork { scenario, fixture: self.fixture.clone(), caller, rng })
         })
         .await?;
@@ -95,7 +125,7 @@ impl Session {
             Some(task) => Some(task.await??),
             None => None,
         };
-        Ok(RunRecord::new(scenario, via, role, load, &outcome, usage))
+        Ok(Measured { outcome, usage })
     }
 
     /// Fresh connections for one gRPC caller.
@@ -126,9 +156,9 @@ pub fn via_name(via: Via) -> &'static str {
     }
 }
 
-/// Each caller draws its own reproducible sequence of clients.
-fn caller_seed(scenario: Scenario, caller: usize) -> u64 {
-    (scenario as u64) << 32 | caller as u64
+/// Each caller of each slice draws its own reproducible sequence of clients.
+fn caller_seed(scenario: Scenario, slice: u64, caller: usize) -> u64 {
+    (scenario as u64) << 48 | slice << 32 | caller as u64
 }
 
 fn lazy(addr: &str) -> anyhow::Result<Channel> {
