@@ -5,8 +5,8 @@
 //! A second suite is spawned with every service on its own database (`crm_bench_profile`,
 //! ...), created if missing and seeded with `crm seed` while empty (only the profile is
 //! read here). pgbench gets its own small database (`crm_bench_pgbench`, scale 1, rebuilt
-//! by `pgbench -i` each run). The suite is stopped before pgbench runs: neither competes
-//! with the other for the two cores.
+//! by `pgbench -i` each run). The two are interleaved in rounds, as the other ratios are;
+//! the suite idles while pgbench runs, so neither competes with the other for the cores.
 
 use std::{path::Path, process::Command};
 
@@ -19,6 +19,7 @@ use super::{
     Load, Scenario, Session, Suite, Via, issuer,
     ratios::Ratio,
     report::{self, RunRecord},
+    session::Measured as Slice,
     spawn::SpawnSpec,
 };
 
@@ -60,6 +61,7 @@ pub async fn measure(
     clients: u64,
     sample: usize,
     load: &Load,
+    rounds: u32,
 ) -> anyhow::Result<Measured> {
     let mut env = Vec::new();
     for service in SERVICES {
@@ -76,19 +78,49 @@ pub async fn measure(
     let suite = Suite::spawn(&spec).await?;
     let measured = async {
         let session = Session::prepare(suite.targets.clone(), issuer(config, data_dir)?, sample, suite.probe).await?;
-        println!("{}", report::header());
-        let record = session.run(Scenario::GetClient, Via::Direct, load).await?;
-        println!("{}", report::row(&record));
-        anyhow::Ok(record)
+        interleaved(&session, url, load, rounds).await
     }
     .await;
     suite.close().await?;
-    let get_client = measured?;
-    let pgbench = pgbench(url, load.concurrency, load.duration.as_secs_f64().ceil() as u64).await?;
+    let (get_client, pgbench) = measured?;
+    println!("{}", report::header());
+    println!("{}", report::row(&get_client));
     println!("pgbench -S -M prepared -c {} -j {}: {:.0} tps", pgbench.clients, pgbench.threads, pgbench.tps);
     let name = "GetClient on PostgreSQL / pgbench -S -M prepared, same clients (throughput)";
     let ratio = Ratio::at_least(name, get_client.throughput, pgbench.tps, 0.3);
     Ok(Measured { get_client, pgbench, ratio })
+}
+
+/// GetClient and pgbench in turn, `rounds` times, each slice a `rounds`-th of the run (the
+/// suite idles while pgbench runs); pgbench's TPS is the mean of its slices' (of equal length).
+async fn interleaved(session: &Session, url: &str, load: &Load, rounds: u32) -> anyhow::Result<(RunRecord, PgBench)> {
+    let rounds = rounds.max(1);
+    let slice = Load { duration: load.duration / rounds, warmup: load.warmup / rounds, ..load.clone() };
+    let seconds = slice.duration.as_secs_f64().ceil().max(1.0) as u64;
+    init_pgbench(url).await?;
+    let mut get_client: Option<Slice> = None;
+    let mut tps = Vec::with_capacity(rounds as usize);
+    for round in 0..rounds {
+        let measured = session.measure(Scenario::GetClient, Via::Direct, &slice, u64::from(round)).await?;
+        match &mut get_client {
+            Some(total) => total.append(measured)?,
+            None => get_client = Some(measured),
+        }
+        let (url, clients) = (url.to_owned(), load.concurrency);
+        tps.push(tokio::task::spawn_blocking(move || pgbench(&url, clients, seconds)).await??.tps);
+    }
+    let measured = get_client.context("at least one round")?;
+    let record = RunRecord::new(
+        Scenario::GetClient,
+        Via::Direct,
+        Scenario::GetClient.role(),
+        load,
+        &measured.outcome,
+        measured.usage,
+    );
+    let mean = tps.iter().sum::<f64>() / tps.len() as f64;
+    let (clients, threads) = (load.concurrency, load.concurrency.clamp(1, 2));
+    Ok((record, PgBench { clients, threads, seconds: seconds * u64::from(rounds), tps: mean }))
 }
 
 /// Creates database `name` unless it exists.
@@ -122,13 +154,19 @@ fn seed(data_dir: &Path, env: &[(String, String)], clients: u64) -> anyhow::Resu
     Ok(())
 }
 
-/// Initialises pgbench's database and runs its select-only test.
-async fn pgbench(url: &str, clients: usize, seconds: u64) -> anyhow::Result<PgBench> {
+/// Creates and initialises pgbench's own database (scale 1: 100,000 accounts).
+async fn init_pgbench(url: &str) -> anyhow::Result<()> {
     let name = format!("{PREFIX}_pgbench");
     ensure_database(url, &name).await?;
     let db = with_database(url, &name)?;
     let init = Command::new("pgbench").args(["-i", "-q", "-s", "1", &db]).output().context("running pgbench -i")?;
     anyhow::ensure!(init.status.success(), "pgbench -i failed: {}", String::from_utf8_lossy(&init.stderr));
+    Ok(())
+}
+
+/// One select-only pgbench run on the initialised database.
+fn pgbench(url: &str, clients: usize, seconds: u64) -> anyhow::Result<PgBench> {
+    let db = with_database(url, &format!("{PREFIX}_pgbench"))?;
     let threads = clients.clamp(1, 2);
     let args = ["-S", "-M", "prepared", "-c", &clients.to_string(), "-j", &threads.to_string()];
     let out = Command::new("pgbench").args(args).args(["-T", &seconds.max(1).to_string(), &db]).output()?;

@@ -170,7 +170,7 @@ pub async fn run(config: &Config, args: RatiosArgs) -> anyhow::Result<()> {
         Some(url) => {
             let data_dir = args.postgres_data_dir.clone().unwrap_or_else(|| config.data_dir.join("postgres"));
             let clients = args.suite.demo_clients;
-            let pg = postgres::measure(config, url, &data_dir, clients, args.load.sample, &load).await?;
+            let pg = postgres::measure(config, url, &data_dir, clients, args.load.sample, &load, args.rounds).await?;
             ratios.push(pg.ratio.clone());
             Some(pg)
         }
