@@ -67,8 +67,9 @@ struct RunArgs {
     /// Path of the calls.
     #[arg(long, value_enum, default_value_t = Via::Direct)]
     via: Via,
-    /// Iterations per second, open loop (latency measured from each iteration's due time);
-    /// without it, closed loop.
+    /// Iterations per second, open loop: latency is measured from each iteration's due
+    /// time, and --concurrency callers take them (give enough to keep up); without it,
+    /// closed loop.
     #[arg(long)]
     rate: Option<f64>,
     #[command(flatten)]
@@ -119,7 +120,7 @@ pub struct SuiteArgs {
     /// With --spawn: load the demo portfolio first (only into an empty data directory).
     #[arg(long, requires = "spawn")]
     pub demo: bool,
-    /// With --demo: its size.
+    /// Size of the demo portfolio (--demo), and of the PostgreSQL suite's seed (ratios).
     #[arg(long, default_value_t = 10_000)]
     pub demo_clients: u64,
     /// Sample this process's CPU and memory (a suite started elsewhere).

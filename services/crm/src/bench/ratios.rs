@@ -22,11 +22,13 @@ pub struct RatiosArgs {
     #[command(flatten)]
     suite: SuiteArgs,
     /// PostgreSQL to measure on too (a role that may create databases), e.g.
-    /// postgres://postgres@127.0.0.1:5432/postgres: databases crm_bench_<service> and
-    /// crm_bench_pgbench are created there (and kept, to be reused by the next run).
+    /// postgres://postgres@127.0.0.1:5432/postgres: databases crm_bench_<service> are
+    /// created there, seeded once and kept for the next run; crm_bench_pgbench is rebuilt
+    /// by `pgbench -i` every run.
     #[arg(long)]
     postgres_url: Option<String>,
-    /// Slices each run is cut into, the runs interleaved slice by slice (see `measure`).
+    /// Slices each run is cut into: the runs take turns slice by slice, so that load from
+    /// elsewhere on the machine weighs on both sides of a ratio alike.
     #[arg(long, default_value_t = 5)]
     rounds: u32,
     /// Data directory of the PostgreSQL suite (its keys; default: <data dir>/postgres).
