@@ -36,7 +36,7 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Load a deterministic synthetic portfolio.
     Seed(seeding::SeedArgs),
-    /// Measure read latency and throughput against a running suite.
+    /// Load generator: scenarios over gRPC, through the gateway or REST, and the performance ratios.
     Bench(bench::BenchArgs),
     /// Check the audit trails (`crm audit verify`).
     Audit(audit::AuditArgs),

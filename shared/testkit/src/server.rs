@@ -102,51 +102,9 @@ pub async fn serving_channel(addr: SocketAddr, service: &str) -> Channel {
     channel
 }
 
-/// Waits until `service` reports SERVING through the gRPC health service behind `channel`.
-///
-/// Keeps waiting while the server cannot be reached yet (UNAVAILABLE) or reports another
-/// status (`SERVICE_UNKNOWN` before it registers, `NOT_SERVING`); any other error (no health
-/// service, a refused call, ...) is returned at once. After `timeout`, the error says what
-/// was seen last.
+/// [`crm_kit::server::wait_serving`], with the error as text.
 pub async fn wait_serving(channel: Channel, service: &str, timeout: Duration) -> Result<(), String> {
-    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
-    let mut health = HealthClient::new(channel);
-    let request = HealthCheckRequest { service: service.to_owned() };
-    let mut last_seen = String::from("nothing yet");
-    let serving = async {
-        loop {
-            match health.watch(request.clone()).await {
-                Ok(stream) => {
-                    let mut stream = stream.into_inner();
-                    loop {
-                        match stream.message().await {
-                            Ok(Some(update)) if update.status == ServingStatus::Serving as i32 => return Ok(()),
-                            Ok(Some(update)) => {
-                                let status = ServingStatus::try_from(update.status);
-                                last_seen = format!("status {}", status.map_or("?", |s| s.as_str_name()));
-                            }
-                            Ok(None) => {
-                                last_seen = "the health stream ended".to_owned();
-                                break;
-                            }
-                            Err(status) if status.code() == tonic::Code::Unavailable => {
-                                last_seen = format!("the health stream broke: {status}");
-                                break;
-                            }
-                            Err(status) => return Err(format!("health watch failed: {status:?}")),
-                        }
-                    }
-                }
-                Err(status) if status.code() == tonic::Code::Unavailable => last_seen = status.to_string(),
-                Err(status) => return Err(format!("health watch refused: {status:?}")),
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-    match tokio::time::timeout(timeout, serving).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err(format!("not SERVING within {timeout:?}; last seen: {last_seen}")),
-    }
+    crm_kit::server::wait_serving(channel, service, timeout).await.map_err(|err| err.to_string())
 }
 
 /// A channel to an address where nothing listens (a port bound, then released).
