@@ -33,28 +33,39 @@ pub struct Step {
 /// The steps of every walkthrough block of `readme`, in order.
 pub fn walkthrough(readme: &str) -> Result<Vec<Step>, String> {
     let mut steps = Vec::new();
+    for (first_line, text) in blocks(readme, &["sh", "walkthrough"])? {
+        steps.extend(parse(&text, first_line)?);
+    }
+    Ok(steps)
+}
+
+/// The fenced blocks whose info string is exactly `info` (words), with the README line of
+/// each block's first line.
+pub fn blocks(readme: &str, info: &[&str]) -> Result<Vec<(usize, String)>, String> {
+    let mut found = Vec::new();
     let mut block: Option<(usize, String)> = None;
+    let mut in_other = false;
     for (n, line) in readme.lines().enumerate() {
         let fence = line.trim_start().strip_prefix("```");
         match (&mut block, fence) {
-            (None, Some(info)) if info.split_whitespace().eq(["sh", "walkthrough"]) => {
+            // Inside another block only a bare fence closes it.
+            (None, Some(words)) if in_other => in_other = !words.trim().is_empty(),
+            (None, Some(words)) if words.split_whitespace().eq(info.iter().copied()) => {
                 block = Some((n + 2, String::new()));
             }
-            (Some((start, text)), Some("")) => {
-                steps.extend(parse(text, *start)?);
-                block = None;
-            }
+            (None, Some(_)) => in_other = true,
+            (Some(_), Some("")) => found.extend(block.take()),
             (Some((_, text)), _) => {
                 text.push_str(line);
                 text.push('\n');
             }
-            _ => {}
+            (None, None) => {}
         }
     }
     if block.is_some() {
-        return Err("a walkthrough block is not closed".to_owned());
+        return Err(format!("a block marked `{}` is not closed", info.join(" ")));
     }
-    Ok(steps)
+    Ok(found)
 }
 
 /// Parses a block whose first line is README line `first_line`.
@@ -341,9 +352,10 @@ mod tests {
 
     #[test]
     fn finds_only_walkthrough_blocks() {
-        let readme = "```sh\nnot me\n```\n\n```sh walkthrough\nX=1\n```\n";
+        let readme = "```sh\nnot me\n```\n\n```sh walkthrough\nX=1\n```\n```rust\n```sh walkthrough\n```\n";
         let steps = walkthrough(readme).expect("parses");
         assert_eq!(steps.len(), 1);
         assert_eq!(steps[0].line, 6);
+        assert_eq!(blocks(readme, &["sh"]).expect("blocks"), [(2, "not me\n".to_owned())]);
     }
 }
