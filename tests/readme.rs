@@ -61,7 +61,7 @@ fn the_grpc_examples_name_real_methods_and_fields() {
     for (line, text) in script::blocks(&readme, &["sh"]).expect("blocks") {
         for step in script::parse(&text, line).unwrap_or_else(|err| panic!("{err}")) {
             for command in &step.pipeline {
-                let words: Vec<String> = command.iter().map(|w| literal(w)).collect();
+                let words: Vec<String> = command.iter().map(literal).collect();
                 if words.first().map(String::as_str) != Some("grpcurl") {
                     continue;
                 }
