@@ -6,6 +6,7 @@
 mod children;
 mod clients;
 mod contacts;
+mod erase;
 mod group;
 mod history;
 mod import;

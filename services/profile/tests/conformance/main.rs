@@ -1,6 +1,7 @@
 //! Storage and service conformance: every scenario runs against SQLite and PostgreSQL
 //! through the real gRPC server, as a client would use it.
 
+mod erasure;
 mod history;
 mod import;
 mod matching;
