@@ -55,6 +55,11 @@ pub async fn start() -> Running {
 }
 
 impl Running {
+    /// The keys that sign this suite's tokens.
+    pub fn keys(&self) -> &TestKeys {
+        &self.keys
+    }
+
     /// A bearer for `role`.
     pub fn bearer(&self, role: Role, subject: &str) -> Bearer {
         self.keys.bearer(role, subject, None)
