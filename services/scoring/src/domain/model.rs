@@ -217,6 +217,9 @@ pub fn validate(model: &ValueModel) -> ApiResult<Params> {
     let access_weight = r.rate("score_weights.access", sw.access, 0.0, 1.0, false);
     let sum =
         raroc_weight.plus(eva_weight).and_then(|s| s.plus(relationship_weight)).and_then(|s| s.plus(access_weight));
+    if model.score_weights.is_some() && raroc_weight == Dec::ONE {
+        r.v.add("value_model.score_weights.raroc", "must be below 1: a client without capital has no RAROC");
+    }
     if model.score_weights.is_some() && sum != Ok(Dec::ONE) {
         r.v.add("value_model.score_weights", "raroc + eva + relationship + access must sum to 1");
     }

@@ -145,6 +145,25 @@ fn the_overlap_discount_touches_only_the_market_access_part() {
     assert_eq!((u.score.access_rank, u.composite), (0, u.standalone));
 }
 
+#[test]
+fn a_client_without_capital_has_no_raroc_and_can_be_a_key_account() {
+    // Fee-only: 1 500 000 fees, 100 000 cost, no exposure: EVA = RAI = 1 400 000 (a year).
+    let c = compute(&model(), &inputs("BBB", "2026", figures(0, 1_500_000, 100_000, 0, 0))).expect("computes");
+    let s = &c.score;
+    assert!(s.raroc_not_applicable);
+    assert!(component(s, "raroc").formula.starts_with("not applicable"));
+    assert!(s.components.iter().all(|c| c.name != "raroc_part"), "no RAROC part");
+    // The other weights scaled by 1 / (1 − 0.35): EVA part 1 × 0.35 / 0.65, access 0.15 / 0.65.
+    assert_eq!(value(s, "weight_scale"), "1.538461538");
+    assert_eq!(value(s, "standalone_score"), "53.846153800");
+    assert_eq!(value(s, "composite_score"), "76.923076900");
+    assert_eq!(c.tier, Tier::KeyAccount);
+    // A client with capital reports RAROC as applicable.
+    let lender =
+        compute(&model(), &inputs("BBB", "2026", figures(1_500_000, 0, 100_000, 1_000_000, 0))).expect("computes");
+    assert!(!lender.score.raroc_not_applicable);
+}
+
 /// Recomputes one component from its displayed inputs alone.
 fn recompute(c: &ScoreComponent) -> String {
     let i: HashMap<&str, Dec> =
@@ -197,6 +216,13 @@ fn recompute(c: &ScoreComponent) -> String {
             .and_then(|v| Dec::parse("0.5").expect("half").plus(v))
             .map(clamp01),
         "relationship_part" => g("relationship_value").over(g("value_scale")).map(clamp01),
+        "weight_scale" => Dec::ONE.minus(g("raroc_weight")).and_then(|v| Dec::ONE.over(v)),
+        "access_weight" => g("weight_scale").times(g("score_weights_access")),
+        "standalone_score" if i.contains_key("weight_scale") => {
+            let e = g("eva_weight").times(g("eva_part")).expect("e");
+            let l = g("relationship_weight").times(g("relationship_part")).expect("l");
+            e.plus(l).and_then(|v| g("weight_scale").times(v)).and_then(|v| Dec::from_int(100).times(v))
+        }
         "standalone_score" => {
             let w = g("raroc_weight").times(g("raroc_part")).expect("r");
             let e = g("eva_weight").times(g("eva_part")).expect("e");
@@ -222,7 +248,8 @@ fn every_component_recomputes_exactly_from_what_it_shows() {
     foreign.figures.currency = "JPY".into();
     foreign.previous =
         Some((Period::parse("2026-Q1").expect("p"), Figures { currency: "USD".into(), ..figures(1, 2, 3, 4, 5) }));
-    for i in [rich, foreign, inputs("BBB", "2026-Q3", figures(300_000, 100_000, 50_000, 10_000_000, 0))] {
+    let fee_only = inputs("AA", "2026-Q1", figures(0, 654_321, 123_456, 0, 7));
+    for i in [rich, foreign, fee_only, inputs("BBB", "2026-Q3", figures(300_000, 100_000, 50_000, 10_000_000, 0))] {
         let score = compute(&model(), &i).expect("computes").score;
         let by_name: HashMap<&str, &str> =
             score.components.iter().map(|c| (c.name.as_str(), c.value.as_str())).collect();
