@@ -87,6 +87,11 @@ impl Running {
         response.json()
     }
 
+    /// A plain `GET path` on the gateway's port, without credentials (`/metrics`, probes).
+    pub async fn get(&self, path: &str) -> HttpResponse {
+        self.http.get(path).await
+    }
+
     /// A unary gRPC-Web call to the gateway as `role`.
     pub async fn grpc_web(&self, path: &str, role: Role, message: &impl prost::Message) -> GrpcWebResponse {
         self.http.grpc_web(path, &self.keys.token(role, "e2e-user", None), message).await
