@@ -144,6 +144,7 @@ fn row(method: &str, s: &Subject, sh: &Shared) -> Option<(Access, Value)> {
             ),
             "DeleteClient" => (Portfolio(PROFILE_WRITERS), json!({"name": c})),
             "UndeleteClient" => (Portfolio(PROFILE_WRITERS), json!({"name": c})),
+            "EraseClient" => (Only(&[Admin]), json!({"name": c, "reason": "DSR-matrix"})),
             "LookupClient" => (Everyone, json!({"registrationNumber": s.registration, "countryCode": "GB"})),
             "SearchClients" => (Everyone, json!({"query": "Matrix"})),
             "FindDuplicateClients" => (Everyone, json!({})),

@@ -109,8 +109,11 @@ impl Db {
         let name: std::sync::Arc<str> = if cfg.name.is_empty() { "db".into() } else { cfg.name.as_str().into() };
         let db = match backend {
             Backend::Postgres => {
+                // No ping before each acquire: it is a round trip per statement; a connection
+                // the server dropped fails its statement and is discarded by the pool.
                 let pool = AnyPoolOptions::new()
                     .max_connections(cfg.max_connections.max(2))
+                    .test_before_acquire(false)
                     .acquire_timeout(timeout)
                     .connect(&cfg.url)
                     .await
@@ -284,9 +287,12 @@ fn sqlite_url(url: &str) -> String {
 const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -524288; PRAGMA wal_autocheckpoint = 16384;";
 
 async fn sqlite_pool(url: &str, max: u32, timeout: Duration, extra: &'static str) -> anyhow::Result<AnyPool> {
+    // A local file's connection cannot go stale: no ping (a hop to its worker thread and
+    // back) before each acquire.
     let pool = AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(timeout)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {

@@ -31,17 +31,43 @@ use crate::{
     idempotency::{self, Prior},
 };
 
+/// Called after each commit with the resources its changes recorded, e.g. to drop them
+/// from a read cache.
+#[derive(Clone)]
+pub struct CommitHook(std::sync::Arc<dyn Fn(&[String]) + Send + Sync>);
+
+impl CommitHook {
+    /// A hook calling `f`.
+    pub fn new(f: impl Fn(&[String]) + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for CommitHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CommitHook")
+    }
+}
+
 /// A service database with its change feed: the only way a store writes.
 #[derive(Clone, Debug)]
 pub struct Writer {
     db: Db,
     feed: Feed,
+    on_commit: Option<CommitHook>,
 }
 
 impl Writer {
     /// The writer of a migrated service database.
     pub fn new(db: Db) -> Self {
-        Self { db, feed: Feed::default() }
+        Self { db, feed: Feed::default(), on_commit: None }
+    }
+
+    /// The same writer, calling `hook` after each commit with the resources it recorded.
+    #[must_use]
+    pub fn with_commit_hook(mut self, hook: CommitHook) -> Self {
+        self.on_commit = Some(hook);
+        self
     }
 
     /// The database, for the store's reads.
@@ -130,6 +156,8 @@ impl Writer {
             backend: self.db.backend(),
             last_sequence: None,
             start,
+            on_commit: self.on_commit.as_ref(),
+            touched: Vec::new(),
         })
     }
 }
@@ -144,6 +172,8 @@ pub struct Work<'w> {
     backend: Backend,
     last_sequence: Option<i64>,
     start: std::time::Instant,
+    on_commit: Option<&'w CommitHook>,
+    touched: Vec<String>,
 }
 
 impl std::fmt::Debug for Work<'_> {
@@ -183,6 +213,9 @@ impl Work<'_> {
         let audit = audit::append_write(&mut self.tx, self.seal, self.ctx, resource, kind.to_owned());
         db.timed("audit_append", audit).await?;
         self.last_sequence = Some(sequence);
+        if self.on_commit.is_some() {
+            self.touched.push(resource.to_owned());
+        }
         Ok(sequence)
     }
 
@@ -197,6 +230,9 @@ impl Work<'_> {
         let committed = self.tx.commit().await.map_err(ApiError::from);
         record_transaction(db, start, if committed.is_ok() { "commit" } else { "failed" });
         committed?;
+        if let Some(hook) = self.on_commit {
+            (hook.0)(&self.touched);
+        }
         if let Some(sequence) = self.last_sequence {
             self.feed.notify_committed(sequence);
             crate::metrics::feed_head(db.name(), sequence);

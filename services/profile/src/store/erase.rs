@@ -22,7 +22,8 @@ impl ProfileStore {
     /// it is), keeping `reason` in the audit trail.
     pub async fn erase_client(&self, ctx: WriteCtx<'_>, id: &str, reason: &str) -> ApiResult<Client> {
         let name = names::client_name(id);
-        self.writer
+        let erased = self
+            .writer
             .run(ctx, async |w| {
                 let current = client_for_write(w, &self.cipher, id).await?;
                 let current = current.ok_or_else(|| ApiError::not_found(&name))?;
@@ -59,7 +60,12 @@ impl ProfileStore {
                 w.record("client.ERASED", &name, &name, Vec::new()).await?;
                 Ok(erased)
             })
-            .await
+            .await;
+        // The records merged into it changed too, without events of their own.
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
+        erased
     }
 }
 
