@@ -34,7 +34,10 @@ use crate::{
 /// Called after each commit with the resources its changes recorded, e.g. to drop them
 /// from a read cache.
 #[derive(Clone)]
-pub struct CommitHook(std::sync::Arc<dyn Fn(&[String]) + Send + Sync>);
+pub struct CommitHook(std::sync::Arc<OnCommit>);
+
+/// What a [`CommitHook`] runs.
+type OnCommit = dyn Fn(&[String]) + Send + Sync;
 
 impl CommitHook {
     /// A hook calling `f`.
