@@ -85,6 +85,11 @@ impl Running {
         self.keys.token(role, subject, portfolio)
     }
 
+    /// The keys that sign this suite's tokens.
+    pub fn keys(&self) -> &TestKeys {
+        &self.keys
+    }
+
     /// A bearer for `role`.
     pub fn bearer(&self, role: Role, subject: &str) -> Bearer {
         self.keys.bearer(role, subject, None)
@@ -110,6 +115,11 @@ impl Running {
             String::from_utf8_lossy(&response.body)
         );
         response.json()
+    }
+
+    /// A plain `GET path` on the gateway's port, without credentials (`/metrics`, probes).
+    pub async fn get(&self, path: &str) -> HttpResponse {
+        self.http.get(path).await
     }
 
     /// A unary gRPC-Web call to the gateway as `role`.

@@ -66,22 +66,45 @@ pub async fn up(config: Config, args: UpArgs) -> anyhow::Result<()> {
     }
     let console = if args.demo { Some(DemoSignIn::prepare(&config, &suite).await) } else { None };
     let named = if args.demo { named_demo_clients(&config, &suite).await } else { Vec::new() };
+    let (metrics_stop, metrics_shutdown) = Shutdown::new();
+    let metrics = spawn_metrics(&config, &metrics_shutdown).await?;
     print_banner(&config, &suite, console.as_ref(), &named);
-    suite.run_until(shutdown_signal()).await
+    let result = suite.run_until(shutdown_signal()).await;
+    metrics_stop.fire();
+    if let Some(metrics) = metrics {
+        metrics.await??;
+    }
+    result
 }
 
 /// `crm serve <service>`: one service on its configured address; peers from configuration.
 pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let listener = server::bind(args.service.listen(&config).resolve().await?).await?;
     let (trigger, shutdown) = Shutdown::new();
+    let metrics = spawn_metrics(&config, &shutdown).await?;
     let mut task = suite::spawn_service(args.service, &config, None, listener, shutdown).await?;
-    tokio::select! {
+    let result = tokio::select! {
         () = shutdown_signal() => {
             trigger.fire();
             task.await?
         }
         result = &mut task => result?,
+    };
+    trigger.fire();
+    if let Some(metrics) = metrics {
+        metrics.await??;
     }
+    result
+}
+
+/// Serves `/metrics`, `/livez` and `/readyz` on `[metrics] listen`, when set, until `shutdown`.
+pub async fn spawn_metrics(
+    config: &Config,
+    shutdown: &Shutdown,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<anyhow::Result<()>>>> {
+    let Some(addr) = &config.metrics.listen else { return Ok(None) };
+    let listener = server::bind(addr.resolve().await?).await.context("the metrics address ([metrics] listen)")?;
+    Ok(Some(tokio::spawn(crm_kit::metrics::serve(listener, shutdown.clone()))))
 }
 
 /// The demo clients the banner names (none, with a warning, if they cannot be read).
@@ -107,7 +130,7 @@ fn print_banner(config: &Config, suite: &Suite, console: Option<&DemoSignIn>, na
     let gw = local(gateway);
     let mut b = String::new();
     let _ = writeln!(b, "crm suite is up");
-    let _ = writeln!(b, "  gateway  http://{gateway}  (gRPC, gRPC-Web and REST on one port; /openapi.json)");
+    let _ = writeln!(b, "  gateway  http://{gateway}  (gRPC, gRPC-Web and REST on one port; /openapi.json, /metrics)");
     for service in &Service::ALL[..4] {
         let name = service.as_str();
         let _ = writeln!(b, "  {name:<8} grpc://{}  ({}, health, reflection)", addr_of(*service), service.grpc_name());

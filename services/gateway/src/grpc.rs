@@ -21,7 +21,8 @@ pub fn service(gateway: Arc<Gateway>, ceiling: Duration) -> GrpcService {
         let gateway = gateway.clone();
         async move { Ok::<_, Infallible>(handle(&gateway, request).await) }
     });
-    tower::util::BoxCloneService::new(DeadlineLayer::new(ceiling).layer(inner))
+    let metered = crm_kit::metrics::RpcMetricsLayer::new("gateway").layer(DeadlineLayer::new(ceiling).layer(inner));
+    tower::util::BoxCloneService::new(metered)
 }
 
 /// Serves one gRPC call.

@@ -1,7 +1,8 @@
 //! The one port: requests are told apart by content type (gRPC, gRPC-Web, else REST), under
 //! one layer stack: request ids (set when absent, echoed on every response), CORS for
 //! browsers (tonic-web has none of its own), a tracing span per request joined to the
-//! caller's W3C trace context, and a bound on request body size.
+//! caller's W3C trace context, and a bound on request body size. `GET /metrics`, `/livez`
+//! and `/readyz` answer for the whole process (in `crm up`, every service of the suite).
 
 use std::{sync::Arc, time::Duration};
 
@@ -70,6 +71,7 @@ pub fn router(gateway: Arc<Gateway>, config: &GatewayConfig) -> Router {
         .route(console::PREFIX, get(console::serve))
         .route("/console/", get(console::serve))
         .route("/console/{*path}", get(console::serve))
+        .merge(crm_kit::metrics::router())
         .fallback(dispatch)
         .with_state(gateway)
         .layer(layers)

@@ -124,6 +124,7 @@ impl Gateway {
     }
 
     async fn set_serving(&self, status: ServingStatus) {
+        crm_kit::metrics::set_ready(SERVICE_NAME, status == ServingStatus::Serving);
         self.health.set_service_status("", status).await;
         self.health.set_service_status(SERVICE_NAME, status).await;
     }
@@ -171,6 +172,7 @@ pub async fn serve_with_clock(
         result = server => result.context("gateway server failed")?,
         () = deadline => tracing::warn!(%addr, ?drain_timeout, "gateway drain timed out; closing connections"),
     }
+    crm_kit::metrics::forget(SERVICE_NAME);
     tracing::info!(%addr, "gateway stopped");
     Ok(())
 }

@@ -1,8 +1,9 @@
-//! Following the profile's change feed (docs/architecture.md §5) for client merges: when the
-//! profile merges a duplicate record into a survivor, the history recorded under the
-//! duplicate (interactions, cases, consent, plans) is read together with the survivor's. The
-//! cursor is kept in this service's database, and recording a merge is idempotent, so a
-//! restart neither loses nor double-applies an event.
+//! Following the profile's change feed (docs/architecture.md §5) for client merges and
+//! erasures. When the profile merges a duplicate record into a survivor, the history
+//! recorded under the duplicate (interactions, cases, consent, plans) is read together with
+//! the survivor's. When it erases a client's personal data, this service erases what it
+//! holds of the client too. The cursor is kept in this service's database, and both are
+//! idempotent, so a restart neither loses nor double-applies an event.
 
 use std::sync::Arc;
 
@@ -21,6 +22,9 @@ pub const PROFILE_FEED: &str = "profile";
 /// The internal action of recording merges (it writes no audit record or feed event).
 const RECORD_MERGES: &str = "RecordClientMerges";
 
+/// The internal action of erasing a client's data after the profile erased it.
+const ERASE_CLIENTS: &str = "EraseClients";
+
 /// The (duplicate id, survivor id) of a merge event; `None` for every other event.
 pub fn merge_of(event: &ChangeEvent) -> Option<(String, String)> {
     if event.kind != ChangeKind::Merged as i32 {
@@ -35,7 +39,12 @@ pub fn merge_of(event: &ChangeEvent) -> Option<(String, String)> {
     }
 }
 
-/// Follows the profile feed as CHANNEL until `shutdown`, recording merges in `store`; the
+/// The client id of an erasure event; `None` for every other event.
+pub fn erasure_of(event: &ChangeEvent) -> Option<String> {
+    (event.kind == ChangeKind::Erased as i32).then(|| event.client.trim_start_matches("clients/").to_owned())
+}
+
+/// Follows the profile feed as CHANNEL until `shutdown`, recording merges and erasures in `store`; the
 /// cursor is kept in `db` (the store's database).
 pub async fn follow_profile(
     store: Arc<InteractionStore>,
@@ -57,7 +66,10 @@ pub async fn follow_profile(
         async move {
             let merges: Vec<(String, String)> = batch.iter().filter_map(merge_of).collect();
             let ctx = WriteCtx::internal(&principal, RECORD_MERGES, "");
-            store.record_merges(ctx, &merges).await.map_err(|err| anyhow::anyhow!("recording client merges: {err}"))
+            store.record_merges(ctx, &merges).await.map_err(|err| anyhow::anyhow!("recording client merges: {err}"))?;
+            let erased: Vec<String> = batch.iter().filter_map(erasure_of).collect();
+            let ctx = WriteCtx::internal(&principal, ERASE_CLIENTS, "");
+            store.erase_clients(ctx, &erased).await.map_err(|err| anyhow::anyhow!("erasing clients: {err}"))
         }
     };
     follow::follow(db, PROFILE_FEED, open, apply, shutdown).await;

@@ -38,13 +38,13 @@ fn score(c: &mut Criterion) {
         previous: None,
         group: GroupIncome::default(),
         access: "64×East China".into(),
-        overlapping_key_accounts: 0,
+        access_rank: 0,
     };
     // With a previous period (growth) and a scored group (relationship value).
     let in_group = ScoreInputs {
         previous: Some((period.previous(), figures(250_000, 90_000, 48_000, 9_000_000))),
         group: GroupIncome { members_scored: 3, income: Dec::from_int(2_400_000) },
-        overlapping_key_accounts: 2,
+        access_rank: 2,
         ..alone.clone()
     };
     c.bench_function("score/compute/single_client", |b| {

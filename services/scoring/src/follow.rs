@@ -1,7 +1,7 @@
 //! Follows the profile service's change feed and rescores a client whose credit grade,
 //! parent or industry × region access changed since its score was computed
-//! (docs/architecture.md §5); a deleted or merged client's score stops counting for its
-//! access. The cursor lives in this service's database; rescoring is idempotent, so a
+//! (docs/architecture.md §5), then re-ranks the access cells it left and joined; a deleted or
+//! merged client's score leaves its access cell. The cursor lives in this service's database; rescoring is idempotent, so a
 //! replayed batch changes nothing.
 
 use std::{collections::BTreeMap, sync::Arc};
@@ -67,7 +67,8 @@ async fn apply_profile_changes(app: &ScoringApp, batch: Vec<ChangeEvent>) -> any
         let Some(client) = client else {
             // Deleted or merged: its score no longer discounts key accounts of its access.
             if store.withdraw_access(ctx, id).await.map_err(|e| anyhow::anyhow!("{e}"))? {
-                tracing::info!(client = %name, "score withdrawn from access counts: client deleted or merged");
+                tracing::info!(client = %name, "score withdrawn from its access cell: client deleted or merged");
+                app.settle_access("", &facts.access).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             }
             continue;
         };
@@ -77,7 +78,7 @@ async fn apply_profile_changes(app: &ScoringApp, batch: Vec<ChangeEvent>) -> any
         {
             continue;
         }
-        match app.score_client_record(ctx, &client).await {
+        match app.score_and_settle(ctx, &client).await {
             Ok(_) => tracing::info!(client = %name, "rescored after a profile change"),
             Err(err) if err.code() == tonic::Code::Unavailable => anyhow::bail!("{err}"),
             Err(err) => tracing::warn!(client = %name, error = %err, "could not rescore after a profile change"),

@@ -135,47 +135,77 @@ impl AuditRecord {
 /// Appends `event` inside `tx` (the caller's transaction), sealed with `seal`; returns its
 /// sequence.
 pub async fn append(tx: &mut Transaction<'_, Any>, seal: &AuditSeal, event: &AuditEvent<'_>) -> ApiResult<i64> {
+    append_many(tx, seal, std::slice::from_ref(event)).await
+}
+
+/// Rows written by one INSERT of [`append_many`] (12 parameters each).
+const ROWS_PER_INSERT: usize = 64;
+
+/// Appends `events`, in order, inside `tx`, sealed with `seal`, in three statements per 64
+/// records (head, rows, head hash) whatever their number; returns the last one's sequence.
+pub async fn append_many(tx: &mut Transaction<'_, Any>, seal: &AuditSeal, events: &[AuditEvent<'_>]) -> ApiResult<i64> {
+    let count = i64::try_from(events.len()).map_err(|err| ApiError::internal(anyhow::anyhow!("{err}")))?;
     // Bumping the head row serialises appenders (row lock until commit on PostgreSQL).
     let head = sqlx::query(
-        "UPDATE audit_head SET last_sequence = last_sequence + 1 WHERE id = 1 RETURNING last_sequence, last_hash",
+        "UPDATE audit_head SET last_sequence = last_sequence + $1 WHERE id = 1 RETURNING last_sequence, last_hash",
     )
+    .bind(count)
     .fetch_one(&mut **tx)
     .await?;
-    let mut record = AuditRecord {
-        sequence: head.try_get("last_sequence")?,
-        event_time: now_micros(),
-        subject: event.principal.subject.clone(),
-        role: event.principal.role.as_str().to_owned(),
-        action: event.action.to_owned(),
-        resource: event.resource.to_owned(),
-        request_id: event.request_id.to_owned(),
-        outcome: event.outcome.as_str().to_owned(),
-        detail: event.detail.clone(),
-        prev_hash: head.try_get("last_hash")?,
-        hash: String::new(),
-        key_id: seal.key_id().to_owned(),
-    };
-    record.hash = seal.mac(&record.content());
-    sqlx::query(
-        "INSERT INTO audit_log (sequence, event_time, subject, role, action, resource, request_id, outcome, detail, \
-         prev_hash, hash, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(record.sequence)
-    .bind(record.event_time)
-    .bind(&record.subject)
-    .bind(&record.role)
-    .bind(&record.action)
-    .bind(&record.resource)
-    .bind(&record.request_id)
-    .bind(&record.outcome)
-    .bind(&record.detail)
-    .bind(&record.prev_hash)
-    .bind(&record.hash)
-    .bind(&record.key_id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1").bind(&record.hash).execute(&mut **tx).await?;
-    Ok(record.sequence)
+    let last: i64 = head.try_get("last_sequence")?;
+    let mut prev_hash: String = head.try_get("last_hash")?;
+    let event_time = now_micros();
+    let mut records = Vec::with_capacity(events.len());
+    for (sequence, event) in (last - count + 1..).zip(events) {
+        let mut record = AuditRecord {
+            sequence,
+            event_time,
+            subject: event.principal.subject.clone(),
+            role: event.principal.role.as_str().to_owned(),
+            action: event.action.to_owned(),
+            resource: event.resource.to_owned(),
+            request_id: event.request_id.to_owned(),
+            outcome: event.outcome.as_str().to_owned(),
+            detail: event.detail.clone(),
+            prev_hash: std::mem::take(&mut prev_hash),
+            hash: String::new(),
+            key_id: seal.key_id().to_owned(),
+        };
+        record.hash = seal.mac(&record.content());
+        prev_hash.clone_from(&record.hash);
+        records.push(record);
+    }
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        // Only generated placeholders go into the text; the values are bound.
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let params: Vec<String> = (1..=12).map(|col| format!("${}", row * 12 + col)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (sequence, event_time, subject, role, action, resource, request_id, outcome, \
+             detail, prev_hash, hash, key_id) VALUES {}",
+            rows.join(", ")
+        );
+        let insert = chunk.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, r| {
+            q.bind(r.sequence)
+                .bind(r.event_time)
+                .bind(&r.subject)
+                .bind(&r.role)
+                .bind(&r.action)
+                .bind(&r.resource)
+                .bind(&r.request_id)
+                .bind(&r.outcome)
+                .bind(&r.detail)
+                .bind(&r.prev_hash)
+                .bind(&r.hash)
+                .bind(&r.key_id)
+        });
+        insert.execute(&mut **tx).await?;
+    }
+    sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1").bind(&prev_hash).execute(&mut **tx).await?;
+    Ok(last)
 }
 
 /// Appends the OK record of a write made in `ctx` to `resource`, inside `tx` (the write's
@@ -287,18 +317,19 @@ impl AuditSink {
 }
 
 async fn write_batch(db: &Db, batch: &[(OwnedEvent, oneshot::Sender<bool>)]) -> ApiResult<()> {
-    let mut tx = db.begin_write().await?;
-    for (e, _) in batch {
-        let event = AuditEvent {
+    let events: Vec<AuditEvent<'_>> = batch
+        .iter()
+        .map(|(e, _)| AuditEvent {
             principal: &e.principal,
             action: &e.action,
             resource: &e.resource,
             request_id: &e.request_id,
             outcome: e.outcome,
             detail: e.detail.clone(),
-        };
-        append(&mut tx, db.seal(), &event).await?;
-    }
+        })
+        .collect();
+    let mut tx = db.begin_write().await?;
+    append_many(&mut tx, db.seal(), &events).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -37,6 +37,8 @@ pub struct Config {
     pub encryption: EncryptionConfig,
     /// Request limits applied by every service.
     pub limits: Limits,
+    /// Where a process serves `/metrics`, `/livez` and `/readyz` besides the gateway's port.
+    pub metrics: MetricsConfig,
     /// `[profile]`: the client profile service (default `127.0.0.1:50051`).
     pub profile: ServiceConfig,
     /// `[segmentation]` (default `127.0.0.1:50052`).
@@ -59,6 +61,7 @@ impl Default for Config {
             feeds: FeedConfig::default(),
             encryption: EncryptionConfig::default(),
             limits: Limits::default(),
+            metrics: MetricsConfig::default(),
             profile: ServiceConfig::on("127.0.0.1:50051"),
             segmentation: ServiceConfig::on("127.0.0.1:50052"),
             scoring: ServiceConfig::on("127.0.0.1:50053"),
@@ -100,13 +103,25 @@ impl Config {
         anyhow::ensure!(key.len() >= 32, "the audit key {} is shorter than 32 bytes", key_file.display());
         let checkpoint_dir = self.audit.checkpoint_dir.clone().unwrap_or_else(|| self.data_dir.join("audit"));
         let checkpoints = checkpoint_dir.join(format!("{file_name}.checkpoints"));
+        let name = file_name.split('.').next().unwrap_or(file_name).to_owned();
         Ok(DbConfig {
+            name,
             url,
             max_connections: service.database_max_connections,
             audit: Some(crate::audit::AuditSeal::new(&key, Some(checkpoints))),
             ..DbConfig::default()
         })
     }
+}
+
+/// `[metrics]`: the HTTP port of a process's metrics and probes.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// `host:port` serving `GET /metrics` (Prometheus), `/livez` and `/readyz`, e.g.
+    /// `0.0.0.0:9464`. Unset: none besides the gateway's own port, which always serves them
+    /// (in `crm up` for the whole process).
+    pub listen: Option<ListenAddr>,
 }
 
 /// The file of the audit key in the data directory, when no key file is configured.

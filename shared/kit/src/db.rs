@@ -70,6 +70,8 @@ macro_rules! migrations {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
 pub struct DbConfig {
+    /// The database's name in metrics (`profile`); empty: `db`.
+    pub name: String,
     /// `sqlite:/path/file.db` or `postgres://user@host/db`. Never logged.
     pub url: String,
     /// Maximum reader connections (PostgreSQL: total connections).
@@ -83,13 +85,14 @@ pub struct DbConfig {
 
 impl Default for DbConfig {
     fn default() -> Self {
-        Self { url: String::new(), max_connections: 8, acquire_timeout_ms: 5_000, audit: None }
+        Self { name: String::new(), url: String::new(), max_connections: 8, acquire_timeout_ms: 5_000, audit: None }
     }
 }
 
 /// A service's database: a writer pool and a reader pool (the same pool on PostgreSQL).
 #[derive(Clone, Debug)]
 pub struct Db {
+    name: std::sync::Arc<str>,
     backend: Backend,
     writer: AnyPool,
     reader: AnyPool,
@@ -103,15 +106,19 @@ impl Db {
         let backend = Backend::from_url(&cfg.url)?;
         let timeout = Duration::from_millis(cfg.acquire_timeout_ms);
         let seal = cfg.audit.clone().unwrap_or_else(crate::audit::AuditSeal::ephemeral);
-        match backend {
+        let name: std::sync::Arc<str> = if cfg.name.is_empty() { "db".into() } else { cfg.name.as_str().into() };
+        let db = match backend {
             Backend::Postgres => {
+                // No ping before each acquire: it is a round trip per statement; a connection
+                // the server dropped fails its statement and is discarded by the pool.
                 let pool = AnyPoolOptions::new()
                     .max_connections(cfg.max_connections.max(2))
+                    .test_before_acquire(false)
                     .acquire_timeout(timeout)
                     .connect(&cfg.url)
                     .await
                     .context("connecting to PostgreSQL")?;
-                Ok(Self { backend, writer: pool.clone(), reader: pool, seal })
+                Self { name, backend, writer: pool.clone(), reader: pool, seal }
             }
             Backend::Sqlite => {
                 restrict_sqlite_file(&cfg.url)?;
@@ -120,9 +127,16 @@ impl Db {
                 // WAL is a property of the file: set once by the writer, seen by readers.
                 writer.execute("PRAGMA journal_mode = WAL").await?;
                 let reader = sqlite_pool(&url, cfg.max_connections.max(1), timeout, "").await?;
-                Ok(Self { backend, writer, reader, seal })
+                Self { name, backend, writer, reader, seal }
             }
+        };
+        if db.backend == Backend::Postgres {
+            crate::metrics::register_pool(&db.name, "pool", &db.writer);
+        } else {
+            crate::metrics::register_pool(&db.name, "writer", &db.writer);
+            crate::metrics::register_pool(&db.name, "reader", &db.reader);
         }
+        Ok(db)
     }
 
     /// Connects and applies the kit's and the service's migrations.
@@ -144,6 +158,21 @@ impl Db {
         kit.run(&self.writer).await.context("applying kit migrations")?;
         own.run(&self.writer).await.context("applying service migrations")?;
         Ok(())
+    }
+
+    /// The database's name in metrics and spans (`profile`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs `statement` (a future running one of the kit's statements), recording its
+    /// latency as `crm_db_statement_seconds{db, statement}`.
+    pub async fn timed<T>(&self, statement: &'static str, run: impl std::future::Future<Output = T>) -> T {
+        let start = std::time::Instant::now();
+        let out = run.await;
+        ::metrics::histogram!("crm_db_statement_seconds", "db" => self.name.to_string(), "statement" => statement)
+            .record(crate::metrics::seconds_since(start));
+        out
     }
 
     /// Which engine this is, for the few statements whose dialect differs.
@@ -168,11 +197,17 @@ impl Db {
 
     /// Begins a write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`) so that two processes can never deadlock upgrading a read lock.
+    ///
+    /// The wait for the connection and the write lock is `crm_db_acquire_seconds`.
     pub async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
-        match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.writer.begin().await,
-        }
+        let start = std::time::Instant::now();
+        let (pool, tx) = match self.backend {
+            Backend::Sqlite => ("writer", self.writer.begin_with("BEGIN IMMEDIATE").await),
+            Backend::Postgres => ("pool", self.writer.begin().await),
+        };
+        ::metrics::histogram!("crm_db_acquire_seconds", "db" => self.name.to_string(), "pool" => pool)
+            .record(crate::metrics::seconds_since(start));
+        tx
     }
 
     /// Whether the database answers a trivial query (for health checks).
@@ -252,9 +287,12 @@ fn sqlite_url(url: &str) -> String {
 const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -524288; PRAGMA wal_autocheckpoint = 16384;";
 
 async fn sqlite_pool(url: &str, max: u32, timeout: Duration, extra: &'static str) -> anyhow::Result<AnyPool> {
+    // A local file's connection cannot go stale: no ping (a hop to its worker thread and
+    // back) before each acquire.
     let pool = AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(timeout)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {

@@ -10,6 +10,7 @@ use std::{future::Future, time::Duration};
 
 use futures::{Stream, StreamExt as _};
 use sqlx::{Any, Transaction};
+use tracing::Instrument as _;
 
 use crate::{db::Db, server::Shutdown, time::now_micros};
 
@@ -17,14 +18,33 @@ use crate::{db::Db, server::Shutdown, time::now_micros};
 pub trait Sequenced {
     /// The event's sequence number in its feed.
     fn sequence(&self) -> i64;
+
+    /// When the event was committed, microseconds since the epoch (for the lag metrics).
+    fn commit_micros(&self) -> Option<i64> {
+        None
+    }
+
+    /// The W3C traceparent of the write that caused the event ("" when it was not traced).
+    fn traceparent(&self) -> &str {
+        ""
+    }
 }
 
-/// `Sequenced` for the change events of the suite's services (each has `sequence`).
+/// `Sequenced` for the change events of the suite's services (each has `sequence`,
+/// `commit_time` and `traceparent`).
 macro_rules! sequenced {
     ($($event:ty),+) => {
         $(impl Sequenced for $event {
             fn sequence(&self) -> i64 {
                 self.sequence
+            }
+
+            fn commit_micros(&self) -> Option<i64> {
+                self.commit_time.as_ref().map(|t| t.seconds * 1_000_000 + i64::from(t.nanos) / 1_000)
+            }
+
+            fn traceparent(&self) -> &str {
+                &self.traceparent
             }
         })+
     };
@@ -40,6 +60,8 @@ sequenced!(
 const BATCH: usize = 256;
 /// How long a partial batch waits for more events before it is applied.
 const LINGER: Duration = Duration::from_millis(50);
+/// How long a follower waits for an event before it reports that it has caught up.
+const IDLE: Duration = Duration::from_secs(1);
 
 /// The stored cursor of `source` (0 when it has never run).
 pub async fn load_cursor(db: &Db, source: &str) -> sqlx::Result<i64> {
@@ -121,7 +143,13 @@ where
     let mut cursor = load_cursor(db, source).await?;
     let mut stream = open(cursor).await?;
     loop {
-        let Some(first) = stream.next().await else { anyhow::bail!("feed closed by the peer") };
+        let first = loop {
+            match tokio::time::timeout(IDLE, stream.next()).await {
+                Ok(next) => break next,
+                Err(_) => crate::metrics::follower_progress(db.name(), source, cursor, 0, None),
+            }
+        };
+        let Some(first) = first else { anyhow::bail!("feed closed by the peer") };
         let mut batch = vec![first?];
         let deadline = tokio::time::Instant::now() + LINGER;
         while batch.len() < BATCH {
@@ -131,12 +159,57 @@ where
             }
         }
         batch.retain(|e| e.sequence() > cursor);
-        let Some(last) = batch.last().map(Sequenced::sequence) else { continue };
-        apply(batch).await?;
+        let Some((last, committed)) = batch.last().map(|e| (e.sequence(), e.commit_micros())) else { continue };
+        let applied = batch.len() as u64;
+        let span = batch_span(db.name(), source, &batch);
+        async {
+            apply(batch).await?;
+            let mut tx = db.begin_write().await?;
+            db.timed("feed_cursor_save", save_cursor(&mut tx, source, last)).await?;
+            tx.commit().await?;
+            anyhow::Ok(())
+        }
+        .instrument(span)
+        .await?;
         *backoff = FIRST_RETRY;
-        let mut tx = db.begin_write().await?;
-        save_cursor(&mut tx, source, last).await?;
-        tx.commit().await?;
         cursor = last;
+        crate::metrics::follower_progress(db.name(), source, cursor, applied, committed);
     }
 }
+
+/// The span of applying one batch: a child of the trace of the batch's first traced write,
+/// linked to the traces of the others, so each write's trace shows the work it caused in
+/// its followers. Without OpenTelemetry this is a plain span.
+fn batch_span<E: Sequenced>(follower: &str, source: &str, batch: &[E]) -> tracing::Span {
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+    let span = tracing::info_span!(
+        "follow_feed",
+        follower,
+        source,
+        events = batch.len(),
+        first_sequence = batch.first().map_or(0, Sequenced::sequence),
+    );
+    let mut traced = batch
+        .iter()
+        .map(Sequenced::traceparent)
+        .filter(|tp| !tp.is_empty())
+        .map(crate::telemetry::context_from_traceparent)
+        .filter(|cx| cx.span().span_context().is_valid());
+    let mut seen = std::collections::HashSet::new();
+    if let Some(parent) = traced.next() {
+        seen.insert(parent.span().span_context().trace_id());
+        let _ = span.set_parent(parent);
+    }
+    for cx in traced.take(MAX_LINKS) {
+        let linked = cx.span().span_context().clone();
+        if seen.insert(linked.trace_id()) {
+            span.add_link(linked);
+        }
+    }
+    span
+}
+
+/// Most writes a batch's span links to (the first is its parent).
+const MAX_LINKS: usize = 32;

@@ -191,8 +191,11 @@ impl Jobs {
             }
         }
         tx.commit().await?;
+        ::metrics::counter!("crm_jobs_started_total", "kind" => kind.to_owned()).increment(1);
+        job_gauges(kind, 0, total);
         Ok(Progress {
             db: db.clone(),
+            kind: kind.to_owned(),
             name: name.to_owned(),
             last_write: Instant::now(),
             processed: 0,
@@ -253,6 +256,7 @@ impl Jobs {
 #[derive(Debug)]
 pub struct Progress {
     db: Db,
+    kind: String,
     name: String,
     last_write: Instant,
     processed: i64,
@@ -271,6 +275,7 @@ impl Progress {
     pub async fn advance(&mut self, processed: i64, total: i64) -> ApiResult<()> {
         self.processed = processed;
         self.total = total;
+        job_gauges(&self.kind, processed, total);
         if self.last_write.elapsed() < self.interval {
             return Ok(());
         }
@@ -298,6 +303,9 @@ impl Progress {
     }
 
     async fn end(self, state: JobState, detail: &str, error: &str) -> ApiResult<()> {
+        job_gauges(&self.kind, self.processed, self.total);
+        ::metrics::counter!("crm_jobs_finished_total", "kind" => self.kind.clone(), "state" => state.as_str())
+            .increment(1);
         let now = now_micros();
         let done = sqlx::query(
             "UPDATE job SET state = $1, processed = $2, total = $3, detail = $4, error = $5, update_time = $6, \
@@ -318,6 +326,13 @@ impl Progress {
         }
         Ok(())
     }
+}
+
+/// The progress of the latest job of `kind` in this process (`crm_job_processed_items`,
+/// `crm_job_total_items`).
+fn job_gauges(kind: &str, processed: i64, total: i64) {
+    ::metrics::gauge!("crm_job_processed_items", "kind" => kind.to_owned()).set(processed as f64);
+    ::metrics::gauge!("crm_job_total_items", "kind" => kind.to_owned()).set(total as f64);
 }
 
 #[cfg(test)]

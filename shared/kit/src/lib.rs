@@ -18,6 +18,7 @@ pub mod feed;
 pub mod follow;
 pub mod idempotency;
 pub mod jobs;
+pub mod metrics;
 pub mod names;
 pub mod paging;
 pub mod peer;

@@ -28,6 +28,7 @@ pub use admission::AdmissionLayer;
 pub use authenticated::serve_authenticated;
 pub use deadline::{DeadlineLayer, parse_grpc_timeout};
 pub use guard::GuardLayer;
+pub(crate) use guard::in_contract;
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_signal};
 
 use crate::{config::Limits, db::Db};
@@ -71,6 +72,7 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
                 .make_span_with(make_span)
                 .on_failure(ThrottledFailure),
         )
+        .layer(crate::metrics::RpcMetricsLayer::new(server_label(&spec.services)))
         .layer(DeadlineLayer::new(Duration::from_millis(spec.limits.request_timeout_ms)))
         .layer(AdmissionLayer::new(
             spec.limits.max_concurrent_requests,
@@ -117,6 +119,9 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
         }
     };
     readiness.abort();
+    for name in &spec.services {
+        crate::metrics::forget(name);
+    }
     // The last checkpoint of the audit trail is taken at shutdown.
     if shutdown.is_cancelled() {
         let _ = checkpoints.await;
@@ -126,6 +131,12 @@ pub async fn serve(listener: TcpListener, spec: ServeSpec, shutdown: Shutdown) -
     result.context("gRPC server failed")?;
     tracing::info!(%addr, "stopped");
     Ok(())
+}
+
+/// The `server` label of a process's metrics: `profile` for the profile service.
+fn server_label(services: &[&'static str]) -> &'static str {
+    let domain = error_domain(services.first().copied().unwrap_or("crm.server"));
+    domain.strip_prefix("crm.").unwrap_or(domain)
 }
 
 /// The ErrorInfo domain of a gRPC service: `crm.profile` for `crm.profile.v1.ClientProfileService`.
@@ -197,6 +208,9 @@ fn make_span<B>(request: &http::Request<B>) -> tracing::Span {
 }
 
 async fn set_status(reporter: &HealthReporter, services: &[&'static str], status: ServingStatus) {
+    for name in services {
+        crate::metrics::set_ready(name, status == ServingStatus::Serving);
+    }
     reporter.set_service_status("", status).await;
     for name in services {
         reporter.set_service_status(*name, status).await;

@@ -31,17 +31,46 @@ use crate::{
     idempotency::{self, Prior},
 };
 
+/// Called after each commit with the resources its changes recorded, e.g. to drop them
+/// from a read cache.
+#[derive(Clone)]
+pub struct CommitHook(std::sync::Arc<OnCommit>);
+
+/// What a [`CommitHook`] runs.
+type OnCommit = dyn Fn(&[String]) + Send + Sync;
+
+impl CommitHook {
+    /// A hook calling `f`.
+    pub fn new(f: impl Fn(&[String]) + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for CommitHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CommitHook")
+    }
+}
+
 /// A service database with its change feed: the only way a store writes.
 #[derive(Clone, Debug)]
 pub struct Writer {
     db: Db,
     feed: Feed,
+    on_commit: Option<CommitHook>,
 }
 
 impl Writer {
     /// The writer of a migrated service database.
     pub fn new(db: Db) -> Self {
-        Self { db, feed: Feed::default() }
+        Self { db, feed: Feed::default(), on_commit: None }
+    }
+
+    /// The same writer, calling `hook` after each commit with the resources it recorded.
+    #[must_use]
+    pub fn with_commit_hook(mut self, hook: CommitHook) -> Self {
+        self.on_commit = Some(hook);
+        self
     }
 
     /// The database, for the store's reads.
@@ -67,7 +96,13 @@ impl Writer {
         work: impl AsyncFnOnce(&mut Work<'_>) -> ApiResult<T>,
     ) -> ApiResult<T> {
         let mut unit = self.begin(ctx).await?;
-        let out = work(&mut unit).await?;
+        let out = match work(&mut unit).await {
+            Ok(out) => out,
+            Err(err) => {
+                unit.finished("rollback");
+                return Err(err);
+            }
+        };
         unit.commit().await?;
         Ok(out)
     }
@@ -94,11 +129,18 @@ impl Writer {
         match idempotency::claim(&mut unit.tx, ctx.action, &key.request_id, &key.fingerprint, resource).await? {
             Prior::Created(prior) => {
                 // A concurrent replay won the claim: answer with what it created.
+                unit.finished("rollback");
                 drop(unit);
                 replay(&prior).await
             }
             Prior::None => {
-                let out = work(&mut unit).await?;
+                let out = match work(&mut unit).await {
+                    Ok(out) => out,
+                    Err(err) => {
+                        unit.finished("rollback");
+                        return Err(err);
+                    }
+                };
                 unit.commit().await?;
                 Ok(out)
             }
@@ -106,8 +148,20 @@ impl Writer {
     }
 
     async fn begin<'w>(&'w self, ctx: WriteCtx<'w>) -> ApiResult<Work<'w>> {
+        let start = std::time::Instant::now();
         let tx = self.db.begin_write().await?;
-        Ok(Work { tx, ctx, feed: &self.feed, seal: self.db.seal(), backend: self.db.backend(), last_sequence: None })
+        Ok(Work {
+            tx,
+            ctx,
+            feed: &self.feed,
+            db: &self.db,
+            seal: self.db.seal(),
+            backend: self.db.backend(),
+            last_sequence: None,
+            start,
+            on_commit: self.on_commit.as_ref(),
+            touched: Vec::new(),
+        })
     }
 }
 
@@ -116,9 +170,13 @@ pub struct Work<'w> {
     tx: Transaction<'static, Any>,
     ctx: WriteCtx<'w>,
     feed: &'w Feed,
+    db: &'w Db,
     seal: &'w audit::AuditSeal,
     backend: Backend,
     last_sequence: Option<i64>,
+    start: std::time::Instant,
+    on_commit: Option<&'w CommitHook>,
+    touched: Vec<String>,
 }
 
 impl std::fmt::Debug for Work<'_> {
@@ -153,9 +211,14 @@ impl Work<'_> {
     /// the action, the resource; detail: the kind). Returns the event's feed sequence.
     pub async fn record(&mut self, kind: &str, resource: &str, aggregate: &str, payload: Vec<u8>) -> ApiResult<i64> {
         let event = NewEvent { kind, resource, aggregate, request_id: self.ctx.request_id, payload };
-        let sequence = self.feed.append(&mut self.tx, event).await?;
-        audit::append_write(&mut self.tx, self.seal, self.ctx, resource, kind.to_owned()).await?;
+        let db = self.db;
+        let sequence = db.timed("feed_append", self.feed.append(&mut self.tx, event)).await?;
+        let audit = audit::append_write(&mut self.tx, self.seal, self.ctx, resource, kind.to_owned());
+        db.timed("audit_append", audit).await?;
         self.last_sequence = Some(sequence);
+        if self.on_commit.is_some() {
+            self.touched.push(resource.to_owned());
+        }
         Ok(sequence)
     }
 
@@ -166,11 +229,37 @@ impl Work<'_> {
     }
 
     async fn commit(self) -> ApiResult<()> {
-        self.tx.commit().await.map_err(ApiError::from)?;
+        let (db, start) = (self.db, self.start);
+        let committed = self.tx.commit().await.map_err(ApiError::from);
+        record_transaction(db, start, if committed.is_ok() { "commit" } else { "failed" });
+        committed?;
+        if let Some(hook) = self.on_commit {
+            (hook.0)(&self.touched);
+        }
         if let Some(sequence) = self.last_sequence {
             self.feed.notify_committed(sequence);
+            crate::metrics::feed_head(db.name(), sequence);
         }
         Ok(())
+    }
+
+    /// Records a unit that ends without committing (it rolls back when dropped).
+    fn finished(&self, outcome: &'static str) {
+        record_transaction(self.db, self.start, outcome);
+    }
+}
+
+/// `crm_db_transaction_seconds{db, outcome}`: a unit of work from its first wait for the
+/// write lock to its end.
+fn record_transaction(db: &Db, start: std::time::Instant, outcome: &'static str) {
+    ::metrics::histogram!("crm_db_transaction_seconds", "db" => db.name().to_owned(), "outcome" => outcome)
+        .record(crate::metrics::seconds_since(start));
+}
+
+impl Work<'_> {
+    /// The database of the transaction (its name labels metrics).
+    pub fn db(&self) -> &Db {
+        self.db
     }
 }
 

@@ -60,6 +60,11 @@ impl HttpClient {
         HttpResponse { status: parts.status, headers: parts.headers, body }
     }
 
+    /// A plain `GET path` without credentials (metrics, probes).
+    pub async fn get(&self, path: &str) -> HttpResponse {
+        self.send(http::Request::get(path).body(Full::new(Bytes::new())).expect("a valid request")).await
+    }
+
     /// A REST call with `authorization: Bearer <token>` and, if given, a JSON body.
     pub async fn rest(&self, method: http::Method, path: &str, token: &str, body: Option<&str>) -> HttpResponse {
         let mut request = http::Request::builder().method(method).uri(path).header("authorization", bearer(token));

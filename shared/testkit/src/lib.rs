@@ -69,20 +69,8 @@ impl TestDb {
                 (format!("sqlite:{}", dir.join(file).display()), Cleanup::Dir(dir))
             }
             Backend::Postgres => {
-                let admin_url = std::env::var("CRM_TEST_POSTGRES_URL")
-                    .expect("CRM_TEST_POSTGRES_URL is set (a PostgreSQL test was built with it)");
-                let name = scratch::database_name();
-                let admin =
-                    Db::connect(&DbConfig { url: admin_url.clone(), max_connections: 2, ..DbConfig::default() })
-                        .await
-                        .unwrap_or_else(|err| panic!("connect to PostgreSQL at CRM_TEST_POSTGRES_URL: {err:#}"));
-                scratch::sweep_databases_once(&admin).await;
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(admin.writer())
-                    .await
-                    .expect("create test database");
-                admin.close().await;
-                (with_database(&admin_url, &name), Cleanup::Database { admin_url, name })
+                let scratch = ScratchDatabase::create().await;
+                (scratch.url.clone(), Cleanup::Database { admin_url: scratch.admin_url, name: scratch.name })
             }
         };
         let db = Db::connect_and_migrate(&DbConfig { url, max_connections: 8, ..DbConfig::default() }, migrations)
@@ -102,18 +90,53 @@ impl TestDb {
                 }
             }
             Cleanup::Database { admin_url, name } => {
-                let dropped = async {
-                    let admin =
-                        Db::connect(&DbConfig { url: admin_url, max_connections: 1, ..DbConfig::default() }).await?;
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let dropped = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(admin.writer()).await;
-                    admin.close().await;
-                    anyhow::Ok(dropped?)
-                };
-                if let Err(err) = dropped.await {
-                    scratch::report(&format!("cannot drop test database {name}: {err:#}"));
-                }
+                ScratchDatabase { url: String::new(), admin_url, name }.remove().await;
             }
+        }
+    }
+}
+
+/// An empty PostgreSQL database on the server of `CRM_TEST_POSTGRES_URL`, for a process
+/// under test that migrates it itself (e.g. the `crm` binary); dropped by
+/// [`ScratchDatabase::remove`], or by a later test run if this one dies first.
+pub struct ScratchDatabase {
+    /// Its URL.
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl ScratchDatabase {
+    /// Creates it; panics when `CRM_TEST_POSTGRES_URL` is unset or the server is unreachable.
+    pub async fn create() -> Self {
+        let admin_url = std::env::var("CRM_TEST_POSTGRES_URL")
+            .expect("CRM_TEST_POSTGRES_URL is set (a PostgreSQL test was built with it)");
+        let name = scratch::database_name();
+        let admin = Db::connect(&DbConfig { url: admin_url.clone(), max_connections: 2, ..DbConfig::default() })
+            .await
+            .unwrap_or_else(|err| panic!("connect to PostgreSQL at CRM_TEST_POSTGRES_URL: {err:#}"));
+        scratch::sweep_databases_once(&admin).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(admin.writer())
+            .await
+            .expect("create test database");
+        admin.close().await;
+        Self { url: with_database(&admin_url, &name), admin_url, name }
+    }
+
+    /// Drops it (forcing out any session left). A drop that fails is reported on stderr
+    /// (the next test process removes the leftover), never silently ignored.
+    pub async fn remove(self) {
+        let Self { admin_url, name, .. } = self;
+        let dropped = async {
+            let admin = Db::connect(&DbConfig { url: admin_url, max_connections: 1, ..DbConfig::default() }).await?;
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let dropped = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(admin.writer()).await;
+            admin.close().await;
+            anyhow::Ok(dropped?)
+        };
+        if let Err(err) = dropped.await {
+            scratch::report(&format!("cannot drop test database {name}: {err:#}"));
         }
     }
 }

@@ -51,6 +51,7 @@ impl Edge {
     pub fn slot(&self) -> Result<OwnedSemaphorePermit, Status> {
         self.inflight.clone().try_acquire_owned().map_err(|_| {
             crm_kit::throttled!(1, warn!("gateway at its concurrency limit: shedding"));
+            metrics::counter!("crm_rpc_shed_total", "server" => "gateway").increment(1);
             exhausted("OVERLOADED", "the gateway is at capacity; retry with backoff", Duration::from_millis(100), None)
         })
     }
@@ -63,6 +64,7 @@ impl Edge {
             && let Err(wait) = limiter.check(&principal.subject)
         {
             crm_kit::throttled!(5, info!(subject = %principal.subject, "rate limit exceeded"));
+            metrics::counter!("crm_rpc_rate_limited_total", "server" => "gateway").increment(1);
             return Err(exhausted(
                 "RATE_LIMITED",
                 "too many requests from this principal; retry later",

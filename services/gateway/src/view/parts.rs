@@ -47,6 +47,8 @@ pub fn warning(part: Part, status: &Status) -> Warning {
         code => code_name(code),
     };
     tracing::info!(part = part.as_str_name(), reason, message = status.message(), "client 360 part missing");
+    metrics::counter!("crm_client360_part_warnings_total", "part" => part.as_str_name(), "reason" => reason)
+        .increment(1);
     Warning { part: part as i32, reason: reason.to_owned(), message: status.message().to_owned() }
 }
 

@@ -3,6 +3,7 @@
 pub mod case;
 pub mod consent;
 pub mod content;
+pub mod erasure;
 pub mod interaction;
 pub mod mask;
 pub mod names;

@@ -5,6 +5,7 @@
 
 mod cases;
 mod content;
+mod erase;
 mod events;
 mod interactions;
 mod merges;

@@ -4,6 +4,7 @@
 mod cases;
 mod consent;
 mod content;
+mod erasure;
 mod merges;
 mod recommendations;
 mod support;

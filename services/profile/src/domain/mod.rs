@@ -6,6 +6,7 @@ pub mod children;
 pub mod client;
 pub mod codes;
 pub mod duplicates;
+pub mod erasure;
 pub mod filter;
 pub mod import;
 pub mod lei;

@@ -53,6 +53,18 @@ pub fn can_import(principal: &Principal) -> ApiResult<()> {
     }
 }
 
+/// Only administrators erase a client's personal data: erasure cannot be undone, and is
+/// done on a data subject's request that the bank has checked, not by a portfolio's manager.
+pub fn can_erase(principal: &Principal) -> ApiResult<()> {
+    match principal.role {
+        Role::Admin => Ok(()),
+        _ => Err(ApiError::permission_denied(
+            "ROLE_CANNOT_ERASE",
+            format!("role {} may not erase client data; ask an administrator", principal.role.as_str()),
+        )),
+    }
+}
+
 /// Whether the caller sees sensitive fields (tax id) unmasked. The suite's own services
 /// (scoring, segmentation, interaction) never need them in clear: they get masked values, so
 /// their bulk reads neither expose tax ids nor flood the audit trail.

@@ -1,10 +1,10 @@
-//! Client calls: create, read, list, update, delete, undelete, lookup.
+//! Client calls: create, read, list, update, delete, undelete, erase, lookup.
 
 use crm_kit::{ApiError, ApiResult, Violations, paging};
 use crm_proto::crm::profile::v1::{
     BatchGetClientsRequest, BatchGetClientsResponse, Client, CreateClientRequest, DeleteClientRequest,
-    GetClientRequest, ListClientsRequest, ListClientsResponse, LookupClientRequest, UndeleteClientRequest,
-    UpdateClientRequest,
+    EraseClientRequest, GetClientRequest, ListClientsRequest, ListClientsResponse, LookupClientRequest,
+    UndeleteClientRequest, UpdateClientRequest,
 };
 
 use super::{Caller, MAX_SCAN_PER_PAGE, ProfileApp, source_of};
@@ -247,6 +247,10 @@ impl ProfileApp {
                     (false, false) => {
                         Err(ApiError::failed_precondition("NOT_DELETED", format!("{resource} is not deleted")))
                     }
+                    (false, true) if current.erase_time.is_some() => Err(ApiError::failed_precondition(
+                        "CLIENT_ERASED",
+                        format!("{resource} was erased; an erased client cannot be undeleted"),
+                    )),
                     _ => {
                         let now = crm_kit::time::to_timestamp(crm_kit::time::now_micros());
                         Ok(Client { delete_time: delete.then_some(now), ..current.clone() })
@@ -265,6 +269,20 @@ impl ProfileApp {
     /// UndeleteClient: a soft-deleted client is live again.
     pub async fn undelete_client(&self, caller: &Caller, req: UndeleteClientRequest) -> ApiResult<Client> {
         self.set_deleted(caller, &req.name, "", false).await
+    }
+
+    /// EraseClient: the client's personal data gone for good, in every copy the profile keeps
+    /// (docs/domain.md, erasure); other services erase theirs when they follow the change.
+    pub async fn erase_client(&self, caller: &Caller, req: EraseClientRequest) -> ApiResult<Client> {
+        let id = names::client_id("name", &req.name)?;
+        let reason = req.reason.trim();
+        if reason.is_empty() {
+            return Err(ApiError::invalid("reason", "say why (for example the ticket of the erasure request)"));
+        }
+        let resource = names::client_name(id);
+        policy::can_erase(&caller.principal).map_err(|err| err.with_resource(&resource))?;
+        let erased = self.store.erase_client(caller.write(), id, reason).await?;
+        Ok(Self::written(caller, erased))
     }
 
     /// LookupClient: exactly one identifier, one indexed query.

@@ -7,13 +7,13 @@ use crm_kit::reply::{Replier, StatusStream};
 use crm_proto::crm::profile::v1::{
     BatchGetClientsRequest, BatchGetClientsResponse, ChangeEvent, Client, ClientGroup, Contact, CreateClientRequest,
     CreateContactRequest, CreateFinancialStatementRequest, DeleteClientRequest, DeleteContactRequest,
-    FinancialStatement, FindDuplicateClientsRequest, FindDuplicateClientsResponse, GetClientGroupRequest,
-    GetClientRequest, Holding, ImportClientsRequest, ImportClientsResponse, ListClientRevisionsRequest,
-    ListClientRevisionsResponse, ListClientsRequest, ListClientsResponse, ListContactsRequest, ListContactsResponse,
-    ListFinancialStatementsRequest, ListFinancialStatementsResponse, ListHoldingsRequest, ListHoldingsResponse,
-    LookupClientRequest, MergeClientsRequest, MergeClientsResponse, SearchClientsRequest, SearchClientsResponse,
-    UndeleteClientRequest, UpdateClientRequest, UpdateContactRequest, UpsertHoldingRequest, WatchChangesRequest,
-    client_profile_service_server::ClientProfileService,
+    EraseClientRequest, FinancialStatement, FindDuplicateClientsRequest, FindDuplicateClientsResponse,
+    GetClientGroupRequest, GetClientRequest, Holding, ImportClientsRequest, ImportClientsResponse,
+    ListClientRevisionsRequest, ListClientRevisionsResponse, ListClientsRequest, ListClientsResponse,
+    ListContactsRequest, ListContactsResponse, ListFinancialStatementsRequest, ListFinancialStatementsResponse,
+    ListHoldingsRequest, ListHoldingsResponse, LookupClientRequest, MergeClientsRequest, MergeClientsResponse,
+    SearchClientsRequest, SearchClientsResponse, UndeleteClientRequest, UpdateClientRequest, UpdateContactRequest,
+    UpsertHoldingRequest, WatchChangesRequest, client_profile_service_server::ClientProfileService,
 };
 use tonic::{Request, Response, Status};
 
@@ -78,6 +78,11 @@ impl ClientProfileService for ProfileGrpc {
     async fn undelete_client(&self, req: Request<UndeleteClientRequest>) -> Result<Response<Client>, Status> {
         let caller = Caller::from_request(&req)?;
         self.replier.unary(&caller, self.app.undelete_client(&caller, req.into_inner()).await).await
+    }
+
+    async fn erase_client(&self, req: Request<EraseClientRequest>) -> Result<Response<Client>, Status> {
+        let caller = Caller::from_request(&req)?;
+        self.replier.unary(&caller, self.app.erase_client(&caller, req.into_inner()).await).await
     }
 
     async fn lookup_client(&self, req: Request<LookupClientRequest>) -> Result<Response<Client>, Status> {

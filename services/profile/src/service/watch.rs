@@ -26,6 +26,7 @@ pub fn change_kind(kind: &str) -> ChangeKind {
         "DELETED" => ChangeKind::Deleted,
         "UNDELETED" => ChangeKind::Undeleted,
         "MERGED" => ChangeKind::Merged,
+        "ERASED" => ChangeKind::Erased,
         _ => ChangeKind::Unspecified,
     }
 }

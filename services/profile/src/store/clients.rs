@@ -22,8 +22,19 @@ use crate::domain::{
 impl ProfileStore {
     /// One client, as stored now.
     pub async fn client(&self, id: &str) -> ApiResult<Option<Client>> {
+        let seen = match &self.cache {
+            Some(cache) => match cache.get(id) {
+                Some(client) => return Ok(Some(client)),
+                None => Some(cache.generation()),
+            },
+            None => None,
+        };
         let row = sqlx::query("SELECT doc FROM clients WHERE id = $1").bind(id).fetch_optional(self.reader()).await?;
-        row.as_ref().map(|row| decode(&self.cipher, row)).transpose()
+        let client: Option<Client> = row.as_ref().map(|row| decode(&self.cipher, row)).transpose()?;
+        if let (Some(cache), Some(seen), Some(found)) = (&self.cache, seen, &client) {
+            cache.offer(id, found, seen);
+        }
+        Ok(client)
     }
 
     /// Several clients; missing ones are absent from the result.

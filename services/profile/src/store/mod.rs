@@ -3,9 +3,11 @@
 //! unit of work (`crm_kit::write::Writer`): its SQL, its change events and audit records
 //! commit together.
 
+mod cache;
 mod children;
 mod clients;
 mod contacts;
+mod erase;
 mod group;
 mod history;
 mod import;
@@ -16,7 +18,16 @@ mod reindex;
 mod sealed;
 mod search;
 
-use crm_kit::{ApiResult, crypto::FieldCipher, feed::FeedEvent, write::Writer};
+use std::sync::Arc;
+
+use cache::ClientCache;
+use crm_kit::{
+    ApiResult,
+    crypto::FieldCipher,
+    db::Backend,
+    feed::FeedEvent,
+    write::{CommitHook, Writer},
+};
 use crm_proto::crm::profile::v1::Client;
 use futures::Stream;
 use serde::{Deserialize, Serialize};
@@ -41,12 +52,21 @@ pub fn migrations() -> crm_kit::db::Migrations {
 pub struct ProfileStore {
     writer: Writer,
     cipher: FieldCipher,
+    cache: Option<Arc<ClientCache>>,
 }
 
 impl ProfileStore {
-    /// The store of a migrated profile database, sealing sensitive values with `cipher`.
+    /// The store of a migrated profile database, sealing sensitive values with `cipher`. On
+    /// embedded SQLite, where this process is the only writer, client reads are cached
+    /// (`cache.rs`).
     pub fn new(writer: Writer, cipher: FieldCipher) -> Self {
-        Self { writer, cipher }
+        if writer.db().backend() != Backend::Sqlite {
+            return Self { writer, cipher, cache: None };
+        }
+        let cache = Arc::new(ClientCache::new(cache::DEFAULT_CAPACITY));
+        let forget = Arc::clone(&cache);
+        let writer = writer.with_commit_hook(CommitHook::new(move |resources| forget.forget(resources)));
+        Self { writer, cipher, cache: Some(cache) }
     }
 
     /// A record of the change feed as the rest of the service sees it (sealed values

@@ -1,6 +1,7 @@
 //! Storage and service conformance: every scenario runs against SQLite and PostgreSQL
 //! through the real gRPC server, as a client would use it.
 
+mod erasure;
 mod history;
 mod import;
 mod matching;
@@ -570,4 +571,29 @@ conformance!(statements_carry_derived_ratios, async |app: &TestApp| {
         .await
         .expect_err("same period");
     assert_eq!(again.code(), Code::AlreadyExists);
+});
+
+conformance!(a_read_after_an_acknowledged_write_sees_it_even_when_the_record_was_just_read, async |app: &TestApp| {
+    use crm_proto::crm::profile::v1::MergeClientsRequest;
+    let mut admin = app.admin();
+    let a = admin.create_client(create(new_client("Cached Alpha", "CA1"))).await.expect("a").into_inner();
+    let b = admin.create_client(create(new_client("Cached Beta", "CA2"))).await.expect("b").into_inner();
+    let get = |name: &str| GetClientRequest { name: name.to_owned(), read_time: None };
+    for _ in 0..2 {
+        admin.get_client(get(&a.name)).await.expect("warm");
+        admin.get_client(get(&b.name)).await.expect("warm");
+    }
+    let patch = Client { name: a.name.clone(), display_name: "Cached Alpha Renamed".into(), ..Default::default() };
+    admin
+        .update_client(UpdateClientRequest { client: Some(patch), update_mask: mask(&["display_name"]) })
+        .await
+        .expect("update");
+    let read = admin.get_client(get(&a.name)).await.expect("read").into_inner();
+    assert_eq!(read.display_name, "Cached Alpha Renamed");
+    let merge = MergeClientsRequest { survivor: a.name.clone(), duplicate: b.name.clone(), etag: String::new() };
+    admin.merge_clients(merge).await.expect("merge");
+    let old_name = admin.get_client(get(&b.name)).await.expect("read the duplicate's name").into_inner();
+    assert_eq!(old_name.name, a.name, "the duplicate's name resolves to the survivor");
+    let survivor = admin.get_client(get(&a.name)).await.expect("survivor").into_inner();
+    assert_ne!(survivor.etag, read.etag, "the merge changed the survivor, and the read shows it");
 });

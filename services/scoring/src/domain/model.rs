@@ -43,7 +43,7 @@ pub fn default_model() -> ValueModel {
         hurdle_rate: 0.12,
         relationship_weights: Some(RelationshipWeights { group: 0.10, referral: 0.50, growth: 0.50 }),
         portfolio_overlap_factor: 0.25,
-        score_weights: Some(ScoreWeights { raroc: 0.4, eva: 0.4, relationship: 0.2 }),
+        score_weights: Some(ScoreWeights { raroc: 0.35, eva: 0.35, relationship: 0.15, access: 0.15 }),
         value_scale: Some(Money { currency_code: "CNY".into(), units: 1_000_000, nanos: 0 }),
         tier_thresholds: Some(TierThresholds { key_account: 75.0, grow: 50.0, maintain: 25.0 }),
         // Approximate 2025 rates (CNY per unit); update them with UpdateValueModel.
@@ -102,6 +102,8 @@ pub struct Params {
     pub eva_weight: Dec,
     /// Weight of the relationship part.
     pub relationship_weight: Dec,
+    /// Weight of the market-access part (the marginal factor).
+    pub access_weight: Dec,
     /// The amount that scales EVA and relationship value into the composite's 0..1 parts.
     pub value_scale: Dec,
     /// Units of the model currency per unit of another currency.
@@ -212,10 +214,14 @@ pub fn validate(model: &ValueModel) -> ApiResult<Params> {
     let raroc_weight = r.rate("score_weights.raroc", sw.raroc, 0.0, 1.0, false);
     let eva_weight = r.rate("score_weights.eva", sw.eva, 0.0, 1.0, false);
     let relationship_weight = r.rate("score_weights.relationship", sw.relationship, 0.0, 1.0, false);
-    if model.score_weights.is_some()
-        && raroc_weight.plus(eva_weight).and_then(|s| s.plus(relationship_weight)) != Ok(Dec::ONE)
-    {
-        r.v.add("value_model.score_weights", "raroc + eva + relationship must sum to 1");
+    let access_weight = r.rate("score_weights.access", sw.access, 0.0, 1.0, false);
+    let sum =
+        raroc_weight.plus(eva_weight).and_then(|s| s.plus(relationship_weight)).and_then(|s| s.plus(access_weight));
+    if model.score_weights.is_some() && raroc_weight == Dec::ONE {
+        r.v.add("value_model.score_weights.raroc", "must be below 1: a client without capital has no RAROC");
+    }
+    if model.score_weights.is_some() && sum != Ok(Dec::ONE) {
+        r.v.add("value_model.score_weights", "raroc + eva + relationship + access must sum to 1");
     }
     let value_scale = match r.required("value_scale", model.value_scale.as_ref()) {
         None => Dec::ZERO,
@@ -267,6 +273,7 @@ pub fn validate(model: &ValueModel) -> ApiResult<Params> {
         raroc_weight,
         eva_weight,
         relationship_weight,
+        access_weight,
         value_scale,
         exchange_rates,
         key_account,
@@ -307,7 +314,7 @@ mod tests {
         model.default_lgd = -0.1;
         model.hurdle_rate = 0.0;
         model.unrated_grade = "Z".into();
-        model.score_weights = Some(ScoreWeights { raroc: 0.5, eva: 0.5, relationship: 0.5 });
+        model.score_weights = Some(ScoreWeights { raroc: 0.5, eva: 0.5, relationship: 0.5, access: 0.0 });
         model.tier_thresholds = Some(TierThresholds { key_account: 40.0, grow: 50.0, maintain: 25.0 });
         let got = fields(&model);
         for want in [

@@ -102,6 +102,7 @@ pub fn normalize(model: &mut ValueModel, params: &Params) {
         raroc: params.raroc_weight.to_f64(),
         eva: params.eva_weight.to_f64(),
         relationship: params.relationship_weight.to_f64(),
+        access: params.access_weight.to_f64(),
     });
     model.exchange_rates = params.exchange_rates.iter().map(|(code, rate)| (code.clone(), rate.to_f64())).collect();
     model.tier_thresholds = Some(TierThresholds {

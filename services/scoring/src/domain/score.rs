@@ -35,10 +35,11 @@ pub struct ScoreInputs {
     pub previous: Option<(Period, Figures)>,
     /// The rest of the group.
     pub group: GroupIncome,
-    /// Industry × region access the client gives ("" parts when unknown).
+    /// Industry × region access the client gives ("" when unknown).
     pub access: String,
-    /// Other key accounts already giving the same access.
-    pub overlapping_key_accounts: i64,
+    /// Clients of the same access cell ranked ahead of this one by standalone score (then
+    /// client id): they already give the bank this access. Ignored when `access` is "".
+    pub access_rank: i64,
 }
 
 /// A computed score and the keys it is stored and ordered by.
@@ -48,6 +49,9 @@ pub struct Computed {
     pub score: ValueScore,
     /// Composite score, exact.
     pub composite: Dec,
+    /// Standalone score (the composite without the market-access part): the key the
+    /// clients of one access cell are ranked by.
+    pub standalone: Dec,
     /// Risk-adjusted income, exact.
     pub risk_adjusted_income: Dec,
     pub tier: Tier,
@@ -157,7 +161,11 @@ pub fn compute(m: &Params, i: &ScoreInputs) -> Result<Computed, Overflow> {
     );
     let raroc = s.term(
         "raroc",
-        "risk_adjusted_income / economic_capital (0 when economic_capital is 0)",
+        if capital.is_zero() {
+            "not applicable: no economic_capital consumed (shown as 0; the composite weights the other parts)"
+        } else {
+            "risk_adjusted_income / economic_capital"
+        },
         "ratio",
         vec![
             x("risk_adjusted_income", rai, from("risk_adjusted_income")),
@@ -223,18 +231,9 @@ pub fn compute(m: &Params, i: &ScoreInputs) -> Result<Computed, Overflow> {
         m.group_weight.times(group_income)?.plus(m.referral_weight.times(referred)?)?.plus(m.growth_weight.times(growth)?)?,
     );
 
-    let overlap = Dec::from_int(i.overlapping_key_accounts);
-    let marginal = s.term(
-        "marginal_factor",
-        "1 / (1 + (portfolio_overlap_factor × overlapping_key_accounts))",
-        "ratio",
-        vec![
-            x("portfolio_overlap_factor", m.overlap_factor, format!("{model} portfolio_overlap_factor")),
-            x("overlapping_key_accounts", overlap, format!("key accounts with the same access {}", i.access)),
-        ],
-        Dec::ONE.over(Dec::ONE.plus(m.overlap_factor.times(overlap)?)?)?,
-    );
-    let composite = composite(&mut s, m, &model, raroc, eva, relationship, marginal)?;
+    let raroc_applicable = !capital.is_zero();
+    let parts = composite(&mut s, m, &model, raroc_applicable.then_some(raroc), eva, relationship, i)?;
+    let (composite, standalone, marginal) = (parts.composite, parts.standalone, parts.marginal);
     let tier = tier_of(m, composite);
     s.push(
         "tier",
@@ -272,8 +271,10 @@ pub fn compute(m: &Params, i: &ScoreInputs) -> Result<Computed, Overflow> {
         credit_grade: grade.grade.clone(),
         money_withheld: false,
         recorded_currency: i.figures.currency.clone(),
+        raroc_not_applicable: !raroc_applicable,
+        access_rank: if i.access.is_empty() { 0 } else { i32::try_from(i.access_rank).unwrap_or(i32::MAX) },
     };
-    Ok(Computed { score, composite, risk_adjusted_income: rai, tier })
+    Ok(Computed { score, composite, standalone, risk_adjusted_income: rai, tier })
 }
 
 /// `revenue_growth`: annualised revenue above the previous period's (0 without one).
@@ -321,25 +322,28 @@ fn relationship_growth(
     ))
 }
 
-/// The three parts, their weighted sum, the marginal discount and the 0..100 scale.
+/// The standalone score, the market-access part and the composite.
+struct Parts {
+    standalone: Dec,
+    marginal: Dec,
+    composite: Dec,
+}
+
+/// The client's own parts (RAROC, EVA, relationship) make the standalone score; the market
+/// access it gives is discounted by the clients already giving it (ranked ahead in its
+/// industry × region cell) and added with its own weight (docs/domain.md §3).
 fn composite(
     s: &mut Sheet,
     m: &Params,
     model: &str,
-    raroc: Dec,
+    raroc: Option<Dec>,
     eva: Dec,
     relationship: Dec,
-    marginal: Dec,
-) -> Result<Dec, Overflow> {
+    i: &ScoreInputs,
+) -> Result<Parts, Overflow> {
     let two = Dec::from_int(2);
     let half = Dec::from_nanos(500_000_000);
-    let raroc_part = s.term(
-        "raroc_part",
-        "clamp(raroc / (2 × hurdle_rate), 0, 1)",
-        "ratio",
-        vec![x("raroc", raroc, from("raroc")), x("hurdle_rate", m.hurdle_rate, format!("{model} hurdle_rate"))],
-        raroc.over(two.times(m.hurdle_rate)?)?.clamp_to(Dec::ZERO, Dec::ONE),
-    );
+    let hundred = Dec::from_int(100);
     let eva_part = s.term(
         "eva_part",
         "clamp(0.5 + (eva / (2 × value_scale)), 0, 1)",
@@ -357,24 +361,103 @@ fn composite(
         ],
         relationship.over(m.value_scale)?.clamp_to(Dec::ZERO, Dec::ONE),
     );
-    let weighted = m
-        .raroc_weight
-        .times(raroc_part)?
-        .plus(m.eva_weight.times(eva_part)?)?
-        .plus(m.relationship_weight.times(relationship_part)?)?;
-    Ok(s.term(
+    let eva_weighted = m.eva_weight.times(eva_part)?.plus(m.relationship_weight.times(relationship_part)?)?;
+    let (standalone, access_weight) = match raroc {
+        Some(raroc) => {
+            let raroc_part = s.term(
+                "raroc_part",
+                "clamp(raroc / (2 × hurdle_rate), 0, 1)",
+                "ratio",
+                vec![x("raroc", raroc, from("raroc")), x("hurdle_rate", m.hurdle_rate, format!("{model} hurdle_rate"))],
+                raroc.over(two.times(m.hurdle_rate)?)?.clamp_to(Dec::ZERO, Dec::ONE),
+            );
+            let standalone = s.term(
+                "standalone_score",
+                "100 × ((raroc_weight × raroc_part) + (eva_weight × eva_part) + (relationship_weight × relationship_part))",
+                "points",
+                vec![
+                    x("raroc_weight", m.raroc_weight, format!("{model} score_weights.raroc")),
+                    x("raroc_part", raroc_part, from("raroc_part")),
+                    x("eva_weight", m.eva_weight, format!("{model} score_weights.eva")),
+                    x("eva_part", eva_part, from("eva_part")),
+                    x("relationship_weight", m.relationship_weight, format!("{model} score_weights.relationship")),
+                    x("relationship_part", relationship_part, from("relationship_part")),
+                ],
+                hundred.times(m.raroc_weight.times(raroc_part)?.plus(eva_weighted)?)?,
+            );
+            (standalone, m.access_weight)
+        }
+        None => {
+            // No capital, no return on it: the other parts share the RAROC weight.
+            let scale = s.term(
+                "weight_scale",
+                "1 / (1 − raroc_weight) (RAROC not applicable: the other weights are scaled to sum to 1)",
+                "ratio",
+                vec![x("raroc_weight", m.raroc_weight, format!("{model} score_weights.raroc"))],
+                Dec::ONE.over(Dec::ONE.minus(m.raroc_weight)?)?,
+            );
+            let standalone = s.term(
+                "standalone_score",
+                "100 × (weight_scale × ((eva_weight × eva_part) + (relationship_weight × relationship_part)))",
+                "points",
+                vec![
+                    x("weight_scale", scale, from("weight_scale")),
+                    x("eva_weight", m.eva_weight, format!("{model} score_weights.eva")),
+                    x("eva_part", eva_part, from("eva_part")),
+                    x("relationship_weight", m.relationship_weight, format!("{model} score_weights.relationship")),
+                    x("relationship_part", relationship_part, from("relationship_part")),
+                ],
+                hundred.times(scale.times(eva_weighted)?)?,
+            );
+            let access_weight = s.term(
+                "access_weight",
+                "weight_scale × score_weights_access",
+                "ratio",
+                vec![
+                    x("weight_scale", scale, from("weight_scale")),
+                    x("score_weights_access", m.access_weight, format!("{model} score_weights.access")),
+                ],
+                scale.times(m.access_weight)?,
+            );
+            (standalone, access_weight)
+        }
+    };
+    let marginal = if i.access.is_empty() {
+        s.term(
+            "marginal_factor",
+            "0 (industry or region unknown: no market access to credit)",
+            "ratio",
+            vec![],
+            Dec::ZERO,
+        )
+    } else {
+        let rank = Dec::from_int(i.access_rank);
+        s.term(
+            "marginal_factor",
+            "1 / (1 + (portfolio_overlap_factor × access_rank))",
+            "ratio",
+            vec![
+                x("portfolio_overlap_factor", m.overlap_factor, format!("{model} portfolio_overlap_factor")),
+                x(
+                    "access_rank",
+                    rank,
+                    format!("clients ahead by standalone_score (then client id) in access cell {}", i.access),
+                ),
+            ],
+            Dec::ONE.over(Dec::ONE.plus(m.overlap_factor.times(rank)?)?)?,
+        )
+    };
+    let weight_source = if raroc.is_some() { format!("{model} score_weights.access") } else { from("access_weight") };
+    let composite = s.term(
         "composite_score",
-        "100 × (marginal_factor × ((raroc_weight × raroc_part) + (eva_weight × eva_part) + (relationship_weight × relationship_part)))",
+        "standalone_score + (100 × (access_weight × marginal_factor))",
         "points",
         vec![
+            x("standalone_score", standalone, from("standalone_score")),
+            x("access_weight", access_weight, weight_source),
             x("marginal_factor", marginal, from("marginal_factor")),
-            x("raroc_weight", m.raroc_weight, format!("{model} score_weights.raroc")),
-            x("raroc_part", raroc_part, from("raroc_part")),
-            x("eva_weight", m.eva_weight, format!("{model} score_weights.eva")),
-            x("eva_part", eva_part, from("eva_part")),
-            x("relationship_weight", m.relationship_weight, format!("{model} score_weights.relationship")),
-            x("relationship_part", relationship_part, from("relationship_part")),
         ],
-        Dec::from_int(100).times(marginal.times(weighted)?)?,
-    ))
+        standalone.plus(hundred.times(access_weight.times(marginal)?)?)?,
+    );
+    Ok(Parts { standalone, marginal, composite })
 }

@@ -42,7 +42,7 @@ fn inputs(grade: &str, period: &str, f: Figures) -> ScoreInputs {
         previous: None,
         group: GroupIncome::default(),
         access: "64×East".into(),
-        overlapping_key_accounts: 0,
+        access_rank: 0,
     }
 }
 
@@ -65,7 +65,9 @@ fn a_profitable_bbb_client_is_a_key_account() {
     assert_eq!(value(s, "economic_capital"), "600000.000000000");
     assert_eq!(value(s, "raroc"), "2.314583333");
     assert_eq!(value(s, "eva"), "1316750.000000000");
-    assert_eq!(value(s, "composite_score"), "80.000000000");
+    // Full RAROC and EVA parts (0.35 + 0.35), first in its cell (access part 1 × 0.15).
+    assert_eq!(value(s, "standalone_score"), "70.000000000");
+    assert_eq!(value(s, "composite_score"), "85.000000000");
     assert_eq!(c.tier, Tier::KeyAccount);
     assert_eq!(s.expected_loss.as_ref().map(|m| (m.units, m.nanos)), Some((11_250, 0)));
     assert_eq!(s.eva.as_ref().map(|m| m.units), Some(1_316_750));
@@ -83,8 +85,9 @@ fn a_thin_b_client_is_maintained_with_partial_marks() {
     assert_eq!(value(s, "eva"), "-19500.000000000");
     assert_eq!(value(s, "raroc_part"), "0.364583333");
     assert_eq!(value(s, "eva_part"), "0.490250000");
-    // 100 × (0.4 × 0.364583333 → 0.145833333) + (0.4 × 0.49025 = 0.1961)
-    assert_eq!(value(s, "composite_score"), "34.193333300");
+    // 100 × ((0.35 × 0.364583333 → 0.127604167) + (0.35 × 0.49025 = 0.1715875)) + 100 × 0.15 × 1
+    assert_eq!(value(s, "standalone_score"), "29.919166700");
+    assert_eq!(value(s, "composite_score"), "44.919166700");
     assert_eq!(c.tier, Tier::Maintain);
 }
 
@@ -107,17 +110,58 @@ fn relationship_value_and_overlap_discount() {
     let mut i = inputs("A", "2026", figures(1_000_000, 200_000, 400_000, 20_000_000, 100_000));
     i.previous = Some((Period::parse("2025").expect("p"), figures(800_000, 200_000, 0, 0, 0)));
     i.group = GroupIncome { members_scored: 2, income: Dec::from_int(3_000_000) };
-    i.overlapping_key_accounts = 2;
+    i.access_rank = 2;
     let c = compute(&model(), &i).expect("computes");
     let s = &c.score;
     assert_eq!(value(s, "revenue_growth"), "200000.000000000");
     // 0.1 × 3 000 000 + 0.5 × 100 000 + 0.5 × 200 000
     assert_eq!(value(s, "relationship_value"), "450000.000000000");
     assert_eq!(value(s, "marginal_factor"), "0.666666667");
+    assert_eq!(c.score.access_rank, 2);
     // An unrated client uses the model's unrated grade and says so.
     let unrated = compute(&model(), &inputs("", "2026", figures(1, 0, 0, 1_000, 0))).expect("computes");
     assert_eq!(unrated.score.credit_grade, "B");
     assert!(component(&unrated.score, "credit_grade").inputs[0].source.contains("unrated"));
+}
+
+#[test]
+fn the_overlap_discount_touches_only_the_market_access_part() {
+    let first = inputs("A", "2026", figures(1_000_000, 200_000, 400_000, 20_000_000, 0));
+    let third = ScoreInputs { access_rank: 2, ..first.clone() };
+    let unknown = ScoreInputs { access: String::new(), access_rank: 5, ..first.clone() };
+    let (a, b, u) = (
+        compute(&model(), &first).expect("first"),
+        compute(&model(), &third).expect("third"),
+        compute(&model(), &unknown).expect("unknown"),
+    );
+    // The client's own risk-adjusted profit is not discounted: same standalone score.
+    assert_eq!(a.standalone, b.standalone);
+    assert_eq!(a.standalone, u.standalone);
+    // Only the access part is: 100 × 0.15 × (1 − 1 / (1 + 0.25 × 2)).
+    assert_eq!(a.composite.minus(b.composite).map(|v| v.to_string()), Ok("5.000000000".to_owned()));
+    assert_eq!(value(&b.score, "marginal_factor"), "0.666666667");
+    // Unknown industry or region gives no access to credit, whatever the rank.
+    assert_eq!(value(&u.score, "marginal_factor"), "0.000000000");
+    assert_eq!((u.score.access_rank, u.composite), (0, u.standalone));
+}
+
+#[test]
+fn a_client_without_capital_has_no_raroc_and_can_be_a_key_account() {
+    // Fee-only: 1 500 000 fees, 100 000 cost, no exposure: EVA = RAI = 1 400 000 (a year).
+    let c = compute(&model(), &inputs("BBB", "2026", figures(0, 1_500_000, 100_000, 0, 0))).expect("computes");
+    let s = &c.score;
+    assert!(s.raroc_not_applicable);
+    assert!(component(s, "raroc").formula.starts_with("not applicable"));
+    assert!(s.components.iter().all(|c| c.name != "raroc_part"), "no RAROC part");
+    // The other weights scaled by 1 / (1 − 0.35): EVA part 1 × 0.35 / 0.65, access 0.15 / 0.65.
+    assert_eq!(value(s, "weight_scale"), "1.538461538");
+    assert_eq!(value(s, "standalone_score"), "53.846153800");
+    assert_eq!(value(s, "composite_score"), "76.923076900");
+    assert_eq!(c.tier, Tier::KeyAccount);
+    // A client with capital reports RAROC as applicable.
+    let lender =
+        compute(&model(), &inputs("BBB", "2026", figures(1_500_000, 0, 100_000, 1_000_000, 0))).expect("computes");
+    assert!(!lender.score.raroc_not_applicable);
 }
 
 /// Recomputes one component from its displayed inputs alone.
@@ -160,8 +204,9 @@ fn recompute(c: &ScoreComponent) -> String {
             let c2 = g("growth_weight").times(g("revenue_growth")).expect("c");
             a.plus(b).and_then(|v| v.plus(c2))
         }
+        "marginal_factor" if c.inputs.is_empty() => Ok(Dec::ZERO),
         "marginal_factor" => g("portfolio_overlap_factor")
-            .times(g("overlapping_key_accounts"))
+            .times(g("access_rank"))
             .and_then(|v| Dec::ONE.plus(v))
             .and_then(|v| Dec::ONE.over(v)),
         "raroc_part" => two.times(g("hurdle_rate")).and_then(|h| g("raroc").over(h)).map(clamp01),
@@ -171,15 +216,23 @@ fn recompute(c: &ScoreComponent) -> String {
             .and_then(|v| Dec::parse("0.5").expect("half").plus(v))
             .map(clamp01),
         "relationship_part" => g("relationship_value").over(g("value_scale")).map(clamp01),
-        "composite_score" => {
+        "weight_scale" => Dec::ONE.minus(g("raroc_weight")).and_then(|v| Dec::ONE.over(v)),
+        "access_weight" => g("weight_scale").times(g("score_weights_access")),
+        "standalone_score" if i.contains_key("weight_scale") => {
+            let e = g("eva_weight").times(g("eva_part")).expect("e");
+            let l = g("relationship_weight").times(g("relationship_part")).expect("l");
+            e.plus(l).and_then(|v| g("weight_scale").times(v)).and_then(|v| Dec::from_int(100).times(v))
+        }
+        "standalone_score" => {
             let w = g("raroc_weight").times(g("raroc_part")).expect("r");
             let e = g("eva_weight").times(g("eva_part")).expect("e");
             let l = g("relationship_weight").times(g("relationship_part")).expect("l");
-            w.plus(e)
-                .and_then(|v| v.plus(l))
-                .and_then(|v| g("marginal_factor").times(v))
-                .and_then(|v| Dec::from_int(100).times(v))
+            w.plus(e).and_then(|v| v.plus(l)).and_then(|v| Dec::from_int(100).times(v))
         }
+        "composite_score" => g("access_weight")
+            .times(g("marginal_factor"))
+            .and_then(|v| Dec::from_int(100).times(v))
+            .and_then(|v| g("standalone_score").plus(v)),
         other => panic!("unknown component {other}"),
     };
     r.expect("recomputes").to_string()
@@ -190,12 +243,13 @@ fn every_component_recomputes_exactly_from_what_it_shows() {
     let mut rich = inputs("CCC", "2026-H1", figures(123_457, 9_876, 54_321, 7_654_321, 1_111));
     rich.previous = Some((Period::parse("2025-H2").expect("p"), figures(100_000, 3_333, 0, 0, 0)));
     rich.group = GroupIncome { members_scored: 3, income: d("-12345.678901234") };
-    rich.overlapping_key_accounts = 3;
+    rich.access_rank = 3;
     let mut foreign = inputs("BB", "2026-Q2", figures(7_777_777, 123_456, 2_000_000, 99_999_999, 5));
     foreign.figures.currency = "JPY".into();
     foreign.previous =
         Some((Period::parse("2026-Q1").expect("p"), Figures { currency: "USD".into(), ..figures(1, 2, 3, 4, 5) }));
-    for i in [rich, foreign, inputs("BBB", "2026-Q3", figures(300_000, 100_000, 50_000, 10_000_000, 0))] {
+    let fee_only = inputs("AA", "2026-Q1", figures(0, 654_321, 123_456, 0, 7));
+    for i in [rich, foreign, fee_only, inputs("BBB", "2026-Q3", figures(300_000, 100_000, 50_000, 10_000_000, 0))] {
         let score = compute(&model(), &i).expect("computes").score;
         let by_name: HashMap<&str, &str> =
             score.components.iter().map(|c| (c.name.as_str(), c.value.as_str())).collect();

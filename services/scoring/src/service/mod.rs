@@ -1,6 +1,7 @@
 //! The scoring application: each call validates, authorises, then uses the store and the
 //! profile service. `grpc` adapts it to tonic; nothing here knows about transport.
 
+mod access;
 mod group;
 mod grpc;
 mod models;

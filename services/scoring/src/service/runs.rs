@@ -135,6 +135,9 @@ impl ScoringApp {
                 progress.advance(processed, total.max(processed)).await?;
             }
             if page.next_page_token.is_empty() {
+                // Ranks were taken against the scores stored so far: settle every cell once.
+                let reranked = self.settle_all_access(&request_id).await?;
+                tracing::info!(run = %request_id, reranked, "market access re-ranked after the run");
                 return Ok(summary);
             }
             token = page.next_page_token;

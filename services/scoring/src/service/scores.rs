@@ -11,7 +11,7 @@ use crm_proto::crm::{
 use super::{Caller, ScoringApp};
 use crate::{
     domain::{
-        decimal::Dec,
+        decimal::{Dec, Overflow},
         model::Params,
         names,
         period::Period,
@@ -27,6 +27,11 @@ pub fn access_of(client: &Client) -> String {
     let division = client.industry_code.get(..2).unwrap_or("");
     let region = client.region.trim().to_lowercase();
     if division.is_empty() || region.is_empty() { String::new() } else { format!("{division}|{region}") }
+}
+
+/// An exact score × 10⁹ as stored.
+fn nanos(value: Dec) -> i64 {
+    i64::try_from(value.nanos()).unwrap_or(i64::MAX)
 }
 
 /// Hides the money terms from roles that may not see them.
@@ -108,10 +113,22 @@ impl ScoringApp {
                 format!("{} has no profitability record; record one before scoring", client.name),
             ));
         };
-        let inputs = self.score_inputs(&params, client, &latest).await?;
-        let computed = score::compute(&params, &inputs).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+        let mut inputs = self.score_inputs(&params, client, &latest).await?;
+        let overflow = |e: Overflow| ApiError::internal(anyhow::anyhow!("{e}"));
+        let mut computed = score::compute(&params, &inputs).map_err(overflow)?;
+        let standalone = nanos(computed.standalone);
+        if !inputs.access.is_empty() {
+            // The rank depends only on standalone scores, which do not depend on ranks.
+            let rank = self.store.access_rank(&inputs.access, client_id, standalone).await?;
+            if rank != inputs.access_rank {
+                inputs.access_rank = rank;
+                computed = score::compute(&params, &inputs).map_err(overflow)?;
+            }
+        }
         let new = NewScore {
-            composite: i64::try_from(computed.composite.nanos()).unwrap_or(i64::MAX),
+            composite: nanos(computed.composite),
+            standalone,
+            access_rank: inputs.access_rank,
             tier: computed.tier,
             access: access_of(client),
             profile_grade: client.credit_grade.clone(),
@@ -149,9 +166,6 @@ impl ScoringApp {
             .map(|r| figures(&r))
             .filter(|f| params.accepts(&f.currency))
             .map(|f| (previous_period, f));
-        let access = access_of(client);
-        let overlapping_key_accounts =
-            if access.is_empty() { 0 } else { self.store.count_key_accounts(&access, client_id).await? };
         Ok(ScoreInputs {
             client_id: client_id.to_owned(),
             credit_grade: client.credit_grade.clone(),
@@ -159,8 +173,8 @@ impl ScoringApp {
             figures: recorded,
             previous,
             group: self.group_income(client_id, &params.currency).await?,
-            access: if access.is_empty() { "(unknown industry or region)".into() } else { access },
-            overlapping_key_accounts,
+            access: access_of(client),
+            access_rank: 0,
         })
     }
 
@@ -197,7 +211,7 @@ impl ScoringApp {
         let client = self.peers.client(client_id).await?;
         check_portfolio(&caller.principal, &name, client.as_ref().map(|c| c.relationship_manager.as_str()))?;
         let client = client.ok_or_else(|| ApiError::not_found(name))?;
-        let (score, _) = self.score_client_record(caller.write(), &client).await?;
+        let (score, _) = self.score_and_settle(caller.write(), &client).await?;
         Ok(present(caller, score))
     }
 

@@ -55,6 +55,10 @@ pub struct NewScore {
     pub score: ValueScore,
     /// Composite score × 10⁹.
     pub composite: i64,
+    /// Standalone score × 10⁹: the key its access cell is ranked by.
+    pub standalone: i64,
+    /// The rank in its access cell the score was computed with.
+    pub access_rank: i64,
     /// The tier ListValueScores filters by.
     pub tier: Tier,
     /// Industry × region access ("" when unknown).

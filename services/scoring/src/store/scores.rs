@@ -27,7 +27,17 @@ impl ScoringStore {
     /// current one but for its time is not stored again (`false`). ABORTED (ETAG_MISMATCH)
     /// when the stored score's revision is no longer `seen_revision`.
     pub async fn save_score(&self, ctx: WriteCtx<'_>, new: NewScore) -> ApiResult<(ValueScore, bool)> {
-        let NewScore { mut score, composite, tier, access, profile_grade, parent, seen_revision } = new;
+        let NewScore {
+            mut score,
+            composite,
+            standalone,
+            access_rank,
+            tier,
+            access,
+            profile_grade,
+            parent,
+            seen_revision,
+        } = new;
         let client_id = score.client.trim_start_matches("clients/").to_owned();
         self.writer
             .run(ctx, async |w| {
@@ -58,11 +68,12 @@ impl ScoringStore {
                 let bytes = score.encode_to_vec();
                 let sql = if row.is_some() {
                     "UPDATE value_scores SET composite = $1, tier = $2, access = $3, profile_grade = $4, \
-                     parent_id = $5, revision = $6, score_time = $7, doc = $8 WHERE client_id = $9"
+                     parent_id = $5, revision = $6, score_time = $7, doc = $8, standalone = $9, access_rank = $10 \
+                     WHERE client_id = $11"
                 } else {
                     "INSERT INTO value_scores (composite, tier, access, profile_grade, parent_id, revision, \
-                     score_time, doc, client_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (client_id) DO NOTHING"
+                     score_time, doc, standalone, access_rank, client_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (client_id) DO NOTHING"
                 };
                 let written = sqlx::query(sql)
                     .bind(composite)
@@ -73,6 +84,8 @@ impl ScoringStore {
                     .bind(revision)
                     .bind(now)
                     .bind(bytes.clone())
+                    .bind(standalone)
+                    .bind(access_rank)
                     .bind(&client_id)
                     .execute(w.conn())
                     .await?
@@ -196,15 +209,46 @@ impl ScoringStore {
         docs(&rows)
     }
 
-    /// Key accounts other than `client_id` giving `access`.
-    pub async fn count_key_accounts(&self, access: &str, client_id: &str) -> ApiResult<i64> {
+    /// Clients other than `client_id` ranked ahead of a standalone score of `standalone`
+    /// (× 10⁹) in access cell `access`: a higher standalone score, or an equal one and a
+    /// lower client id. The order is the portfolio's, whoever is scored first.
+    pub async fn access_rank(&self, access: &str, client_id: &str, standalone: i64) -> ApiResult<i64> {
         let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM value_scores WHERE access = $1 AND tier = 'KEY_ACCOUNT' AND client_id <> $2",
+            "SELECT COUNT(*) FROM value_scores WHERE access = $1 AND client_id <> $2 \
+             AND (standalone > $3 OR (standalone = $3 AND client_id < $2))",
         )
         .bind(access)
         .bind(client_id)
+        .bind(standalone)
         .fetch_one(self.reader())
         .await?;
         Ok(count)
+    }
+
+    /// Clients of access cell `access` whose stored rank is no longer their place in the
+    /// cell's order: their market-access part must be recomputed.
+    pub async fn misranked(&self, access: &str) -> ApiResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT client_id, access_rank FROM value_scores WHERE access = $1 ORDER BY standalone DESC, client_id",
+        )
+        .bind(access)
+        .fetch_all(self.reader())
+        .await?;
+        let mut out = Vec::new();
+        for (place, row) in rows.iter().enumerate() {
+            let stored: i64 = row.try_get("access_rank")?;
+            if stored != i64::try_from(place).unwrap_or(i64::MAX) {
+                out.push(row.try_get("client_id")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every access cell that has scores.
+    pub async fn access_cells(&self) -> ApiResult<Vec<String>> {
+        let rows = sqlx::query("SELECT DISTINCT access FROM value_scores WHERE access <> '' ORDER BY access")
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("access")?)).collect()
     }
 }

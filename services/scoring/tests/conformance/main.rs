@@ -25,7 +25,7 @@ conformance!(recorded_profitability_scores_to_hand_computed_values, async |app: 
     assert_eq!(units(&score.economic_capital), Some((600_000, 0, "CNY".into())));
     assert_eq!(units(&score.eva), Some((1_316_750, 0, "CNY".into())));
     assert_eq!(component(&score, "raroc"), "2.314583333");
-    assert_eq!(component(&score, "composite_score"), "80.000000000");
+    assert_eq!(component(&score, "composite_score"), "85.000000000");
     assert_eq!((score.tier, score.model_version, score.period.as_str()), (Tier::KeyAccount as i32, 1, "2026-Q3"));
     assert_eq!((score.credit_grade.as_str(), score.annualisation_factor), ("BBB", 4));
     assert!(score.score_time.is_some());
@@ -150,17 +150,28 @@ conformance!(watch_changes_delivers_score_changes, async |app: &TestApp| {
     assert_eq!(event.value_score, Some(score));
 });
 
-conformance!(key_accounts_with_the_same_access_discount_each_other_and_groups_add_value, async |app: &TestApp| {
+conformance!(clients_with_the_same_access_discount_each_other_and_groups_add_value, async |app: &TestApp| {
     let parent = app.client("Huaxia Holdings", "rm-1", "A", "6420", "North China", "").await;
-    app.record(&parent, "2026", 4_000_000, 1_000_000, 1_000_000, 10_000_000).await;
+    app.record(&parent, "2026", 3_000_000, 1_000_000, 1_000_000, 10_000_000).await;
     let first = app.score(&parent).await;
     assert_eq!(first.tier, Tier::KeyAccount as i32);
-    assert_eq!(component(&first, "marginal_factor"), "1.000000000");
-    // A second key account in the same industry division and region: 1 / (1 + 0.25 × 1).
+    assert_eq!((component(&first, "marginal_factor").as_str(), first.access_rank), ("1.000000000", 0));
+    // A subsidiary in the same industry division and region that earns more: each is
+    // credited part of the other's income as relationship value, and the parent's share is
+    // the larger, so the subsidiary ranks second. Its access part is discounted, 1 / (1 +
+    // 0.25 × 1), not its own risk-adjusted profit.
     let sub = app.client("Huaxia Leasing", "rm-1", "A", "6491", "north china", &parent).await;
     app.record(&sub, "2026", 4_000_000, 1_000_000, 1_000_000, 10_000_000).await;
     let second = app.score(&sub).await;
-    assert_eq!(component(&second, "marginal_factor"), "0.800000000");
+    assert_eq!((component(&second, "marginal_factor").as_str(), second.access_rank), ("0.800000000", 1));
+    let parent_now = app
+        .admin()
+        .get_value_score(GetValueScoreRequest { name: format!("{parent}/valueScore"), read_time: None })
+        .await
+        .expect("parent score")
+        .into_inner();
+    assert_eq!((component(&parent_now, "marginal_factor").as_str(), parent_now.access_rank), ("1.000000000", 0));
+    assert!(parent_now.composite_score > second.composite_score);
     // The parent's risk-adjusted income counts for the subsidiary: 0.1 × RAI of the parent.
     let rai = first.risk_adjusted_income.as_ref().map_or(0, |m| m.units);
     assert_eq!(component(&second, "group_income"), format!("{rai}.000000000"));

@@ -7,8 +7,8 @@ use crm_kit::auth::Role;
 use crm_proto::crm::{
     profile::v1::{Client, DeleteClientRequest, UpdateClientRequest},
     scoring::v1::{
-        GetGroupValueRequest, GetScoringRunRequest, GetValueModelRequest, GetValueScoreRequest, QuoteLoanPriceRequest,
-        ScorePortfolioRequest, ScoringRun, ScoringRunState, Tier, TierThresholds, UpdateValueModelRequest,
+        GetGroupValueRequest, GetScoringRunRequest, GetValueScoreRequest, QuoteLoanPriceRequest, ScorePortfolioRequest,
+        ScoringRun, ScoringRunState, Tier, ValueScore,
     },
 };
 use prost_types::FieldMask;
@@ -187,6 +187,8 @@ conformance!(a_score_from_inputs_read_before_a_newer_score_is_not_stored_over_it
         score: bbb.clone(),
         composite: 80_000_000_000,
         tier: Tier::try_from(bbb.tier).expect("tier"),
+        standalone: 0,
+        access_rank: 0,
         access: "26|south china".into(),
         profile_grade: "BBB".into(),
         parent: String::new(),
@@ -205,51 +207,73 @@ conformance!(a_score_from_inputs_read_before_a_newer_score_is_not_stored_over_it
     assert_eq!(stored.credit_grade, "BBB");
 });
 
-conformance!(moved_and_deleted_key_accounts_stop_discounting_their_peers, async |app: &TestApp| {
-    let factor = |s: &crm_proto::crm::scoring::v1::ValueScore| component(s, "marginal_factor");
-    // A key account discounted by one other (composite 80 × 0.8 = 64) stays a key account.
-    let mut model = app
-        .admin()
-        .get_value_model(GetValueModelRequest { name: "valueModels/current".into() })
-        .await
-        .expect("model")
-        .into_inner();
-    model.name = "valueModels/current".into();
-    model.tier_thresholds = Some(TierThresholds { key_account: 60.0, grow: 50.0, maintain: 25.0 });
-    let mask = Some(FieldMask { paths: vec!["tier_thresholds".into()] });
-    app.analyst()
-        .update_value_model(UpdateValueModelRequest { value_model: Some(model), update_mask: mask })
-        .await
-        .expect("model v2");
-    let key_account = async |name: &str, industry: &str| {
-        let client = app.client(name, "rm-1", "A", industry, "North China", "").await;
-        app.record(&client, "2026", 4_000_000, 1_000_000, 1_000_000, 10_000_000).await;
-        let score = app.score(&client).await;
-        assert_eq!(score.tier, Tier::KeyAccount as i32);
-        (client, score)
-    };
-    let (moved, _) = key_account("Bohai Steel", "2410").await;
-    let (peer, score) = key_account("Bohai Alloys", "2420").await;
-    let peer = peer.as_str();
-    assert_eq!(factor(&score), "0.800000000", "one other key account in 24|north china");
+async fn current(app: &TestApp, client: &str) -> ValueScore {
+    let name = format!("{client}/valueScore");
+    app.admin().get_value_score(GetValueScoreRequest { name, read_time: None }).await.expect("score").into_inner()
+}
 
-    // The other key account moves to another region: it no longer discounts the peer.
+conformance!(market_access_is_ranked_by_the_portfolio_not_by_the_scoring_order, async |app: &TestApp| {
+    // Two cells of five clients with the same figures: k = 1..5 raises both EVA and RAROC.
+    let (mut east, mut west) = (Vec::new(), Vec::new());
+    for k in 1..=5 {
+        for (cell, region) in [(&mut east, "East China"), (&mut west, "West China")] {
+            let client = app.client(&format!("{region} Foods {k}"), "rm-1", "BBB", "1071", region, "").await;
+            app.record(&client, "2026", 300_000 * k, 100_000, 300_000, 100_000_000).await;
+            cell.push(client);
+        }
+    }
+    // East is scored worst first (each newcomer moves the others down), West best first.
+    for client in &east {
+        app.score(client).await;
+    }
+    for client in west.iter().rev() {
+        app.score(client).await;
+    }
+    let mut tiers = Vec::new();
+    for (k, (e, w)) in east.iter().zip(&west).enumerate() {
+        let (e, w) = (current(app, e).await, current(app, w).await);
+        assert_eq!((e.composite_score, e.tier), (w.composite_score, w.tier), "client {k}: order must not matter");
+        assert_eq!(e.access_rank, 4 - i32::try_from(k).expect("small"), "ranked by the portfolio");
+        tiers.push(e.tier);
+    }
+    // A better client (higher EVA and RAROC) in the same cell is never in a lower tier.
+    assert!(tiers.windows(2).all(|w| w[1] <= w[0]), "tiers by k: {tiers:?}");
+    // Rescoring an unchanged client stores nothing and moves nothing.
+    for client in &east {
+        let before = current(app, client).await;
+        assert_eq!(app.score(client).await, before);
+    }
+});
+
+conformance!(moved_and_deleted_clients_leave_their_access_cell, async |app: &TestApp| {
+    let rank = |s: &ValueScore| (s.access_rank, component(s, "marginal_factor"));
+    let scored = async |name: &str, industry: &str, nii: i64| {
+        let client = app.client(name, "rm-1", "A", industry, "North China", "").await;
+        app.record(&client, "2026", nii, 1_000_000, 1_000_000, 10_000_000).await;
+        app.score(&client).await;
+        client
+    };
+    let peer = scored("Bohai Alloys", "2420", 1_000_000).await;
+    let peer = peer.as_str();
+    let moved = scored("Bohai Steel", "2410", 4_000_000).await;
+    assert_eq!(rank(&current(app, peer).await), (1, "0.800000000".into()), "one better client in 24|north china");
+
+    // The better client moves to another region: the peer is first in its cell again.
     set_client(app, Client { name: moved.clone(), region: "South China".into(), ..Default::default() }, "region").await;
-    eventually("the moved key account to stop counting", FOLLOWER, move || async move {
-        (factor(&app.score(peer).await) == "1.000000000").then_some(())
+    eventually("the moved client to leave the cell", FOLLOWER, move || async move {
+        (rank(&current(app, peer).await) == (0, "1.000000000".into())).then_some(())
     })
     .await;
 
-    // A new key account in the peer's access counts; once deleted, it no longer does.
-    let (deleted, score) = key_account("Bohai Wire", "2431").await;
-    assert_eq!(factor(&score), "0.800000000");
-    assert_eq!(factor(&app.score(peer).await), "0.800000000");
+    // A better newcomer ranks ahead of the peer; once deleted, it no longer does.
+    let deleted = scored("Bohai Wire", "2431", 4_000_000).await;
+    assert_eq!(rank(&current(app, peer).await), (1, "0.800000000".into()));
     app.profile()
         .delete_client(DeleteClientRequest { name: deleted.clone(), etag: String::new() })
         .await
         .expect("deleted");
-    eventually("the deleted key account to stop counting", FOLLOWER, move || async move {
-        (factor(&app.score(peer).await) == "1.000000000").then_some(())
+    eventually("the deleted client to leave the cell", FOLLOWER, move || async move {
+        (rank(&current(app, peer).await) == (0, "1.000000000".into())).then_some(())
     })
     .await;
 });

@@ -65,7 +65,12 @@ async fn score(app: &TestApp, client: &str, period: &str, interest: i64, fees: i
 }
 
 conformance!(a_score_from_the_scoring_service_moves_the_client_between_segments, async |app: &TestApp| {
-    let client = Client { credit_grade: "BBB".into(), ..new_client("Jinhai Trading", "R7", "4711", 300_000) };
+    // With a region, the client's industry × region market access counts in its score.
+    let client = Client {
+        credit_grade: "BBB".into(),
+        region: "London".into(),
+        ..new_client("Jinhai Trading", "R7", "4711", 300_000)
+    };
     let client = create_client(app, client).await;
     crate::wait_for_projection(app, 1, 0.0).await;
     let (scheme, _) = activate(app, keyed_plan()).await;

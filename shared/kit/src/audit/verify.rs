@@ -224,6 +224,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn concurrent_sink_records_are_each_durable_and_chained_in_batches() {
+        let trail = Trail::with_records(2).await;
+        let sink = crate::audit::AuditSink::spawn(trail.db.clone());
+        let principal = Principal::system("reader");
+        let reads = (0..300).map(|i| {
+            let (sink, principal) = (sink.clone(), principal.clone());
+            tokio::spawn(async move {
+                let resource = format!("clients/{i}");
+                let event = crate::audit::AuditEvent {
+                    principal: &principal,
+                    action: "GetClient",
+                    resource: &resource,
+                    request_id: "r",
+                    outcome: crate::audit::Outcome::Ok,
+                    detail: "tax_id".into(),
+                };
+                sink.record(&event).await
+            })
+        });
+        for read in futures::future::join_all(reads).await {
+            read.expect("task").expect("durable");
+        }
+        let report = trail.verify().await;
+        assert_eq!((report.records, report.first_bad()), (302, None));
+        let records = crate::audit::list(trail.db.reader(), 0, 1000, None).await.expect("records");
+        let mut resources: Vec<&str> = records.iter().skip(2).map(|r| r.resource.as_str()).collect();
+        resources.sort_by_key(|r| r[8..].parse::<u32>().unwrap_or(u32::MAX));
+        assert_eq!(resources, (0..300).map(|i| format!("clients/{i}")).collect::<Vec<_>>(), "each once");
+    }
+
+    #[tokio::test]
     async fn an_edited_record_is_named_even_when_re_hashed_without_the_key() {
         let trail = Trail::with_records(5).await;
         trail.exec("UPDATE audit_log SET subject = 'someone-else' WHERE sequence = 3").await;

@@ -116,6 +116,8 @@ impl Gate {
     }
 
     fn shed(&self) -> Response<Body> {
+        let server = self.domain.strip_prefix("crm.").unwrap_or(self.domain);
+        ::metrics::counter!("crm_rpc_shed_total", "server" => server).increment(1);
         crate::throttled!(1, warn!("at capacity: shedding calls"));
         ApiError::exhausted("OVERLOADED", "the service is at capacity; retry after the delay given")
             .with_retry_after(RETRY_AFTER)

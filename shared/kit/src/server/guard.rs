@@ -99,6 +99,13 @@ fn refuse(layer: &GuardLayer, err: ApiError) -> Response<Body> {
 
 /// The input message of a method of the suite's contract (`None` for health, reflection
 /// and anything else outside it).
+/// Whether `service` (fully qualified) has an RPC `method` in the suite's contract.
+pub(crate) fn in_contract(service: &str, method: &str) -> bool {
+    POOL.as_ref()
+        .and_then(|pool| pool.get_service_by_name(service))
+        .is_some_and(|service| service.methods().any(|m| m.name() == method))
+}
+
 fn input_of(path: &str) -> Option<MessageDescriptor> {
     let (service, method) = path.trim_start_matches('/').split_once('/')?;
     if !service.starts_with("crm.") {
