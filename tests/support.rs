@@ -29,20 +29,45 @@ pub struct Running {
     pub data_dir: std::path::PathBuf,
     /// A channel to the gateway.
     pub gateway: Channel,
+    /// The configuration it runs with.
+    pub config: Config,
     http: HttpClient,
     keys: TestKeys,
 }
 
-/// Starts the suite and waits until every service is SERVING.
-pub async fn start() -> Running {
+/// The configuration of a suite under test: a fresh data directory, every port free.
+fn test_config() -> Config {
     let data_dir = crm_testkit::scratch_dir("suite");
-    let mut config = Config { data_dir: data_dir.clone(), ..Config::default() };
+    let mut config = Config { data_dir, ..Config::default() };
     let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     for service in [&mut config.profile, &mut config.segmentation, &mut config.scoring, &mut config.interaction] {
         service.listen = any_port.into();
     }
     config.gateway.listen = any_port.into();
     config.limits.drain_timeout_ms = 1_000;
+    config
+}
+
+/// Starts the suite and waits until every service is SERVING.
+pub async fn start() -> Running {
+    start_with(test_config()).await
+}
+
+/// Starts the suite as `crm up --demo --demo-clients <clients>` does: the deterministic demo
+/// portfolio first, then every service, then the demo's scores, interactions, cases and
+/// segmentation scheme through the services' APIs.
+pub async fn start_demo(clients: u64) -> Running {
+    let config = test_config();
+    let db = crm::runtime::profile_db(&config).await.expect("profile database");
+    crm::seeding::ensure_demo(&config, &db, clients).await.expect("demo portfolio");
+    db.close().await;
+    let running = start_with(config).await;
+    crm::demo::ensure(&running.config, &running.suite, clients).await.expect("demo data");
+    running
+}
+
+async fn start_with(config: Config) -> Running {
+    let data_dir = config.data_dir.clone();
     let suite = Suite::start(&config).await.expect("suite starts");
     for service in Service::ALL {
         crm_testkit::serving_channel(suite.addr(service).expect("bound"), service.grpc_name()).await;
@@ -51,13 +76,18 @@ pub async fn start() -> Running {
     let gateway = crm_testkit::channel(gateway_addr);
     let http = HttpClient::new(format!("http://{gateway_addr}"));
     let secret = crm_kit::auth::load_or_create_secret(&data_dir).expect("embedded key");
-    Running { suite, data_dir, gateway, http, keys: TestKeys::from_secret(secret) }
+    Running { suite, data_dir, gateway, http, keys: TestKeys::from_secret(secret), config }
 }
 
 impl Running {
     /// The keys that sign this suite's tokens.
     pub fn keys(&self) -> &TestKeys {
         &self.keys
+    }
+
+    /// A token for `role` signed with the suite's key, as `crm token` mints it.
+    pub fn token(&self, role: Role, subject: &str, portfolio: Option<&str>) -> String {
+        self.keys.token(role, subject, portfolio)
     }
 
     /// A bearer for `role`.

@@ -54,7 +54,10 @@ pub fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Token(args) => token::run(&config, args),
             command => {
-                let _telemetry = crm_kit::telemetry::init(&config.telemetry)?;
+                // Log lines are written around the progress bars, never through them.
+                let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+                let _telemetry =
+                    crm_kit::telemetry::init_with_writer(&config.telemetry, || crate::progress::LogWriter, ansi)?;
                 match command {
                     Command::Up(args) => up::up(config, args).await,
                     Command::Serve(args) => up::serve(config, args).await,

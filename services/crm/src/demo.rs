@@ -29,10 +29,12 @@ use crm_proto::{
     google::r#type::Money,
 };
 use futures::{StreamExt as _, TryStreamExt as _};
-use indicatif::{ProgressBar, ProgressStyle};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
-use crate::suite::{Service, Suite};
+use crate::{
+    progress,
+    suite::{Service, Suite},
+};
 
 type Authed = InterceptedService<Channel, Bearer>;
 
@@ -42,6 +44,18 @@ const PERIOD: &str = "2026-Q3";
 const DEMO_ANCHOR_SECS: u64 = 1_793_491_200;
 /// One in this many clients gets an interaction history.
 const INTERACTION_EVERY: usize = 25;
+
+/// Of the clients with a history, one in this many also gets an open case.
+const CASE_EVERY: usize = 4;
+
+/// The demo clients that get interactions and an open case, in portfolio order (the
+/// portfolio is listed by name, which is the order of the generator's keys).
+pub fn clients_with_a_case() -> impl Iterator<Item = String> {
+    let seed = crm_synth::SeedConfig::default().seed;
+    (0u64..)
+        .step_by(INTERACTION_EVERY * CASE_EVERY)
+        .map(move |key| format!("clients/{}", crate::seeding::seeded_id(seed, key)))
+}
 
 /// Clients per page of the portfolio walk (one profitability import each).
 const PAGE: i32 = 500;
@@ -72,7 +86,7 @@ pub async fn ensure(config: &Config, suite: &Suite, expected: u64) -> anyhow::Re
     let mut scoring = ValueScoringServiceClient::new(channel(Service::Scoring)?);
     let mut interactions = InteractionServiceClient::new(channel(Service::Interaction)?);
     // One page of the portfolio at a time: memory stays flat whatever its size.
-    let progress = bar(expected as usize, "scores and interactions");
+    let progress = progress::bar(expected, "scores and interactions", "clients");
     let (mut page_token, mut seen) = (String::new(), 0usize);
     loop {
         let request = ListClientsRequest { page_size: PAGE, page_token, ..Default::default() };
@@ -84,8 +98,8 @@ pub async fn ensure(config: &Config, suite: &Suite, expected: u64) -> anyhow::Re
             }
         }
         seen += page.clients.len();
-        progress.set_length(progress.length().unwrap_or(0).max(seen as u64));
-        progress.set_position(seen as u64);
+        progress.bar.set_length(progress.bar.length().unwrap_or(0).max(seen as u64));
+        progress.bar.set_position(seen as u64);
         if page.next_page_token.is_empty() {
             break;
         }
@@ -93,15 +107,6 @@ pub async fn ensure(config: &Config, suite: &Suite, expected: u64) -> anyhow::Re
     }
     progress.finish();
     segment_scheme(segmentation).await
-}
-
-fn bar(len: usize, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len as u64);
-    let style = ProgressStyle::with_template("{msg:>24} [{bar:30}] {pos}/{len} ({eta})")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style.progress_chars("=> "));
-    bar.set_message(what.to_owned());
-    bar
 }
 
 /// A stable pseudo-random number in 0..1 for a client and a purpose (FNV-1a).
@@ -193,7 +198,7 @@ async fn history(service: &mut InteractionServiceClient<Authed>, client: &Client
         let parent = client.name.clone();
         service.log_interaction(LogInteractionRequest { parent, interaction: Some(interaction), request_id }).await?;
     }
-    if i.is_multiple_of(4) {
+    if i.is_multiple_of(CASE_EVERY) {
         let case = Case {
             title: "电子汇款未到账 / Missing electronic payment".to_owned(),
             description: "Outgoing payment not credited to the beneficiary; trace requested".to_owned(),
@@ -256,11 +261,11 @@ async fn segment_scheme(mut service: SegmentationServiceClient<Authed>) -> anyho
         .await
         .context("activating the demo scheme")?
         .into_inner();
-    let progress = bar(activation.total.max(1) as usize, "segment memberships");
+    let progress = progress::bar(activation.total.max(1) as u64, "segment memberships", "clients");
     loop {
         let now = service.get_activation(GetActivationRequest { name: activation.name.clone() }).await?.into_inner();
-        progress.set_length(now.total.max(1) as u64);
-        progress.set_position(now.processed as u64);
+        progress.bar.set_length(now.total.max(1) as u64);
+        progress.bar.set_position(now.processed as u64);
         match now.state() {
             ActivationState::Succeeded => break,
             ActivationState::Failed => anyhow::bail!("activating the demo scheme failed: {}", now.error),

@@ -33,8 +33,9 @@ pub enum Target {
 pub struct EvalArgs {
     /// What to evaluate.
     target: Target,
-    /// Profile service address (default: the configured listen address).
-    #[arg(long)]
+    /// Profile service address (default: the configured listen address). `--target` is
+    /// accepted too.
+    #[arg(long, alias = "target")]
     target_addr: Option<String>,
     /// Searches to run (search).
     #[arg(long, default_value_t = 2_000)]

@@ -2,13 +2,10 @@
 //! record, for databases created before they existed (or after the matching rules
 //! change). Idempotent; runs beside a live service.
 
-use std::time::Instant;
-
 use crm_kit::{auth::Principal, call::WriteCtx, config::Config, write::Writer};
 use crm_profile::ProfileStore;
-use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::runtime;
+use crate::{progress, runtime};
 
 /// Records per transaction.
 const BATCH: usize = 2_000;
@@ -20,14 +17,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let store = ProfileStore::new(Writer::new(db.clone()), config.field_cipher()?);
     let principal = Principal::system("reindex");
     let ctx = WriteCtx::internal(&principal, "Reindex", "");
-    let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} reindexing [{elapsed_precise}] {bar:40} {pos}/{len} {per_sec} eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let started = Instant::now();
+    let bar = progress::bar(u64::try_from(total).unwrap_or(0), "reindexing", "clients");
     let mut after = String::new();
     let mut done = 0u64;
     while let Some(last) =
@@ -35,10 +25,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     {
         after = last;
         done += BATCH as u64;
-        bar.set_position(done.min(bar.length().unwrap_or(done)));
+        bar.bar.set_position(done.min(bar.bar.length().unwrap_or(done)));
     }
     bar.finish();
     db.close().await;
-    println!("reindexed {total} clients in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }

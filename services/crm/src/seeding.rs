@@ -17,11 +17,10 @@ use crm_profile::{
     domain::{client::set_facts, import::MAX_CLIENTS},
 };
 use crm_proto::crm::profile::v1::{ClientImport, ImportClientsRequest, Provenance};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crm_synth::{SeedClient, SeedConfig};
 
-use crate::runtime;
+use crate::{progress, runtime};
 
 /// Arguments of `crm seed`.
 #[derive(Debug, Args)]
@@ -55,14 +54,8 @@ pub async fn run(config: &Config, args: SeedArgs) -> anyhow::Result<()> {
     );
     let db = runtime::profile_db(config).await?;
     let cfg = SeedConfig { clients: args.clients, seed: args.seed, ..SeedConfig::default() };
-    let report = load(config, &db, cfg, args.batch.clamp(1, MAX_CLIENTS)).await?;
+    load(config, &db, cfg, args.batch.clamp(1, MAX_CLIENTS)).await?;
     db.close().await;
-    println!(
-        "loaded {} clients in {:.1} s ({:.0} clients/s)",
-        report.clients,
-        report.seconds,
-        report.clients as f64 / report.seconds.max(0.001)
-    );
     Ok(())
 }
 
@@ -77,7 +70,7 @@ pub async fn ensure_demo(config: &Config, db: &Db, clients: u64) -> anyhow::Resu
 }
 
 /// Deterministic client id for a generated client.
-fn seeded_id(seed: u64, key: u64) -> String {
+pub(crate) fn seeded_id(seed: u64, key: u64) -> String {
     format!("{:08x}{:024x}", seed & 0xffff_ffff, key)
 }
 
@@ -120,7 +113,7 @@ pub async fn load(config: &Config, db: &Db, cfg: SeedConfig, batch: usize) -> an
     let caller = Caller::new(Principal::system("seed"), "SeedPortfolio", request_id);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<ClientImport>>>(4);
     let truth_path = config.data_dir.join("seed-duplicates.csv");
-    let seed = cfg.seed;
+    let (seed, cfg_clients) = (cfg.seed, cfg.clients);
     let generator = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut truth = std::io::BufWriter::new(std::fs::File::create(&truth_path)?);
         writeln!(truth, "duplicate,original")?;
@@ -140,11 +133,7 @@ pub async fn load(config: &Config, db: &Db, cfg: SeedConfig, batch: usize) -> an
         }
         Ok(())
     });
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} seeding [{elapsed_precise}] {pos:>9} clients {per_sec:>14} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
+    let bar = progress::bar(cfg_clients, "seeding the portfolio", "clients");
     let mut loaded = 0u64;
     while let Some(chunk) = rx.recv().await {
         let chunk = chunk?;
@@ -154,10 +143,10 @@ pub async fn load(config: &Config, db: &Db, cfg: SeedConfig, batch: usize) -> an
             .await
             .map_err(|err| anyhow::anyhow!("loading clients {} to {}: {err}", loaded + 1, loaded + n))?;
         loaded += n;
-        bar.inc(n);
+        bar.bar.inc(n);
     }
     generator.await??;
-    bar.finish_with_message("done");
+    bar.finish();
     Ok(LoadReport { clients: loaded, seconds: started.elapsed().as_secs_f64() })
 }
 

@@ -23,6 +23,7 @@ use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 use crate::{
     demo, runtime, seeding,
+    showcase::{self, DemoClient},
     suite::{self, Service, Suite},
 };
 
@@ -66,7 +67,8 @@ pub async fn up(config: Config, args: UpArgs) -> anyhow::Result<()> {
     let console = if args.demo { Some(DemoSignIn::prepare(&config, &suite).await) } else { None };
     let (metrics_stop, metrics_shutdown) = Shutdown::new();
     let metrics = spawn_metrics(&config, &metrics_shutdown).await?;
-    print_banner(&config, &suite, console.as_ref());
+    let named = if args.demo { named_demo_clients(&config, &suite).await } else { Vec::new() };
+    print_banner(&config, &suite, console.as_ref(), &named);
     let result = suite.run_until(shutdown_signal()).await;
     metrics_stop.fire();
     if let Some(metrics) = metrics {
@@ -105,10 +107,18 @@ pub async fn spawn_metrics(
     Ok(Some(tokio::spawn(crm_kit::metrics::serve(listener, shutdown.clone()))))
 }
 
+/// The demo clients the banner names (none, with a warning, if they cannot be read).
+async fn named_demo_clients(config: &Config, suite: &Suite) -> Vec<DemoClient> {
+    showcase::find(config, suite).await.unwrap_or_else(|err| {
+        tracing::warn!(error = %format!("{err:#}"), "could not read the named demo clients");
+        Vec::new()
+    })
+}
+
 /// Prints where the suite listens and ready-to-paste calls. Working tokens are printed only
 /// to a terminal: piped or redirected output (logs, CI) gets the path of the 0600 file that
 /// holds them, or the command that mints one.
-fn print_banner(config: &Config, suite: &Suite, console: Option<&DemoSignIn>) {
+fn print_banner(config: &Config, suite: &Suite, console: Option<&DemoSignIn>, named: &[DemoClient]) {
     let unbound = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
     let addr_of = |service: Service| suite.addr(service).unwrap_or(unbound);
     let (addr, gateway) = (addr_of(Service::Profile), addr_of(Service::Gateway));
@@ -131,6 +141,7 @@ fn print_banner(config: &Config, suite: &Suite, console: Option<&DemoSignIn>) {
     if let Some(console) = console {
         console.write_banner(&mut b, gw, terminal);
     }
+    showcase::banner(named, &mut b);
     let _ = writeln!(b, "try it (a demo ADMIN token, valid 8 hours):");
     match demo_token(config).filter(|_| terminal) {
         Some(token) => {
@@ -153,9 +164,13 @@ fn print_banner(config: &Config, suite: &Suite, console: Option<&DemoSignIn>) {
     let _ = writeln!(b, "  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients?page_size=3'");
     let _ = writeln!(
         b,
-        "  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients:lookup?registration_number=...&country_code=CN'"
+        "  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients:lookup?registration_number={}&country_code={}'",
+        named.first().map_or("...", |c| c.registration_number.as_str()),
+        named.first().map_or("CN", |c| c.country_code.as_str()),
     );
-    let _ = writeln!(b, "  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/clients/<id>:view360'");
+    if let Some(client) = named.first() {
+        let _ = writeln!(b, "  curl -s -H \"authorization: Bearer $TOKEN\" 'http://{gw}/v1/{}:view360'", client.name);
+    }
     let _ = writeln!(b, "  curl -s http://{gw}/openapi.json");
     let _ = writeln!(b, "  grpcurl -plaintext {addr} grpc.health.v1.Health/Check");
     // A closed stdout (`crm up | head`) must not take the servers down with it.

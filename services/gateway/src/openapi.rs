@@ -12,8 +12,10 @@ use crate::rest::{Binding, BodyTarget, RestRoutes};
 pub fn document(routes: &RestRoutes) -> Value {
     let mut schemas = Schemas::default();
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    let mut ids = OperationIds::default();
     for binding in routes.bindings() {
-        let operation = operation(binding, &mut schemas);
+        let mut operation = operation(binding, &mut schemas);
+        operation["operationId"] = ids.next(binding).into();
         paths
             .entry(binding.template.openapi_path())
             .or_default()
@@ -39,10 +41,11 @@ fn operation(binding: &Binding, schemas: &mut Schemas) -> Value {
     let service = binding.rpc.parent_service();
     let mut parameters = Vec::new();
     let bound: BTreeSet<&str> = binding.template.fields().collect();
-    for field in &bound {
-        let pattern = binding.template.variable_pattern(field).unwrap_or_default();
-        parameters.push(json!({"name": field, "in": "path", "required": true,
-            "description": format!("resource name matching `{pattern}`"), "schema": {"type": "string"}}));
+    for (name, field) in binding.template.openapi_parameters() {
+        let pattern = binding.template.variable_pattern(&field).unwrap_or_default();
+        parameters.push(json!({"name": name, "in": "path", "required": true,
+            "description": format!("part of `{field}`, a resource name matching `{pattern}`"),
+            "schema": {"type": "string"}}));
     }
     if binding.body != BodyTarget::Whole {
         let body_field = match &binding.body {
@@ -60,7 +63,6 @@ fn operation(binding: &Binding, schemas: &mut Schemas) -> Value {
         }
     }
     let mut op = json!({
-        "operationId": format!("{}_{}", service.name(), binding.rpc.name()),
         "tags": [service.full_name()],
         "parameters": parameters,
         "responses": {
@@ -77,6 +79,22 @@ fn operation(binding: &Binding, schemas: &mut Schemas) -> Value {
         op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema}}});
     }
     op
+}
+
+/// Operation ids, `Service_Method`, unique across the document: a method's further HTTP
+/// bindings are `Service_Method_2`, `_3`, ...
+#[derive(Default)]
+struct OperationIds {
+    seen: BTreeMap<String, usize>,
+}
+
+impl OperationIds {
+    fn next(&mut self, binding: &Binding) -> String {
+        let base = format!("{}_{}", binding.rpc.parent_service().name(), binding.rpc.name());
+        let count = self.seen.entry(base.clone()).or_default();
+        *count += 1;
+        if *count == 1 { base } else { format!("{base}_{count}") }
+    }
 }
 
 fn response(binding: &Binding, schemas: &mut Schemas) -> Value {
@@ -188,6 +206,9 @@ fn error_schema() -> Value {
 }
 
 #[cfg(test)]
+mod validity;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -198,12 +219,15 @@ mod tests {
             RestRoutes::build(&pool, ["crm.profile.v1.ClientProfileService", "crm.gateway.v1.ClientViewService"])
                 .expect("routes");
         let doc = document(&routes);
-        let get = &doc["paths"]["/v1/{name}"]["get"];
+        let get = &doc["paths"]["/v1/clients/{clientId}"]["get"];
         assert_eq!(get["operationId"], "ClientProfileService_GetClient");
         assert_eq!(get["parameters"][0]["in"], "path");
+        assert_eq!(get["parameters"][0]["name"], "clientId");
         let lookup = &doc["paths"]["/v1/clients:lookup"]["get"]["parameters"];
         assert!(lookup.as_array().expect("params").iter().any(|p| p["name"] == "registration_number"));
-        assert!(doc["paths"]["/v1/{name}:view360"]["get"].is_object());
+        let by_name = &doc["paths"]["/v1/clients/{clientId}:view360"]["get"];
+        assert_eq!(by_name["operationId"], "ClientViewService_GetClient360");
+        assert_eq!(doc["paths"]["/v1/clients:view360"]["get"]["operationId"], "ClientViewService_GetClient360_2");
         let create = &doc["paths"]["/v1/clients"]["post"]["requestBody"]["content"]["application/json"]["schema"];
         assert_eq!(create["$ref"], "#/components/schemas/crm.profile.v1.Client");
         assert!(doc["components"]["schemas"]["crm.profile.v1.Client"]["properties"]["displayName"].is_object());

@@ -139,13 +139,24 @@ pub fn init(cfg: &TelemetryConfig) -> anyhow::Result<TelemetryGuard> {
     init_with(cfg, rust_log.as_deref(), Logs::Stderr)
 }
 
+/// [`init`], with log lines written by `writer` (coloured, in the pretty format, when
+/// `ansi`): e.g. a command line that routes them around its progress bars.
+pub fn init_with_writer<W: std::io::Write + 'static>(
+    cfg: &TelemetryConfig,
+    writer: impl Fn() -> W + Send + Sync + 'static,
+    ansi: bool,
+) -> anyhow::Result<TelemetryGuard> {
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let writer = tracing_subscriber::fmt::writer::BoxMakeWriter::new(writer);
+    init_with(cfg, rust_log.as_deref(), Logs::Writer(writer, ansi))
+}
+
 /// Where log lines go.
 enum Logs {
     /// Standard error, coloured when it is a terminal (pretty format).
     Stderr,
-    /// A writer of the caller's, never coloured (tests read what was logged).
-    #[cfg(test)]
-    Writer(tracing_subscriber::fmt::writer::BoxMakeWriter),
+    /// A writer of the caller's, coloured or not.
+    Writer(tracing_subscriber::fmt::writer::BoxMakeWriter, bool),
 }
 
 fn init_with(cfg: &TelemetryConfig, rust_log: Option<&str>, logs: Logs) -> anyhow::Result<TelemetryGuard> {
@@ -195,8 +206,7 @@ fn subscriber(
 
     let (writer, ansi) = match logs {
         Logs::Stderr => (BoxMakeWriter::new(std::io::stderr), std::io::stderr().is_terminal()),
-        #[cfg(test)]
-        Logs::Writer(writer) => (writer, false),
+        Logs::Writer(writer, ansi) => (writer, ansi),
     };
     let (pretty, json) = match cfg.log_format {
         LogFormat::Pretty => (Some(tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(ansi)), None),
@@ -254,7 +264,7 @@ mod tests {
 
     impl Capture {
         fn logs(&self) -> Logs {
-            Logs::Writer(BoxMakeWriter::new(self.clone()))
+            Logs::Writer(BoxMakeWriter::new(self.clone()), false)
         }
 
         /// The lines that mention `marker`.

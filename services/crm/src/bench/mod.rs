@@ -127,8 +127,8 @@ pub struct SuiteArgs {
     #[arg(long, conflicts_with = "spawn")]
     pub server_pid: Option<u32>,
     /// Address called: the profile service with --via direct, else the gateway (default:
-    /// as configured).
-    #[arg(long, conflicts_with = "spawn")]
+    /// as configured). `--target` is accepted too.
+    #[arg(long, alias = "target", conflicts_with = "spawn")]
     pub target_addr: Option<String>,
     /// The interaction service, for --via direct (default: as configured).
     #[arg(long, conflicts_with = "spawn")]

@@ -28,7 +28,7 @@ impl Progress {
             return Self { done, ticker: None };
         }
         let total = window.end.duration_since(window.origin).as_millis() as u64;
-        let bar = ProgressBar::new(total.max(1));
+        let bar = crate::progress::bars().add(ProgressBar::new(total.max(1)));
         let style = ProgressStyle::with_template("{prefix:>36} [{bar:30}] {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style.progress_chars("=> "));

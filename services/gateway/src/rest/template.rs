@@ -63,25 +63,50 @@ impl Template {
 
     /// The OpenAPI form: `/v1/{name}:view360` (variables by field path).
     pub fn openapi_path(&self) -> String {
+        self.openapi().0
+    }
+
+    /// The OpenAPI path parameters, `(parameter, field)`: one per `*` of each variable.
+    pub fn openapi_parameters(&self) -> Vec<(String, String)> {
+        self.openapi().1
+    }
+
+    /// The path as OpenAPI writes it, with one parameter per single-segment wildcard (named
+    /// after the collection before it: `clients/*` is `clients/{clientId}`), so that a
+    /// client generator builds the same URL the transcoder matches (an OpenAPI parameter
+    /// cannot hold a `/`); and the parameters with the field each is part of.
+    fn openapi(&self) -> (String, Vec<(String, String)>) {
         let mut out = String::new();
-        let mut i = 0;
-        while i < self.segments.len() {
+        let mut parameters: Vec<(String, String)> = Vec::new();
+        for (i, segment) in self.segments.iter().enumerate() {
             out.push('/');
-            if let Some(var) = self.variables.iter().find(|v| v.start == i) {
-                out.push('{');
-                out.push_str(&var.field);
-                out.push('}');
-                i = var.end.max(i + 1);
-            } else {
-                out.push_str(&self.segments[i].to_string());
-                i += 1;
+            let var = self.variables.iter().find(|v| (v.start..v.end).contains(&i));
+            match (segment, var) {
+                (Segment::Literal(_), _) | (_, None) => out.push_str(&segment.to_string()),
+                (_, Some(var)) => {
+                    let collection = match i.checked_sub(1).map(|p| &self.segments[p]) {
+                        Some(Segment::Literal(c)) if i > var.start => Some(c.as_str()),
+                        _ => None,
+                    };
+                    let mut name = match collection {
+                        Some(c) => format!("{}Id", c.strip_suffix('s').unwrap_or(c)),
+                        None => var.field.replace('.', "_"),
+                    };
+                    while parameters.iter().any(|(p, _)| *p == name) {
+                        name.push('_');
+                    }
+                    out.push('{');
+                    out.push_str(&name);
+                    out.push('}');
+                    parameters.push((name, var.field.clone()));
+                }
             }
         }
         if let Some(verb) = &self.verb {
             out.push(':');
             out.push_str(verb);
         }
-        out
+        (out, parameters)
     }
 
     /// The pattern a variable's value must follow, e.g. `clients/*`.
@@ -250,8 +275,15 @@ mod tests {
     #[test]
     fn openapi_paths_name_the_fields() {
         let t = Template::parse("/v1/{name=clients/*}:view360").expect("template");
-        assert_eq!(t.openapi_path(), "/v1/{name}:view360");
-        assert_eq!(t.variable_pattern("name").as_deref(), Some("clients/*"));
+        assert_eq!(t.openapi_path(), "/v1/clients/{clientId}:view360");
+        assert_eq!(t.openapi_parameters(), [("clientId".to_owned(), "name".to_owned())]);
+        let t = Template::parse("/v1/{case.name=clients/*/cases/*}").expect("template");
+        assert_eq!(t.openapi_path(), "/v1/clients/{clientId}/cases/{caseId}");
+        assert_eq!(t.openapi_parameters().len(), 2);
+        let t = Template::parse("/v1/{name=clients/*/valueScore}:compute").expect("template");
+        assert_eq!(t.openapi_path(), "/v1/clients/{clientId}/valueScore:compute");
+        assert_eq!(t.variable_pattern("name").as_deref(), Some("clients/*/valueScore"));
+        assert_eq!(Template::parse("/v1/{name}").expect("template").openapi_path(), "/v1/{name}");
         assert!(Template::parse("v1/x").is_err());
         assert!(Template::parse("/v1/**/x").is_err());
     }
