@@ -4,6 +4,7 @@
 mod history;
 mod import;
 mod matching;
+mod stall;
 mod support;
 
 use std::collections::HashSet;
