@@ -4,10 +4,10 @@
 use crm_kit::{ApiResult, Violations};
 use crm_proto::crm::scoring::v1::{RelationshipWeights, ScoreWeights, TierThresholds, ValueModel};
 
-use super::model::Params;
+use super::{decimal::Dec, model::Params};
 
 /// Top-level fields UpdateValueModel may name in its mask.
-pub const UPDATABLE: [&str; 13] = [
+pub const UPDATABLE: [&str; 16] = [
     "description",
     "currency_code",
     "grades",
@@ -21,6 +21,9 @@ pub const UPDATABLE: [&str; 13] = [
     "value_scale",
     "tier_thresholds",
     "exchange_rates",
+    "unrated_risk_weight",
+    "unrated_sme_risk_weight",
+    "below_hurdle_tier",
 ];
 
 /// Copies the masked top-level fields of `changes` onto `current` (empty or `*`: all).
@@ -77,6 +80,15 @@ pub fn apply_mask(current: &ValueModel, changes: &ValueModel, paths: &[String]) 
     if on("exchange_rates") {
         next.exchange_rates.clone_from(&changes.exchange_rates);
     }
+    if on("unrated_risk_weight") {
+        next.unrated_risk_weight = changes.unrated_risk_weight;
+    }
+    if on("unrated_sme_risk_weight") {
+        next.unrated_sme_risk_weight = changes.unrated_sme_risk_weight;
+    }
+    if on("below_hurdle_tier") {
+        next.below_hurdle_tier = changes.below_hurdle_tier;
+    }
     Ok(next)
 }
 
@@ -105,6 +117,9 @@ pub fn normalize(model: &mut ValueModel, params: &Params) {
         access: params.access_weight.to_f64(),
     });
     model.exchange_rates = params.exchange_rates.iter().map(|(code, rate)| (code.clone(), rate.to_f64())).collect();
+    model.unrated_risk_weight = params.unrated_risk_weight.map(Dec::to_f64);
+    model.unrated_sme_risk_weight = params.unrated_sme_risk_weight.map(Dec::to_f64);
+    model.below_hurdle_tier = params.below_hurdle_tier as i32;
     model.tier_thresholds = Some(TierThresholds {
         key_account: params.key_account.to_f64(),
         grow: params.grow.to_f64(),

@@ -79,16 +79,16 @@ pub struct Quote {
 }
 
 /// Prices a loan for a client whose profile grade is `profile_grade`.
-pub fn quote(m: &Params, profile_grade: &str, t: &LoanTerms) -> Result<Quote, Overflow> {
+pub fn quote(m: &Params, profile_grade: &str, sme: bool, t: &LoanTerms) -> Result<Quote, Overflow> {
     let model = format!("value model v{}", m.version);
-    let (grade, grade_src) = m.resolve_grade(profile_grade).ok_or(Overflow)?;
+    let grade = m.resolve_grade(profile_grade, sme).ok_or(Overflow)?;
     let grade_model = format!("{model} grade {}", grade.grade);
     let mut s = Sheet::new(&t.currency);
     s.push(
         "credit_grade",
         "grade of the client",
         "grade",
-        vec![("credit_grade", grade.grade.clone(), grade_src)],
+        vec![("credit_grade", grade.grade.clone(), grade.grade_source.clone())],
         grade.grade.clone(),
     );
     let funding = s.term(
@@ -114,7 +114,7 @@ pub fn quote(m: &Params, profile_grade: &str, t: &LoanTerms) -> Result<Quote, Ov
         "(risk_weight × capital_ratio) × hurdle_rate",
         "ratio",
         vec![
-            x("risk_weight", grade.risk_weight, &grade_model),
+            x("risk_weight", grade.risk_weight, grade.risk_weight_source.clone()),
             x("capital_ratio", m.capital_ratio, format!("{model} capital_ratio")),
             x("hurdle_rate", m.hurdle_rate, format!("{model} hurdle_rate")),
         ],
@@ -169,10 +169,10 @@ mod tests {
     #[test]
     fn a_bbb_loan_prices_each_term() {
         let model = validate_model(&default_model()).expect("model");
-        let q = quote(&model, "BBB", &validate(&request()).expect("valid")).expect("quote");
-        // 0.025 + 0.0025 × 0.45 + 0.75 × 0.08 × 0.12 + 0.004 = 0.025 + 0.001125 + 0.0072 + 0.004
-        assert_eq!(q.rate.to_string(), "0.037325000");
-        assert_eq!(q.annual_interest.to_string(), "373250.000000000");
+        let q = quote(&model, "BBB", false, &validate(&request()).expect("valid")).expect("quote");
+        // 0.025 + 0.0025 × 0.45 + 0.75 × 0.105 × 0.12 + 0.004 = 0.025 + 0.001125 + 0.00945 + 0.004
+        assert_eq!(q.rate.to_string(), "0.039575000");
+        assert_eq!(q.annual_interest.to_string(), "395750.000000000");
         let names: Vec<_> = q.terms.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(
             names,
@@ -189,9 +189,9 @@ mod tests {
         // A collateralised loan of a worse grade: LGD from the request.
         let mut secured = request();
         secured.lgd = Some(0.2);
-        let q = quote(&model, "B", &validate(&secured).expect("valid")).expect("quote");
-        // 0.025 + 0.03 × 0.2 + 1.5 × 0.08 × 0.12 + 0.004
-        assert_eq!(q.rate.to_string(), "0.049400000");
+        let q = quote(&model, "B", false, &validate(&secured).expect("valid")).expect("quote");
+        // 0.025 + 0.03 × 0.2 + 1.5 × 0.105 × 0.12 + 0.004
+        assert_eq!(q.rate.to_string(), "0.053900000");
     }
 
     #[test]

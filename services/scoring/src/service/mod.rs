@@ -14,7 +14,7 @@ mod watch;
 use crm_kit::{config::Limits, jobs::Jobs, paging::PageTokens, server::Shutdown};
 
 pub use grpc::ScoringGrpc;
-pub(crate) use scores::access_of;
+pub(crate) use scores::{access_of, is_sme};
 
 pub use crm_kit::call::Caller;
 

@@ -30,13 +30,13 @@ fn quote(client: &str) -> QuoteLoanPriceRequest {
 conformance!(loan_quotes_show_every_term_of_the_rate, async |app: &TestApp| {
     let client = app.client("Harbin Machinery", "rm-1", "BBB", "2822", "Northeast", "").await;
     let q = app.rm("rm-7").quote_loan_price(quote(&client)).await.expect("quote").into_inner();
-    // 0.025 + 0.0025 × 0.45 + 0.75 × 0.08 × 0.12 + 0.004
+    // 0.025 + 0.0025 × 0.45 + 0.75 × 0.105 × 0.12 + 0.004
     let term = |name: &str| q.terms.iter().find(|t| t.name == name).map(|t| t.value.clone()).unwrap_or_default();
     assert_eq!(term("expected_loss_rate"), "0.001125000");
-    assert_eq!(term("capital_charge_rate"), "0.007200000");
-    assert_eq!(term("rate"), "0.037325000");
-    assert!((q.rate - 0.037325).abs() < 1e-12);
-    assert_eq!(q.annual_interest.as_ref().map(|m| m.units), Some(373_250));
+    assert_eq!(term("capital_charge_rate"), "0.009450000");
+    assert_eq!(term("rate"), "0.039575000");
+    assert!((q.rate - 0.039575).abs() < 1e-12);
+    assert_eq!(q.annual_interest.as_ref().map(|m| m.units), Some(395_750));
     assert_eq!((q.credit_grade.as_str(), q.model_version), ("BBB", 1));
 
     let mut bad = quote(&client);
