@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use crm_kit::{ApiResult, Violations};
 use crm_proto::{
-    crm::scoring::v1::{GradeParameters, RelationshipWeights, ScoreWeights, Tier, TierThresholds, ValueModel},
+    crm::scoring::v1::{
+        GradeParameters, RelationshipWeights, ScoreWeights, TermPremium, Tier, TierThresholds, ValueModel,
+    },
     google::r#type::Money,
 };
 
@@ -51,6 +53,12 @@ pub fn default_model() -> ValueModel {
         unrated_risk_weight: Some(1.0),
         unrated_sme_risk_weight: Some(0.85),
         below_hurdle_tier: Tier::ReviewForExit as i32,
+        // A bank's treasury sets its own curve; these are typical upward-sloping premiums.
+        term_funding_curve: [(12, 0.0), (36, 0.003), (60, 0.005), (120, 0.008), (360, 0.012)]
+            .into_iter()
+            .map(|(tenor_months, premium)| TermPremium { tenor_months, premium })
+            .collect(),
+        target_margin_rate: 0.005,
         // Approximate 2025 rates (CNY per unit); update them with UpdateValueModel.
         exchange_rates: [
             ("AUD", 4.651163),
@@ -125,6 +133,10 @@ pub struct Params {
     pub unrated_sme_risk_weight: Option<Dec>,
     /// Best tier of a client below the hurdle (EVA + relationship value < 0).
     pub below_hurdle_tier: Tier,
+    /// Term funding premium per tenor in months, tenors ascending.
+    pub term_funding_curve: Vec<(i32, Dec)>,
+    /// Margin a loan quote adds over its floor.
+    pub target_margin_rate: Dec,
 }
 
 /// The PD and risk weight a client is scored with, and where each came from.
@@ -179,6 +191,31 @@ impl Params {
             grade_source: format!("{model} unrated_grade ({why}: {profile_grade:?})"),
             risk_weight_source,
         })
+    }
+}
+
+impl Params {
+    /// The term funding premium at `tenor_months`: linear between the curve's points, flat
+    /// beyond its ends, zero without a curve. Also says how it was read off the curve.
+    pub fn term_premium(&self, tenor_months: i32) -> Result<(Dec, String), super::decimal::Overflow> {
+        let curve = &self.term_funding_curve;
+        let (Some(first), Some(last)) = (curve.first(), curve.last()) else {
+            return Ok((Dec::ZERO, "no term funding curve".to_owned()));
+        };
+        if tenor_months <= first.0 {
+            return Ok((first.1, format!("curve point {} months", first.0)));
+        }
+        if tenor_months >= last.0 {
+            return Ok((last.1, format!("curve point {} months", last.0)));
+        }
+        let upper = curve.iter().position(|(t, _)| *t >= tenor_months).unwrap_or(curve.len() - 1);
+        let ((t0, p0), (t1, p1)) = (curve[upper - 1], curve[upper]);
+        if t1 == tenor_months {
+            return Ok((p1, format!("curve point {t1} months")));
+        }
+        let share = Dec::from_int(i64::from(tenor_months - t0)).over(Dec::from_int(i64::from(t1 - t0)))?;
+        let premium = p0.plus(p1.minus(p0)?.times(share)?)?;
+        Ok((premium, format!("linear between curve points {t0} and {t1} months")))
     }
 }
 
@@ -311,6 +348,20 @@ pub fn validate(model: &ValueModel) -> ApiResult<Params> {
             Tier::ReviewForExit
         }
     };
+    let mut term_funding_curve: Vec<(i32, Dec)> = Vec::with_capacity(model.term_funding_curve.len());
+    for (i, point) in model.term_funding_curve.iter().enumerate() {
+        if !(1..=360).contains(&point.tenor_months)
+            || term_funding_curve.last().is_some_and(|(t, _)| *t >= point.tenor_months)
+        {
+            r.v.add(
+                format!("value_model.term_funding_curve[{i}].tenor_months"),
+                "must be 1 to 360 and above the previous point's",
+            );
+        }
+        let premium = r.rate(&format!("term_funding_curve[{i}].premium"), point.premium, 0.0, 1.0, false);
+        term_funding_curve.push((point.tenor_months, premium));
+    }
+    let target_margin_rate = r.rate("target_margin_rate", model.target_margin_rate, 0.0, 1.0, false);
     r.v.check()?;
     Ok(Params {
         version: model.version,
@@ -336,6 +387,8 @@ pub fn validate(model: &ValueModel) -> ApiResult<Params> {
         unrated_risk_weight,
         unrated_sme_risk_weight,
         below_hurdle_tier,
+        term_funding_curve,
+        target_margin_rate,
     })
 }
 

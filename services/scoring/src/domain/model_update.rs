@@ -7,7 +7,7 @@ use crm_proto::crm::scoring::v1::{RelationshipWeights, ScoreWeights, TierThresho
 use super::{decimal::Dec, model::Params};
 
 /// Top-level fields UpdateValueModel may name in its mask.
-pub const UPDATABLE: [&str; 16] = [
+pub const UPDATABLE: [&str; 18] = [
     "description",
     "currency_code",
     "grades",
@@ -24,6 +24,8 @@ pub const UPDATABLE: [&str; 16] = [
     "unrated_risk_weight",
     "unrated_sme_risk_weight",
     "below_hurdle_tier",
+    "term_funding_curve",
+    "target_margin_rate",
 ];
 
 /// Copies the masked top-level fields of `changes` onto `current` (empty or `*`: all).
@@ -89,6 +91,12 @@ pub fn apply_mask(current: &ValueModel, changes: &ValueModel, paths: &[String]) 
     if on("below_hurdle_tier") {
         next.below_hurdle_tier = changes.below_hurdle_tier;
     }
+    if on("term_funding_curve") {
+        next.term_funding_curve.clone_from(&changes.term_funding_curve);
+    }
+    if on("target_margin_rate") {
+        next.target_margin_rate = changes.target_margin_rate;
+    }
     Ok(next)
 }
 
@@ -120,6 +128,10 @@ pub fn normalize(model: &mut ValueModel, params: &Params) {
     model.unrated_risk_weight = params.unrated_risk_weight.map(Dec::to_f64);
     model.unrated_sme_risk_weight = params.unrated_sme_risk_weight.map(Dec::to_f64);
     model.below_hurdle_tier = params.below_hurdle_tier as i32;
+    for (point, (_, premium)) in model.term_funding_curve.iter_mut().zip(&params.term_funding_curve) {
+        point.premium = premium.to_f64();
+    }
+    model.target_margin_rate = params.target_margin_rate.to_f64();
     model.tier_thresholds = Some(TierThresholds {
         key_account: params.key_account.to_f64(),
         grow: params.grow.to_f64(),

@@ -27,6 +27,8 @@ impl ScoringApp {
             terms: quote.terms,
             annual_interest: Some(quote.annual_interest.to_money(&terms.currency)),
             quote_time: Some(time::to_timestamp(time::now_micros())),
+            floor_rate: quote.floor.to_f64(),
+            margin_rate: quote.margin.to_f64(),
         })
     }
 }

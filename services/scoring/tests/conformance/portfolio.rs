@@ -24,19 +24,28 @@ fn quote(client: &str) -> QuoteLoanPriceRequest {
         funding_cost_rate: 0.025,
         operating_cost_rate: 0.004,
         lgd: None,
+        margin_rate: None,
     }
 }
 
 conformance!(loan_quotes_show_every_term_of_the_rate, async |app: &TestApp| {
     let client = app.client("Harbin Machinery", "rm-1", "BBB", "2822", "Northeast", "").await;
     let q = app.rm("rm-7").quote_loan_price(quote(&client)).await.expect("quote").into_inner();
-    // 0.025 + 0.0025 × 0.45 + 0.75 × 0.105 × 0.12 + 0.004
+    // 0.025 + 0.003 (36 months) + 0.0025 × 0.45 + 0.75 × 0.105 × (0.12 − 0.028) + 0.004,
+    // then the model's 0.005 margin.
     let term = |name: &str| q.terms.iter().find(|t| t.name == name).map(|t| t.value.clone()).unwrap_or_default();
+    assert_eq!(term("term_funding_premium"), "0.003000000");
     assert_eq!(term("expected_loss_rate"), "0.001125000");
-    assert_eq!(term("capital_charge_rate"), "0.009450000");
-    assert_eq!(term("rate"), "0.039575000");
-    assert!((q.rate - 0.039575).abs() < 1e-12);
-    assert_eq!(q.annual_interest.as_ref().map(|m| m.units), Some(395_750));
+    assert_eq!(term("capital_charge_rate"), "0.007245000");
+    assert_eq!(term("floor_rate"), "0.040370000");
+    assert_eq!(term("rate"), "0.045370000");
+    assert!((q.rate - 0.04537).abs() < 1e-12 && (q.floor_rate - 0.04037).abs() < 1e-12);
+    assert!((q.margin_rate - 0.005).abs() < 1e-12);
+    assert_eq!(q.annual_interest.as_ref().map(|m| m.units), Some(453_700));
+    // A longer tenor costs more: the term funding premium.
+    let long = QuoteLoanPriceRequest { tenor_months: 120, ..quote(&client) };
+    let long = app.rm("rm-7").quote_loan_price(long).await.expect("quote").into_inner();
+    assert!(long.rate > q.rate, "{} vs {}", long.rate, q.rate);
     assert_eq!((q.credit_grade.as_str(), q.model_version), ("BBB", 1));
 
     let mut bad = quote(&client);
