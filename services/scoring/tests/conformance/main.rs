@@ -157,10 +157,10 @@ conformance!(clients_with_the_same_access_discount_each_other_and_groups_add_val
     let first = app.score(&parent).await;
     assert_eq!(first.tier, Tier::KeyAccount as i32);
     assert_eq!((component(&first, "marginal_factor").as_str(), first.access_rank), ("1.000000000", 0));
-    // A subsidiary in the same industry division and region that earns less: it ranks second,
+    // A subsidiary in the same industry division and region that earns far less: it ranks second,
     // and its access part is discounted, 1 / (1 + 0.25 × 1), not its own risk-adjusted profit.
     let sub = app.client("Huaxia Leasing", "rm-1", "A", "6491", "north china", &parent).await;
-    app.record(&sub, "2026", 2_000_000, 1_000_000, 1_000_000, 10_000_000).await;
+    app.record(&sub, "2026", 500_000, 1_000_000, 1_000_000, 10_000_000).await;
     let second = app.score(&sub).await;
     assert_eq!((component(&second, "marginal_factor").as_str(), second.access_rank), ("0.800000000", 1));
     let parent_now = app
