@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod eval;
 pub mod reindex;
+pub mod relay;
 pub mod runtime;
 pub mod seeding;
 pub mod suite;
