@@ -21,6 +21,7 @@
 
 use futures::Stream;
 use sqlx::{Any, AnyConnection, Transaction};
+use tracing::Instrument as _;
 
 use crate::{
     audit,
@@ -66,16 +67,26 @@ impl Writer {
         ctx: WriteCtx<'_>,
         work: impl AsyncFnOnce(&mut Work<'_>) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        let mut unit = self.begin(ctx).await?;
-        let out = match work(&mut unit).await {
-            Ok(out) => out,
-            Err(err) => {
-                unit.finished("rollback");
-                return Err(err);
-            }
-        };
-        unit.commit().await?;
-        Ok(out)
+        let span = self.span(ctx);
+        async move {
+            let mut unit = self.begin(ctx).await?;
+            let out = match work(&mut unit).await {
+                Ok(out) => out,
+                Err(err) => {
+                    unit.finished("rollback");
+                    return Err(err);
+                }
+            };
+            unit.commit().await?;
+            Ok(out)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The span of one unit of work (its database work in the call's trace).
+    fn span(&self, ctx: WriteCtx<'_>) -> tracing::Span {
+        tracing::info_span!("db.write", db = self.db.name(), action = ctx.action)
     }
 
     /// A create of `resource`: without an idempotency key in `ctx`, [`Writer::run`]. With one,
@@ -276,6 +287,51 @@ mod tests {
         let audit = crate::audit::list(writer.db().reader(), 0, 10, None).await.expect("audit");
         assert_eq!(audit.len(), 1);
         assert_eq!((audit[0].action.as_str(), audit[0].resource.as_str()), ("UpdateThing", "things/1"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// W3C trace context across the feed: the event of a write carries the write's trace,
+    /// and a follower's span for that event joins the same trace (so an OTLP backend shows
+    /// the follower's work under the write that caused it).
+    #[tokio::test]
+    async fn an_event_carries_its_writes_trace_and_the_followers_span_joins_it() {
+        use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
+        use tracing::Instrument as _;
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        // A current-thread test runtime: the thread's default subscriber is the task's.
+        let _default = tracing::subscriber::set_default(subscriber);
+        let (writer, dir) = temp_writer().await;
+        let caller = Caller::new(Principal::system("t"), "/svc/UpdateThing", "req-1");
+
+        let span = tracing::info_span!("UpdateThing");
+        let trace_id = span.context().span().span_context().trace_id();
+        writer
+            .run(caller.write(), async |w| w.record("thing.UPDATED", "clients/1", "clients/1", vec![1]).await)
+            .instrument(span)
+            .await
+            .expect("committed");
+        let untraced = writer
+            .run(caller.write(), async |w| w.record("thing.UPDATED", "clients/1", "clients/1", vec![2]).await)
+            .await
+            .expect("committed");
+
+        let events = Feed::read(writer.db().reader(), 0, 10).await.expect("events");
+        assert!(events[0].traceparent.contains(&trace_id.to_string()), "{:?}", events[0].traceparent);
+        assert_eq!((events[1].sequence, events[1].traceparent.as_str()), (untraced, ""), "no span, no context");
+
+        let delivered = crm_proto::crm::profile::v1::ChangeEvent {
+            sequence: events[0].sequence,
+            traceparent: events[0].traceparent.clone(),
+            ..Default::default()
+        };
+        let follower = crate::follow::batch_span("segmentation", "profile", &[delivered]);
+        assert_eq!(follower.context().span().span_context().trace_id(), trace_id, "the follower joins the trace");
+        let _ = provider.shutdown();
         let _ = std::fs::remove_dir_all(dir);
     }
 
