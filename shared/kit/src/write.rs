@@ -67,26 +67,16 @@ impl Writer {
         ctx: WriteCtx<'_>,
         work: impl AsyncFnOnce(&mut Work<'_>) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        let span = self.span(ctx);
-        async move {
-            let mut unit = self.begin(ctx).await?;
-            let out = match work(&mut unit).await {
-                Ok(out) => out,
-                Err(err) => {
-                    unit.finished("rollback");
-                    return Err(err);
-                }
-            };
-            unit.commit().await?;
-            Ok(out)
-        }
-        .instrument(span)
-        .await
-    }
-
-    /// The span of one unit of work (its database work in the call's trace).
-    fn span(&self, ctx: WriteCtx<'_>) -> tracing::Span {
-        tracing::info_span!("db.write", db = self.db.name(), action = ctx.action)
+        let mut unit = self.begin(ctx).await?;
+        let out = match work(&mut unit).await {
+            Ok(out) => out,
+            Err(err) => {
+                unit.finished("rollback");
+                return Err(err);
+            }
+        };
+        unit.commit().await?;
+        Ok(out)
     }
 
     /// A create of `resource`: without an idempotency key in `ctx`, [`Writer::run`]. With one,
