@@ -21,7 +21,6 @@
 
 use futures::Stream;
 use sqlx::{Any, AnyConnection, Transaction};
-use tracing::Instrument as _;
 
 use crate::{
     audit,
