@@ -80,14 +80,14 @@ async fn start_with(config: Config) -> Running {
 }
 
 impl Running {
-    /// A token for `role` signed with the suite's key, as `crm token` mints it.
-    pub fn token(&self, role: Role, subject: &str, portfolio: Option<&str>) -> String {
-        self.keys.token(role, subject, portfolio)
-    }
-
     /// The keys that sign this suite's tokens.
     pub fn keys(&self) -> &TestKeys {
         &self.keys
+    }
+
+    /// A token for `role` signed with the suite's key, as `crm token` mints it.
+    pub fn token(&self, role: Role, subject: &str, portfolio: Option<&str>) -> String {
+        self.keys.token(role, subject, portfolio)
     }
 
     /// A bearer for `role`.

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod eval;
 pub mod progress;
 pub mod reindex;
+pub mod relay;
 pub mod runtime;
 pub mod seeding;
 pub mod showcase;

@@ -145,6 +145,23 @@ impl Suite {
         self.running.iter().find(|r| r.service == service).map(|r| r.addr)
     }
 
+    /// Where the running services are reached (the configured URL of one not running).
+    pub fn peer_urls(&self, config: &Config) -> PeerUrls {
+        let mut urls = PeerUrls::from_config(config);
+        let local = |service: Service| self.addr(service).map(PeerUrls::local);
+        for (service, url) in [
+            (Service::Profile, &mut urls.profile),
+            (Service::Segmentation, &mut urls.segmentation),
+            (Service::Scoring, &mut urls.scoring),
+            (Service::Interaction, &mut urls.interaction),
+        ] {
+            if let Some(found) = local(service) {
+                *url = found;
+            }
+        }
+        urls
+    }
+
     /// Stops one service (draining it) and waits for it; the others go on.
     pub async fn stop_service(&mut self, service: Service) -> anyhow::Result<()> {
         let Some(index) = self.running.iter().position(|r| r.service == service) else { return Ok(()) };

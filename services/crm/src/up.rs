@@ -22,7 +22,7 @@ use crm_proto::crm::{
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 use crate::{
-    demo, runtime, seeding,
+    demo, relay, runtime, seeding,
     showcase::{self, DemoClient},
     suite::{self, Service, Suite},
 };
@@ -65,12 +65,23 @@ pub async fn up(config: Config, args: UpArgs) -> anyhow::Result<()> {
         }
     }
     let console = if args.demo { Some(DemoSignIn::prepare(&config, &suite).await) } else { None };
+    let (extras_stop, extras_shutdown) = Shutdown::new();
+    let metrics = spawn_metrics(&config, &extras_shutdown).await?;
+    let urls = suite.peer_urls(&config);
+    let relays = match relay::spawn_configured(&config, &relay::FEEDS, &urls, &extras_shutdown).await {
+        Ok(relays) => relays,
+        Err(err) => {
+            let _ = suite.stop().await;
+            return Err(err.context("starting the change-feed relay"));
+        }
+    };
     let named = if args.demo { named_demo_clients(&config, &suite).await } else { Vec::new() };
-    let (metrics_stop, metrics_shutdown) = Shutdown::new();
-    let metrics = spawn_metrics(&config, &metrics_shutdown).await?;
     print_banner(&config, &suite, console.as_ref(), &named);
     let result = suite.run_until(shutdown_signal()).await;
-    metrics_stop.fire();
+    extras_stop.fire();
+    for relay in relays {
+        let _ = relay.await;
+    }
     if let Some(metrics) = metrics {
         metrics.await??;
     }
@@ -82,6 +93,16 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let listener = server::bind(args.service.listen(&config).resolve().await?).await?;
     let (trigger, shutdown) = Shutdown::new();
     let metrics = spawn_metrics(&config, &shutdown).await?;
+    // The relay of this service's own feed, read from this process.
+    let mut urls = runtime::PeerUrls::from_config(&config);
+    let own = runtime::PeerUrls::local(listener.local_addr()?);
+    match args.service {
+        Service::Profile => urls.profile = own,
+        Service::Scoring => urls.scoring = own,
+        Service::Interaction => urls.interaction = own,
+        _ => {}
+    }
+    let relays = relay::spawn_configured(&config, &[args.service], &urls, &shutdown).await?;
     let mut task = suite::spawn_service(args.service, &config, None, listener, shutdown).await?;
     let result = tokio::select! {
         () = shutdown_signal() => {
@@ -91,6 +112,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         result = &mut task => result?,
     };
     trigger.fire();
+    for relay in relays {
+        let _ = relay.await;
+    }
     if let Some(metrics) = metrics {
         metrics.await??;
     }

@@ -23,6 +23,7 @@ fn figures(nii: i64, fee: i64, cost: i64, ead: i64) -> Figures {
         cost_to_serve: Dec::from_int(cost),
         exposure_at_default: Dec::from_int(ead),
         referred_income: Dec::ZERO,
+        ..Default::default()
     }
 }
 
@@ -33,6 +34,7 @@ fn score(c: &mut Criterion) {
     let alone = ScoreInputs {
         client_id: "c1".into(),
         credit_grade: "BBB".into(),
+        sme: false,
         period,
         figures: figures(300_000, 100_000, 50_000, 10_000_000),
         previous: None,

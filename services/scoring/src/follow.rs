@@ -68,7 +68,7 @@ async fn apply_profile_changes(app: &ScoringApp, batch: Vec<ChangeEvent>) -> any
             // Deleted or merged: its score no longer discounts key accounts of its access.
             if store.withdraw_access(ctx, id).await.map_err(|e| anyhow::anyhow!("{e}"))? {
                 tracing::info!(client = %name, "score withdrawn from its access cell: client deleted or merged");
-                app.settle_access("", &facts.access).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                app.dirty.mark(&facts.access);
             }
             continue;
         };

@@ -48,12 +48,14 @@ pub fn app(deps: &ScoringDeps, shutdown: Shutdown) -> Arc<ScoringApp> {
         tokens: deps.page_tokens.clone(),
         limits: deps.limits.clone(),
         shutdown,
+        dirty: service::DirtyCells::default(),
     })
 }
 
 /// Serves the scoring service on `listener` until `shutdown`. On first start it creates the
 /// built-in value model version 1; it marks runs a restart interrupted as failed, and
-/// follows the profile feed to rescore clients whose credit grade or parent changes.
+/// follows the profile feed to rescore clients whose credit grade or parent changes, and
+/// re-ranks market-access cells in the background.
 pub async fn serve(listener: TcpListener, deps: ScoringDeps, shutdown: Shutdown) -> anyhow::Result<()> {
     let app = app(&deps, shutdown.clone());
     app.ensure_model().await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -62,6 +64,7 @@ pub async fn serve(listener: TcpListener, deps: ScoringDeps, shutdown: Shutdown)
         tracing::warn!(interrupted, "portfolio scoring runs interrupted by a restart were marked failed");
     }
     tokio::spawn(follow::follow_profile(Arc::clone(&app), deps.db.clone(), shutdown.clone()));
+    tokio::spawn(service::rerank_marked(Arc::clone(&app)));
     let replier = Replier::with_limits(DOMAIN, AuditSink::spawn(deps.db.clone()), &deps.limits);
     crm_kit::serve_grpc!(listener, ValueScoringServiceServer::new(ScoringGrpc::new(app, replier)), deps, shutdown).await
 }

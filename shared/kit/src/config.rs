@@ -39,6 +39,8 @@ pub struct Config {
     pub limits: Limits,
     /// Where a process serves `/metrics`, `/livez` and `/readyz` besides the gateway's port.
     pub metrics: MetricsConfig,
+    /// The change-feed relay to NATS JetStream, and following through it.
+    pub nats: crate::relay::NatsConfig,
     /// `[profile]`: the client profile service (default `127.0.0.1:50051`).
     pub profile: ServiceConfig,
     /// `[segmentation]` (default `127.0.0.1:50052`).
@@ -62,6 +64,7 @@ impl Default for Config {
             encryption: EncryptionConfig::default(),
             limits: Limits::default(),
             metrics: MetricsConfig::default(),
+            nats: crate::relay::NatsConfig::default(),
             profile: ServiceConfig::on("127.0.0.1:50051"),
             segmentation: ServiceConfig::on("127.0.0.1:50052"),
             scoring: ServiceConfig::on("127.0.0.1:50053"),

@@ -23,6 +23,7 @@ pub mod names;
 pub mod paging;
 pub mod peer;
 pub mod policy;
+pub mod relay;
 pub mod reply;
 pub mod server;
 pub mod telemetry;

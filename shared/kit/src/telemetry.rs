@@ -17,7 +17,7 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -46,7 +46,7 @@ pub enum LogFormat {
 }
 
 /// Telemetry settings (`[telemetry]` in `crm.toml`, `CRM__TELEMETRY__...` in the environment).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TelemetryConfig {
     /// Log line format (default `pretty`).
@@ -57,6 +57,10 @@ pub struct TelemetryConfig {
     pub otlp_endpoint: Option<String>,
     /// `service.name` of exported spans.
     pub service_name: String,
+    /// Share of new traces recorded and exported, 0.0 to 1.0 (default 1.0); a call that
+    /// arrives with a trace context follows its caller's decision, so a trace is whole or
+    /// absent. Without an OTLP endpoint nothing is sampled or exported at all.
+    pub sampling_ratio: f64,
 }
 
 impl Default for TelemetryConfig {
@@ -66,6 +70,7 @@ impl Default for TelemetryConfig {
             log_filter: "info,sqlx=warn,h2=warn,tower=warn".to_owned(),
             otlp_endpoint: None,
             service_name: "crm".to_owned(),
+            sampling_ratio: 1.0,
         }
     }
 }
@@ -201,7 +206,7 @@ fn subscriber(
 
     let filter = log_filter(rust_log, &cfg.log_filter)?;
     let endpoint = cfg.otlp_endpoint.as_deref().map(str::trim).filter(|e| !e.is_empty());
-    let provider = endpoint.map(|e| otlp_provider(e, &cfg.service_name)).transpose()?;
+    let provider = endpoint.map(|e| otlp_provider(e, &cfg.service_name, cfg.sampling_ratio)).transpose()?;
     let otel = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("crm")));
 
     let (writer, ansi) = match logs {
@@ -235,7 +240,11 @@ fn log_filter(rust_log: Option<&str>, configured: &str) -> anyhow::Result<EnvFil
 }
 
 /// A tracer provider exporting over OTLP/gRPC with a batch processor.
-fn otlp_provider(endpoint: &str, service_name: &str) -> anyhow::Result<SdkTracerProvider> {
+fn otlp_provider(endpoint: &str, service_name: &str, sampling_ratio: f64) -> anyhow::Result<SdkTracerProvider> {
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&sampling_ratio),
+        "telemetry.sampling_ratio {sampling_ratio} is not between 0.0 and 1.0"
+    );
     tokio::runtime::Handle::try_current()
         .context("OTLP export needs a Tokio runtime: call telemetry::init inside it")?;
     let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -244,7 +253,8 @@ fn otlp_provider(endpoint: &str, service_name: &str) -> anyhow::Result<SdkTracer
         .build()
         .with_context(|| format!("cannot set up OTLP export to {endpoint}"))?;
     let resource = Resource::builder().with_service_name(service_name.to_owned()).build();
-    Ok(SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build())
+    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(sampling_ratio)));
+    Ok(SdkTracerProvider::builder().with_batch_exporter(exporter).with_sampler(sampler).with_resource(resource).build())
 }
 
 #[cfg(test)]
@@ -475,12 +485,14 @@ mod tests {
 
     #[test]
     fn otlp_export_needs_a_runtime() {
-        let err = otlp_provider("http://127.0.0.1:4317", "crm-test").expect_err("no runtime");
+        let err = otlp_provider("http://127.0.0.1:4317", "crm-test", 1.0).expect_err("no runtime");
         assert!(err.to_string().contains("Tokio runtime"), "{err}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn bad_otlp_endpoint_is_an_error() {
-        assert!(otlp_provider("not a uri", "crm-test").is_err());
+        assert!(otlp_provider("not a uri", "crm-test", 1.0).is_err());
+        let err = otlp_provider("http://127.0.0.1:4317", "crm-test", 1.5).expect_err("ratio above 1");
+        assert!(err.to_string().contains("sampling_ratio"), "{err}");
     }
 }

@@ -83,7 +83,10 @@ pub async fn handle(gateway: &Gateway, request: Request<Body>) -> Response {
 }
 
 /// Builds the request message from path variables, query parameters and body.
-fn request_message(
+/// The request message of a REST call to `binding`: its path variables, query parameters
+/// and JSON body merged into one object and read with the proto3 JSON mapping. Anything
+/// that does not fit the method's input is INVALID_ARGUMENT naming the field.
+pub fn request_message(
     binding: &Binding,
     vars: &[(String, String)],
     query: Option<&str>,

@@ -5,6 +5,7 @@ mod erasure;
 mod history;
 mod import;
 mod matching;
+mod stall;
 mod support;
 
 use std::collections::HashSet;

@@ -24,6 +24,11 @@ impl TestApp {
         self.profile.client(self.keys.bearer(role, subject, portfolio))
     }
 
+    /// A channel to the server (health checks).
+    pub fn channel(&self) -> tonic::transport::Channel {
+        self.profile.channel()
+    }
+
     pub fn admin(&self) -> ProfileClient {
         self.client_as(Role::Admin, "admin-1", None)
     }

@@ -11,8 +11,14 @@ use super::{
 };
 
 /// Every amount of a profitability record.
-pub const ALL: [&str; 5] =
-    ["net_interest_income", "fee_income", "cost_to_serve", "exposure_at_default", "referred_income"];
+pub const ALL: [&str; 6] = [
+    "net_interest_income",
+    "fee_income",
+    "cost_to_serve",
+    "exposure_at_default",
+    "referred_income",
+    "collateral_value",
+];
 
 /// Amounts in the model's currency, each with the source a later term cites.
 #[derive(Debug)]
@@ -38,6 +44,7 @@ fn recorded(f: &Figures, field: &str) -> Dec {
         "fee_income" => f.fee_income,
         "cost_to_serve" => f.cost_to_serve,
         "exposure_at_default" => f.exposure_at_default,
+        "collateral_value" => f.collateral_value,
         _ => f.referred_income,
     }
 }

@@ -135,6 +135,11 @@ impl Dec {
         self.0 == 0
     }
 
+    /// The absolute value (saturating at the largest value).
+    pub fn abs(self) -> Dec {
+        Dec(self.0.checked_abs().unwrap_or(i128::MAX))
+    }
+
     /// Whether the value is below zero.
     pub fn is_negative(self) -> bool {
         self.0 < 0

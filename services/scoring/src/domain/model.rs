@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use crm_kit::{ApiResult, Violations};
 use crm_proto::{
-    crm::scoring::v1::{GradeParameters, RelationshipWeights, ScoreWeights, TierThresholds, ValueModel},
+    crm::scoring::v1::{
+        GradeParameters, RelationshipWeights, ScoreWeights, TermPremium, Tier, TierThresholds, ValueModel,
+    },
     google::r#type::Money,
 };
 
@@ -18,8 +20,10 @@ const MAX_OVERLAP: f64 = 10.0;
 /// Largest exchange rate accepted.
 const MAX_EXCHANGE_RATE: f64 = 1_000_000.0;
 
-/// The first version, created on first start: typical one-year PDs and risk weights per
-/// internal grade, 45 % LGD, 8 % capital ratio, 12 % hurdle rate.
+/// The first version, created on first start: typical one-year PDs per internal grade; risk
+/// weights of the Basel standardised approach for rated corporates (CRE20), 100 % unrated and
+/// 85 % unrated SME (Basel and China's 2023 capital rules alike); 45 % LGD; a 10.5 % capital
+/// ratio (8 % minimum + 2.5 % conservation buffer); 12 % hurdle rate. docs/domain.md §3.
 pub fn default_model() -> ValueModel {
     let grade = |grade: &str, pd: f64, risk_weight: f64| GradeParameters { grade: grade.into(), pd, risk_weight };
     ValueModel {
@@ -27,7 +31,7 @@ pub fn default_model() -> ValueModel {
         currency_code: "CNY".into(),
         grades: vec![
             grade("AAA", 0.0003, 0.20),
-            grade("AA", 0.0005, 0.25),
+            grade("AA", 0.0005, 0.20),
             grade("A", 0.001, 0.50),
             grade("BBB", 0.0025, 0.75),
             grade("BB", 0.01, 1.00),
@@ -39,13 +43,22 @@ pub fn default_model() -> ValueModel {
         ],
         unrated_grade: "B".into(),
         default_lgd: 0.45,
-        capital_ratio: 0.08,
+        capital_ratio: 0.105,
         hurdle_rate: 0.12,
         relationship_weights: Some(RelationshipWeights { group: 0.10, referral: 0.50, growth: 0.50 }),
         portfolio_overlap_factor: 0.25,
         score_weights: Some(ScoreWeights { raroc: 0.35, eva: 0.35, relationship: 0.15, access: 0.15 }),
         value_scale: Some(Money { currency_code: "CNY".into(), units: 1_000_000, nanos: 0 }),
-        tier_thresholds: Some(TierThresholds { key_account: 75.0, grow: 50.0, maintain: 25.0 }),
+        tier_thresholds: Some(TierThresholds { key_account: 70.0, grow: 55.0, maintain: 40.0 }),
+        unrated_risk_weight: Some(1.0),
+        unrated_sme_risk_weight: Some(0.85),
+        below_hurdle_tier: Tier::ReviewForExit as i32,
+        // A bank's treasury sets its own curve; these are typical upward-sloping premiums.
+        term_funding_curve: [(12, 0.0), (36, 0.003), (60, 0.005), (120, 0.008), (360, 0.012)]
+            .into_iter()
+            .map(|(tenor_months, premium)| TermPremium { tenor_months, premium })
+            .collect(),
+        target_margin_rate: 0.005,
         // Approximate 2025 rates (CNY per unit); update them with UpdateValueModel.
         exchange_rates: [
             ("AUD", 4.651163),
@@ -114,6 +127,29 @@ pub struct Params {
     pub grow: Dec,
     /// Lowest score of MAINTAIN.
     pub maintain: Dec,
+    /// Risk weight of an unrated client (`None`: the unrated grade's).
+    pub unrated_risk_weight: Option<Dec>,
+    /// Risk weight of an unrated SME (`None`: `unrated_risk_weight`).
+    pub unrated_sme_risk_weight: Option<Dec>,
+    /// Best tier of a client below the hurdle (EVA + relationship value < 0).
+    pub below_hurdle_tier: Tier,
+    /// Term funding premium per tenor in months, tenors ascending.
+    pub term_funding_curve: Vec<(i32, Dec)>,
+    /// Margin a loan quote adds over its floor.
+    pub target_margin_rate: Dec,
+}
+
+/// The PD and risk weight a client is scored with, and where each came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The grade used (the unrated grade for an unrated client).
+    pub grade: String,
+    pub pd: Dec,
+    pub risk_weight: Dec,
+    /// Source of the grade (and of the PD: the model's row of that grade).
+    pub grade_source: String,
+    /// Source of the risk weight.
+    pub risk_weight_source: String,
 }
 
 impl Params {
@@ -127,15 +163,59 @@ impl Params {
         currency == self.currency || self.exchange_rates.contains_key(currency)
     }
 
-    /// The grade used for a client whose profile says `profile_grade`, with where it came
-    /// from: the profile's grade, or the unrated grade when it has none the model knows.
-    pub fn resolve_grade(&self, profile_grade: &str) -> Option<(&Grade, String)> {
+    /// The PD and risk weight for a client whose profile says `profile_grade` (`sme`: its
+    /// customer type is SME): its grade's, or for an unrated client (no grade the model
+    /// knows) the unrated grade's PD and the unrated risk weight.
+    pub fn resolve_grade(&self, profile_grade: &str, sme: bool) -> Option<Resolved> {
+        let model = format!("value model v{}", self.version);
         if let Some(g) = self.grade(profile_grade.trim()) {
-            return Some((g, "profile credit_grade".to_owned()));
+            return Some(Resolved {
+                grade: g.grade.clone(),
+                pd: g.pd,
+                risk_weight: g.risk_weight,
+                grade_source: "profile credit_grade".to_owned(),
+                risk_weight_source: format!("{model} grade {}", g.grade),
+            });
         }
         let why = if profile_grade.trim().is_empty() { "unrated" } else { "grade unknown to the model" };
         let unrated = self.grade(&self.unrated_grade)?;
-        Some((unrated, format!("value model v{} unrated_grade ({why}: {profile_grade:?})", self.version)))
+        let (risk_weight, risk_weight_source) = match (sme, self.unrated_sme_risk_weight, self.unrated_risk_weight) {
+            (true, Some(w), _) => (w, format!("{model} unrated_sme_risk_weight")),
+            (_, _, Some(w)) => (w, format!("{model} unrated_risk_weight")),
+            _ => (unrated.risk_weight, format!("{model} grade {}", unrated.grade)),
+        };
+        Some(Resolved {
+            grade: unrated.grade.clone(),
+            pd: unrated.pd,
+            risk_weight,
+            grade_source: format!("{model} unrated_grade ({why}: {profile_grade:?})"),
+            risk_weight_source,
+        })
+    }
+}
+
+impl Params {
+    /// The term funding premium at `tenor_months`: linear between the curve's points, flat
+    /// beyond its ends, zero without a curve. Also says how it was read off the curve.
+    pub fn term_premium(&self, tenor_months: i32) -> Result<(Dec, String), super::decimal::Overflow> {
+        let curve = &self.term_funding_curve;
+        let (Some(first), Some(last)) = (curve.first(), curve.last()) else {
+            return Ok((Dec::ZERO, "no term funding curve".to_owned()));
+        };
+        if tenor_months <= first.0 {
+            return Ok((first.1, format!("curve point {} months", first.0)));
+        }
+        if tenor_months >= last.0 {
+            return Ok((last.1, format!("curve point {} months", last.0)));
+        }
+        let upper = curve.iter().position(|(t, _)| *t >= tenor_months).unwrap_or(curve.len() - 1);
+        let ((t0, p0), (t1, p1)) = (curve[upper - 1], curve[upper]);
+        if t1 == tenor_months {
+            return Ok((p1, format!("curve point {t1} months")));
+        }
+        let share = Dec::from_int(i64::from(tenor_months - t0)).over(Dec::from_int(i64::from(t1 - t0)))?;
+        let premium = p0.plus(p1.minus(p0)?.times(share)?)?;
+        Ok((premium, format!("linear between curve points {t0} and {t1} months")))
     }
 }
 
@@ -257,6 +337,31 @@ pub fn validate(model: &ValueModel) -> ApiResult<Params> {
     if model.description.chars().count() > 1000 {
         r.v.add("value_model.description", "must be at most 1000 characters");
     }
+    let mut optional_weight = |field: &str, w: Option<f64>| w.map(|w| r.rate(field, w, 0.0, MAX_RISK_WEIGHT, false));
+    let unrated_risk_weight = optional_weight("unrated_risk_weight", model.unrated_risk_weight);
+    let unrated_sme_risk_weight = optional_weight("unrated_sme_risk_weight", model.unrated_sme_risk_weight);
+    let below_hurdle_tier = match Tier::try_from(model.below_hurdle_tier) {
+        Ok(Tier::Unspecified) => Tier::ReviewForExit,
+        Ok(t) => t,
+        Err(_) => {
+            r.v.add("value_model.below_hurdle_tier", "is not a known tier");
+            Tier::ReviewForExit
+        }
+    };
+    let mut term_funding_curve: Vec<(i32, Dec)> = Vec::with_capacity(model.term_funding_curve.len());
+    for (i, point) in model.term_funding_curve.iter().enumerate() {
+        if !(1..=360).contains(&point.tenor_months)
+            || term_funding_curve.last().is_some_and(|(t, _)| *t >= point.tenor_months)
+        {
+            r.v.add(
+                format!("value_model.term_funding_curve[{i}].tenor_months"),
+                "must be 1 to 360 and above the previous point's",
+            );
+        }
+        let premium = r.rate(&format!("term_funding_curve[{i}].premium"), point.premium, 0.0, 1.0, false);
+        term_funding_curve.push((point.tenor_months, premium));
+    }
+    let target_margin_rate = r.rate("target_margin_rate", model.target_margin_rate, 0.0, 1.0, false);
     r.v.check()?;
     Ok(Params {
         version: model.version,
@@ -279,6 +384,11 @@ pub fn validate(model: &ValueModel) -> ApiResult<Params> {
         key_account,
         grow,
         maintain,
+        unrated_risk_weight,
+        unrated_sme_risk_weight,
+        below_hurdle_tier,
+        term_funding_curve,
+        target_margin_rate,
     })
 }
 

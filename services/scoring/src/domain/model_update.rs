@@ -4,10 +4,10 @@
 use crm_kit::{ApiResult, Violations};
 use crm_proto::crm::scoring::v1::{RelationshipWeights, ScoreWeights, TierThresholds, ValueModel};
 
-use super::model::Params;
+use super::{decimal::Dec, model::Params};
 
 /// Top-level fields UpdateValueModel may name in its mask.
-pub const UPDATABLE: [&str; 13] = [
+pub const UPDATABLE: [&str; 18] = [
     "description",
     "currency_code",
     "grades",
@@ -21,6 +21,11 @@ pub const UPDATABLE: [&str; 13] = [
     "value_scale",
     "tier_thresholds",
     "exchange_rates",
+    "unrated_risk_weight",
+    "unrated_sme_risk_weight",
+    "below_hurdle_tier",
+    "term_funding_curve",
+    "target_margin_rate",
 ];
 
 /// Copies the masked top-level fields of `changes` onto `current` (empty or `*`: all).
@@ -77,6 +82,21 @@ pub fn apply_mask(current: &ValueModel, changes: &ValueModel, paths: &[String]) 
     if on("exchange_rates") {
         next.exchange_rates.clone_from(&changes.exchange_rates);
     }
+    if on("unrated_risk_weight") {
+        next.unrated_risk_weight = changes.unrated_risk_weight;
+    }
+    if on("unrated_sme_risk_weight") {
+        next.unrated_sme_risk_weight = changes.unrated_sme_risk_weight;
+    }
+    if on("below_hurdle_tier") {
+        next.below_hurdle_tier = changes.below_hurdle_tier;
+    }
+    if on("term_funding_curve") {
+        next.term_funding_curve.clone_from(&changes.term_funding_curve);
+    }
+    if on("target_margin_rate") {
+        next.target_margin_rate = changes.target_margin_rate;
+    }
     Ok(next)
 }
 
@@ -105,6 +125,13 @@ pub fn normalize(model: &mut ValueModel, params: &Params) {
         access: params.access_weight.to_f64(),
     });
     model.exchange_rates = params.exchange_rates.iter().map(|(code, rate)| (code.clone(), rate.to_f64())).collect();
+    model.unrated_risk_weight = params.unrated_risk_weight.map(Dec::to_f64);
+    model.unrated_sme_risk_weight = params.unrated_sme_risk_weight.map(Dec::to_f64);
+    model.below_hurdle_tier = params.below_hurdle_tier as i32;
+    for (point, (_, premium)) in model.term_funding_curve.iter_mut().zip(&params.term_funding_curve) {
+        point.premium = premium.to_f64();
+    }
+    model.target_margin_rate = params.target_margin_rate.to_f64();
     model.tier_thresholds = Some(TierThresholds {
         key_account: params.key_account.to_f64(),
         grow: params.grow.to_f64(),

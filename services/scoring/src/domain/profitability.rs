@@ -14,7 +14,7 @@ use super::{
 const MAX_SOURCE: usize = 200;
 
 /// A record's figures as exact decimals, in the record's currency.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Figures {
     /// The currency every amount is in.
     pub currency: String,
@@ -24,6 +24,10 @@ pub struct Figures {
     pub exposure_at_default: Dec,
     /// Referred income (zero when absent).
     pub referred_income: Dec,
+    /// Recognised collateral value (zero when absent).
+    pub collateral_value: Dec,
+    /// The bank's own LGD for this exposure, if it has one.
+    pub lgd: Option<Dec>,
 }
 
 /// Reads the figures of a stored (already validated) record.
@@ -36,6 +40,8 @@ pub fn figures(record: &ProfitabilityRecord) -> Figures {
         cost_to_serve: amount(&record.cost_to_serve),
         exposure_at_default: amount(&record.exposure_at_default),
         referred_income: amount(&record.referred_income),
+        collateral_value: amount(&record.collateral_value),
+        lgd: record.lgd.and_then(Dec::from_f64),
     }
 }
 
@@ -98,6 +104,12 @@ pub fn validate(
     check("cost_to_serve", record.cost_to_serve.as_ref(), true, false);
     check("exposure_at_default", record.exposure_at_default.as_ref(), true, false);
     check("referred_income", record.referred_income.as_ref(), false, false);
+    check("collateral_value", record.collateral_value.as_ref(), false, false);
+    if let Some(lgd) = record.lgd
+        && !(lgd.is_finite() && (0.0..=1.0).contains(&lgd))
+    {
+        add(format!("{prefix}.lgd"), "must be in [0, 1]".into());
+    }
     if record.source.chars().count() > MAX_SOURCE {
         add(format!("{prefix}.source"), format!("must be at most {MAX_SOURCE} characters"));
     }
@@ -123,6 +135,8 @@ pub fn validate(
             nanos: 0,
         })),
         source: record.source.trim().to_owned(),
+        collateral_value: record.collateral_value.clone(),
+        lgd: record.lgd.and_then(Dec::from_f64).map(Dec::to_f64),
         ..Default::default()
     };
     Some((client_id, period, canonical))

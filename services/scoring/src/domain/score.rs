@@ -27,6 +27,8 @@ pub struct ScoreInputs {
     pub client_id: String,
     /// The client's credit grade as the profile holds it ("" when unrated).
     pub credit_grade: String,
+    /// Whether the client's customer type is SME (the unrated SME risk weight applies).
+    pub sme: bool,
     /// The period scored (the client's latest).
     pub period: Period,
     /// The figures of that period.
@@ -68,6 +70,40 @@ pub fn tier_of(model: &Params, composite: Dec) -> Tier {
     } else {
         Tier::ReviewForExit
     }
+}
+
+/// The tier of the composite score, capped at the model's `below_hurdle_tier` when the
+/// client earns below the hurdle and its relationship value does not make up the shortfall.
+fn tier_with_hurdle(
+    s: &mut Sheet,
+    m: &Params,
+    model: &str,
+    composite: Dec,
+    eva: Dec,
+    relationship: Dec,
+) -> Result<Tier, Overflow> {
+    let by_score = tier_of(m, composite);
+    let shortfall = eva.plus(relationship)?.is_negative();
+    // Tiers are numbered best first: the cap is the worse of the two.
+    let capped =
+        if shortfall && (m.below_hurdle_tier as i32) > (by_score as i32) { m.below_hurdle_tier } else { by_score };
+    s.push(
+        "tier",
+        "KEY_ACCOUNT if composite_score ≥ key_account, else GROW if ≥ grow, else MAINTAIN if ≥ maintain, else \
+         REVIEW_FOR_EXIT; at best below_hurdle_tier when eva + relationship_value < 0",
+        "tier",
+        vec![
+            x("composite_score", composite, from("composite_score")),
+            x("key_account", m.key_account, format!("{model} tier_thresholds.key_account")),
+            x("grow", m.grow, format!("{model} tier_thresholds.grow")),
+            x("maintain", m.maintain, format!("{model} tier_thresholds.maintain")),
+            x("eva", eva, from("eva")),
+            x("relationship_value", relationship, from("relationship_value")),
+            ("below_hurdle_tier", tier_label(m.below_hurdle_tier).to_owned(), format!("{model} below_hurdle_tier")),
+        ],
+        tier_label(capped).to_owned(),
+    );
+    Ok(capped)
 }
 
 /// Short tier label used in components ("KEY_ACCOUNT", ...).
@@ -116,26 +152,41 @@ pub fn compute(m: &Params, i: &ScoreInputs) -> Result<Computed, Overflow> {
         cost.times(factor)?,
     );
 
-    let (grade, grade_src) = m.resolve_grade(&i.credit_grade).ok_or(Overflow)?;
+    let grade = m.resolve_grade(&i.credit_grade, i.sme).ok_or(Overflow)?;
     s.push(
         "credit_grade",
         "grade of the client",
         "grade",
-        vec![("credit_grade", grade.grade.clone(), grade_src)],
+        vec![("credit_grade", grade.grade.clone(), grade.grade_source.clone())],
         grade.grade.clone(),
     );
     let grade_model = format!("{model} grade {}", grade.grade);
 
+    let collateral = f.value("collateral_value");
+    let exposure = s.term(
+        "exposure_after_collateral",
+        "max(0, exposure_at_default − collateral_value)",
+        "money",
+        vec![
+            x("exposure_at_default", ead, f.source("exposure_at_default")),
+            x("collateral_value", collateral, f.source("collateral_value")),
+        ],
+        ead.minus(collateral)?.clamp_to(Dec::ZERO, Dec::from_nanos(i128::MAX)),
+    );
+    let (lgd, lgd_src) = match i.figures.lgd {
+        Some(lgd) => (lgd, format!("{prof} lgd")),
+        None => (m.lgd, format!("{model} default_lgd")),
+    };
     let expected_loss = s.term(
         "expected_loss",
-        "(pd × lgd) × exposure_at_default",
+        "(pd × lgd) × exposure_after_collateral",
         "money",
         vec![
             x("pd", grade.pd, &grade_model),
-            x("lgd", m.lgd, format!("{model} default_lgd")),
-            x("exposure_at_default", ead, f.source("exposure_at_default")),
+            x("lgd", lgd, lgd_src),
+            x("exposure_after_collateral", exposure, from("exposure_after_collateral")),
         ],
-        grade.pd.times(m.lgd)?.times(ead)?,
+        grade.pd.times(lgd)?.times(exposure)?,
     );
     let rai = s.term(
         "risk_adjusted_income",
@@ -149,37 +200,37 @@ pub fn compute(m: &Params, i: &ScoreInputs) -> Result<Computed, Overflow> {
         annual_revenue.minus(annual_cost)?.minus(expected_loss)?,
     );
     let capital = s.term(
-        "economic_capital",
-        "(exposure_at_default × risk_weight) × capital_ratio",
+        "regulatory_capital",
+        "(exposure_after_collateral × risk_weight) × capital_ratio",
         "money",
         vec![
-            x("exposure_at_default", ead, f.source("exposure_at_default")),
-            x("risk_weight", grade.risk_weight, &grade_model),
+            x("exposure_after_collateral", exposure, from("exposure_after_collateral")),
+            x("risk_weight", grade.risk_weight, grade.risk_weight_source.clone()),
             x("capital_ratio", m.capital_ratio, format!("{model} capital_ratio")),
         ],
-        ead.times(grade.risk_weight)?.times(m.capital_ratio)?,
+        exposure.times(grade.risk_weight)?.times(m.capital_ratio)?,
     );
     let raroc = s.term(
         "raroc",
         if capital.is_zero() {
-            "not applicable: no economic_capital consumed (shown as 0; the composite weights the other parts)"
+            "not applicable: no regulatory_capital consumed (shown as 0; the composite weights the other parts)"
         } else {
-            "risk_adjusted_income / economic_capital"
+            "risk_adjusted_income / regulatory_capital"
         },
         "ratio",
         vec![
             x("risk_adjusted_income", rai, from("risk_adjusted_income")),
-            x("economic_capital", capital, from("economic_capital")),
+            x("regulatory_capital", capital, from("regulatory_capital")),
         ],
         if capital.is_zero() { Dec::ZERO } else { rai.over(capital)? },
     );
     let charge = s.term(
         "capital_charge",
-        "hurdle_rate × economic_capital",
+        "hurdle_rate × regulatory_capital",
         "money",
         vec![
             x("hurdle_rate", m.hurdle_rate, format!("{model} hurdle_rate")),
-            x("economic_capital", capital, from("economic_capital")),
+            x("regulatory_capital", capital, from("regulatory_capital")),
         ],
         m.hurdle_rate.times(capital)?,
     );
@@ -234,20 +285,7 @@ pub fn compute(m: &Params, i: &ScoreInputs) -> Result<Computed, Overflow> {
     let raroc_applicable = !capital.is_zero();
     let parts = composite(&mut s, m, &model, raroc_applicable.then_some(raroc), eva, relationship, i)?;
     let (composite, standalone, marginal) = (parts.composite, parts.standalone, parts.marginal);
-    let tier = tier_of(m, composite);
-    s.push(
-        "tier",
-        "KEY_ACCOUNT if composite_score ≥ key_account, else GROW if ≥ grow, else MAINTAIN if ≥ maintain, else REVIEW_FOR_EXIT",
-        "tier",
-        vec![
-            x("composite_score", composite, from("composite_score")),
-            x("key_account", m.key_account, format!("{model} tier_thresholds.key_account")),
-            x("grow", m.grow, format!("{model} tier_thresholds.grow")),
-            x("maintain", m.maintain, format!("{model} tier_thresholds.maintain")),
-        ],
-        tier_label(tier).to_owned(),
-    );
-
+    let tier = tier_with_hurdle(&mut s, m, &model, composite, eva, relationship)?;
     let cur = &m.currency;
     let score = ValueScore {
         name: super::names::score_name(&i.client_id),
@@ -341,35 +379,37 @@ fn composite(
     relationship: Dec,
     i: &ScoreInputs,
 ) -> Result<Parts, Overflow> {
-    let two = Dec::from_int(2);
     let half = Dec::from_nanos(500_000_000);
     let hundred = Dec::from_int(100);
+    // Each part is ½ at its reference point and approaches 0 or 1 without reaching them, so
+    // a larger client always scores higher instead of saturating at a cap.
     let eva_part = s.term(
         "eva_part",
-        "clamp(0.5 + (eva / (2 × value_scale)), 0, 1)",
+        "0.5 + (0.5 × (eva / (|eva| + value_scale)))",
         "ratio",
         vec![x("eva", eva, from("eva")), x("value_scale", m.value_scale, format!("{model} value_scale"))],
-        half.plus(eva.over(two.times(m.value_scale)?)?)?.clamp_to(Dec::ZERO, Dec::ONE),
+        half.plus(half.times(eva.over(eva.abs().plus(m.value_scale)?)?)?)?,
     );
     let relationship_part = s.term(
         "relationship_part",
-        "clamp(relationship_value / value_scale, 0, 1)",
+        "relationship_value / (relationship_value + value_scale)",
         "ratio",
         vec![
             x("relationship_value", relationship, from("relationship_value")),
             x("value_scale", m.value_scale, format!("{model} value_scale")),
         ],
-        relationship.over(m.value_scale)?.clamp_to(Dec::ZERO, Dec::ONE),
+        relationship.over(relationship.plus(m.value_scale)?)?,
     );
     let eva_weighted = m.eva_weight.times(eva_part)?.plus(m.relationship_weight.times(relationship_part)?)?;
     let (standalone, access_weight) = match raroc {
         Some(raroc) => {
+            let excess = raroc.minus(m.hurdle_rate)?;
             let raroc_part = s.term(
                 "raroc_part",
-                "clamp(raroc / (2 × hurdle_rate), 0, 1)",
+                "0.5 + (0.5 × ((raroc − hurdle_rate) / (|raroc − hurdle_rate| + hurdle_rate)))",
                 "ratio",
                 vec![x("raroc", raroc, from("raroc")), x("hurdle_rate", m.hurdle_rate, format!("{model} hurdle_rate"))],
-                raroc.over(two.times(m.hurdle_rate)?)?.clamp_to(Dec::ZERO, Dec::ONE),
+                half.plus(half.times(excess.over(excess.abs().plus(m.hurdle_rate)?)?)?)?,
             );
             let standalone = s.term(
                 "standalone_score",

@@ -30,6 +30,7 @@ fn figures(nii: i64, fee: i64, cost: i64, ead: i64, referred: i64) -> Figures {
         cost_to_serve: Dec::from_int(cost),
         exposure_at_default: Dec::from_int(ead),
         referred_income: Dec::from_int(referred),
+        ..Default::default()
     }
 }
 
@@ -37,6 +38,7 @@ fn inputs(grade: &str, period: &str, f: Figures) -> ScoreInputs {
     ScoreInputs {
         client_id: "c1".into(),
         credit_grade: grade.into(),
+        sme: false,
         period: Period::parse(period).expect("period"),
         figures: f,
         previous: None,
@@ -62,33 +64,86 @@ fn a_profitable_bbb_client_is_a_key_account() {
     let s = &c.score;
     assert_eq!(value(s, "expected_loss"), "11250.000000000");
     assert_eq!(value(s, "risk_adjusted_income"), "1388750.000000000");
-    assert_eq!(value(s, "economic_capital"), "600000.000000000");
-    assert_eq!(value(s, "raroc"), "2.314583333");
-    assert_eq!(value(s, "eva"), "1316750.000000000");
-    // Full RAROC and EVA parts (0.35 + 0.35), first in its cell (access part 1 × 0.15).
-    assert_eq!(value(s, "standalone_score"), "70.000000000");
-    assert_eq!(value(s, "composite_score"), "85.000000000");
+    // Regulatory capital: 10 000 000 × 75 % × 10.5 % (8 % minimum + 2.5 % buffer).
+    assert_eq!(value(s, "regulatory_capital"), "787500.000000000");
+    assert_eq!(value(s, "raroc"), "1.763492063");
+    assert_eq!(value(s, "eva"), "1294250.000000000");
+    // RAROC part 0.5 + 0.5 × 1.643492063 / 1.763492063; EVA part 0.5 + 0.5 × 1 294 250 / 2 294 250.
+    assert_eq!(value(s, "raroc_part"), "0.965976598");
+    assert_eq!(value(s, "eva_part"), "0.782063856");
+    assert_eq!(value(s, "standalone_score"), "61.181415900");
+    assert_eq!(value(s, "composite_score"), "76.181415900");
     assert_eq!(c.tier, Tier::KeyAccount);
     assert_eq!(s.expected_loss.as_ref().map(|m| (m.units, m.nanos)), Some((11_250, 0)));
-    assert_eq!(s.eva.as_ref().map(|m| m.units), Some(1_316_750));
+    assert_eq!(s.eva.as_ref().map(|m| m.units), Some(1_294_250));
     assert_eq!(s.annualisation_factor, 4);
-    assert!((s.raroc - 2.314583333).abs() < 1e-12);
+    assert!((s.raroc - 1.763492063).abs() < 1e-12);
 }
 
 #[test]
-fn a_thin_b_client_is_maintained_with_partial_marks() {
-    // Month × 12: revenue 300 000, cost 180 000, EL = 0.03 × 0.45 × 5 000 000 = 67 500.
-    let c = compute(&model(), &inputs("B", "2026-10", figures(20_000, 5_000, 15_000, 5_000_000, 0))).expect("computes");
+fn a_client_below_the_hurdle_is_reviewed_not_maintained() {
+    // Month × 12: revenue 300 000, cost 180 000, EL = 0.03 × 0.45 × 5 000 000 = 67 500;
+    // capital 5 000 000 × 150 % × 10.5 % = 787 500; EVA = 52 500 − 94 500 < 0.
+    let thin = inputs("B", "2026-10", figures(20_000, 5_000, 15_000, 5_000_000, 0));
+    let c = compute(&model(), &thin).expect("computes");
     let s = &c.score;
     assert_eq!(value(s, "risk_adjusted_income"), "52500.000000000");
-    assert_eq!(value(s, "raroc"), "0.087500000");
-    assert_eq!(value(s, "eva"), "-19500.000000000");
-    assert_eq!(value(s, "raroc_part"), "0.364583333");
-    assert_eq!(value(s, "eva_part"), "0.490250000");
-    // 100 × ((0.35 × 0.364583333 → 0.127604167) + (0.35 × 0.49025 = 0.1715875)) + 100 × 0.15 × 1
-    assert_eq!(value(s, "standalone_score"), "29.919166700");
-    assert_eq!(value(s, "composite_score"), "44.919166700");
-    assert_eq!(c.tier, Tier::Maintain);
+    assert_eq!(value(s, "raroc"), "0.066666667");
+    assert_eq!(value(s, "eva"), "-42000.000000000");
+    // The score alone would keep it in MAINTAIN (≥ 40) ...
+    assert!(c.composite >= model().maintain, "composite {}", c.composite);
+    // ... but it earns below the hurdle with no relationship value to make up for it.
+    assert_eq!(c.tier, Tier::ReviewForExit);
+    assert_eq!(value(s, "tier"), "REVIEW_FOR_EXIT");
+    // A bank that keeps such clients maintained says so in its model.
+    let mut lenient = model();
+    lenient.below_hurdle_tier = Tier::Maintain;
+    assert_eq!(compute(&lenient, &thin).expect("computes").tier, Tier::Maintain);
+    // Group income that makes up the shortfall lifts the cap: 0.1 × 500 000 > 42 000.
+    let grouped = ScoreInputs { group: GroupIncome { members_scored: 1, income: Dec::from_int(500_000) }, ..thin };
+    assert_ne!(compute(&model(), &grouped).expect("computes").tier, Tier::ReviewForExit);
+}
+
+#[test]
+fn value_parts_keep_rising_for_large_clients() {
+    // Two large clients, one ten times the other: both used to get full marks.
+    let large = compute(&model(), &inputs("A", "2026", figures(20_000_000, 2_000_000, 2_000_000, 100_000_000, 0)))
+        .expect("large");
+    let larger = compute(&model(), &inputs("A", "2026", figures(200_000_000, 20_000_000, 20_000_000, 100_000_000, 0)))
+        .expect("larger");
+    for part in ["eva_part", "raroc_part"] {
+        let (a, b) = (d(&value(&large.score, part)), d(&value(&larger.score, part)));
+        assert!(a < b && b < Dec::ONE, "{part}: {a} then {b}");
+    }
+    assert!(large.composite < larger.composite);
+}
+
+#[test]
+fn collateral_and_the_clients_own_lgd_reduce_loss_and_capital() {
+    let mut secured = figures(1_000_000, 0, 0, 10_000_000, 0);
+    secured.collateral_value = Dec::from_int(4_000_000);
+    secured.lgd = Some(d("0.25"));
+    let c = compute(&model(), &inputs("BBB", "2026", secured)).expect("computes");
+    let s = &c.score;
+    assert_eq!(value(s, "exposure_after_collateral"), "6000000.000000000");
+    // 0.0025 × 0.25 × 6 000 000, the LGD from the record.
+    assert_eq!(value(s, "expected_loss"), "3750.000000000");
+    assert_eq!(component(s, "expected_loss").inputs[1].source, "profitability 2026 lgd");
+    // 6 000 000 × 75 % × 10.5 %.
+    assert_eq!(value(s, "regulatory_capital"), "472500.000000000");
+}
+
+#[test]
+fn unrated_clients_get_the_standardised_unrated_risk_weight() {
+    let unrated = compute(&model(), &inputs("", "2026", figures(1_000_000, 0, 0, 10_000_000, 0))).expect("computes");
+    // PD of the unrated grade (B), risk weight 100 % (not B's 150 %).
+    assert_eq!(value(&unrated.score, "regulatory_capital"), "1050000.000000000");
+    let mut sme = inputs("", "2026", figures(1_000_000, 0, 0, 10_000_000, 0));
+    sme.sme = true;
+    let sme = compute(&model(), &sme).expect("computes");
+    assert_eq!(value(&sme.score, "regulatory_capital"), "892500.000000000");
+    let rw = &component(&sme.score, "regulatory_capital").inputs[1];
+    assert_eq!((rw.value.as_str(), rw.source.as_str()), ("0.850000000", "value model v1 unrated_sme_risk_weight"));
 }
 
 #[test]
@@ -147,16 +202,18 @@ fn the_overlap_discount_touches_only_the_market_access_part() {
 
 #[test]
 fn a_client_without_capital_has_no_raroc_and_can_be_a_key_account() {
-    // Fee-only: 1 500 000 fees, 100 000 cost, no exposure: EVA = RAI = 1 400 000 (a year).
-    let c = compute(&model(), &inputs("BBB", "2026", figures(0, 1_500_000, 100_000, 0, 0))).expect("computes");
+    // Fee-only: 10 100 000 fees, 100 000 cost, no exposure: EVA = RAI = 10 000 000 (a year).
+    let c = compute(&model(), &inputs("BBB", "2026", figures(0, 10_100_000, 100_000, 0, 0))).expect("computes");
     let s = &c.score;
     assert!(s.raroc_not_applicable);
     assert!(component(s, "raroc").formula.starts_with("not applicable"));
     assert!(s.components.iter().all(|c| c.name != "raroc_part"), "no RAROC part");
-    // The other weights scaled by 1 / (1 − 0.35): EVA part 1 × 0.35 / 0.65, access 0.15 / 0.65.
+    // The other weights scaled by 1 / (1 − 0.35): EVA part (10/11 → 0.954545454) × 0.35 / 0.65,
+    // access 1 × 0.15 / 0.65. Counting a RAROC part of 0 instead would give 48.4 (MAINTAIN).
+    assert_eq!(value(s, "eva_part"), "0.954545454");
     assert_eq!(value(s, "weight_scale"), "1.538461538");
-    assert_eq!(value(s, "standalone_score"), "53.846153800");
-    assert_eq!(value(s, "composite_score"), "76.923076900");
+    assert_eq!(value(s, "standalone_score"), "51.398601400");
+    assert_eq!(value(s, "composite_score"), "74.475524500");
     assert_eq!(c.tier, Tier::KeyAccount);
     // A client with capital reports RAROC as applicable.
     let lender =
@@ -164,14 +221,18 @@ fn a_client_without_capital_has_no_raroc_and_can_be_a_key_account() {
     assert!(!lender.score.raroc_not_applicable);
 }
 
+/// 0.5 + 0.5 × x / (|x| + scale).
+fn excess_part(excess: Dec, scale: Dec) -> Result<Dec, crate::domain::decimal::Overflow> {
+    let half = d("0.5");
+    excess.abs().plus(scale).and_then(|v| excess.over(v)).and_then(|v| half.times(v)).and_then(|v| half.plus(v))
+}
+
 /// Recomputes one component from its displayed inputs alone.
 fn recompute(c: &ScoreComponent) -> String {
     let i: HashMap<&str, Dec> =
         c.inputs.iter().filter_map(|x| Some((x.name.as_str(), Dec::parse(&x.value)?))).collect();
     let g = |name: &str| *i.get(name).unwrap_or_else(|| panic!("{} lacks input {name}", c.name));
-    let clamp01 = |v: Dec| v.clamp_to(Dec::ZERO, Dec::ONE);
     let floor0 = |v: Dec| if v.is_negative() { Dec::ZERO } else { v };
-    let two = Dec::from_int(2);
     if c.formula == "recorded_amount × exchange_rate" {
         return g("recorded_amount").times(g("exchange_rate")).expect("converts").to_string();
     }
@@ -181,16 +242,17 @@ fn recompute(c: &ScoreComponent) -> String {
         "annualised_cost_to_serve" => g("cost_to_serve").times(g("annualisation_factor")),
         "annualised_referred_income" => g("referred_income").times(g("annualisation_factor")),
         "credit_grade" | "tier" => return c.value.clone(),
-        "expected_loss" => g("pd").times(g("lgd")).and_then(|v| v.times(g("exposure_at_default"))),
+        "exposure_after_collateral" => g("exposure_at_default").minus(g("collateral_value")).map(floor0),
+        "expected_loss" => g("pd").times(g("lgd")).and_then(|v| v.times(g("exposure_after_collateral"))),
         "risk_adjusted_income" => {
             g("annualised_revenue").minus(g("annualised_cost_to_serve")).and_then(|v| v.minus(g("expected_loss")))
         }
-        "economic_capital" => {
-            g("exposure_at_default").times(g("risk_weight")).and_then(|v| v.times(g("capital_ratio")))
+        "regulatory_capital" => {
+            g("exposure_after_collateral").times(g("risk_weight")).and_then(|v| v.times(g("capital_ratio")))
         }
-        "raroc" if g("economic_capital").is_zero() => Ok(Dec::ZERO),
-        "raroc" => g("risk_adjusted_income").over(g("economic_capital")),
-        "capital_charge" => g("hurdle_rate").times(g("economic_capital")),
+        "raroc" if g("regulatory_capital").is_zero() => Ok(Dec::ZERO),
+        "raroc" => g("risk_adjusted_income").over(g("regulatory_capital")),
+        "capital_charge" => g("hurdle_rate").times(g("regulatory_capital")),
         "eva" => g("risk_adjusted_income").minus(g("capital_charge")),
         "revenue_growth" if c.inputs.is_empty() => Ok(Dec::ZERO),
         "revenue_growth" => g("annualised_revenue").minus(g("previous_annualised_revenue")).map(floor0),
@@ -209,13 +271,14 @@ fn recompute(c: &ScoreComponent) -> String {
             .times(g("access_rank"))
             .and_then(|v| Dec::ONE.plus(v))
             .and_then(|v| Dec::ONE.over(v)),
-        "raroc_part" => two.times(g("hurdle_rate")).and_then(|h| g("raroc").over(h)).map(clamp01),
-        "eva_part" => two
-            .times(g("value_scale"))
-            .and_then(|s| g("eva").over(s))
-            .and_then(|v| Dec::parse("0.5").expect("half").plus(v))
-            .map(clamp01),
-        "relationship_part" => g("relationship_value").over(g("value_scale")).map(clamp01),
+        "raroc_part" => {
+            let excess = g("raroc").minus(g("hurdle_rate")).expect("excess");
+            excess_part(excess, g("hurdle_rate"))
+        }
+        "eva_part" => excess_part(g("eva"), g("value_scale")),
+        "relationship_part" => {
+            g("relationship_value").plus(g("value_scale")).and_then(|v| g("relationship_value").over(v))
+        }
         "weight_scale" => Dec::ONE.minus(g("raroc_weight")).and_then(|v| Dec::ONE.over(v)),
         "access_weight" => g("weight_scale").times(g("score_weights_access")),
         "standalone_score" if i.contains_key("weight_scale") => {
@@ -266,7 +329,7 @@ fn every_component_recomputes_exactly_from_what_it_shows() {
         };
         assert_eq!(money(&score.expected_loss), by_name["expected_loss"]);
         assert_eq!(money(&score.risk_adjusted_income), by_name["risk_adjusted_income"]);
-        assert_eq!(money(&score.economic_capital), by_name["economic_capital"]);
+        assert_eq!(money(&score.economic_capital), by_name["regulatory_capital"]);
         assert_eq!(money(&score.eva), by_name["eva"]);
         assert_eq!(money(&score.relationship_value), by_name["relationship_value"]);
         assert_eq!(

@@ -1,36 +1,88 @@
 //! Market access is portfolio-relative (docs/domain.md §3): a client's market-access part
 //! depends on how many clients of its industry × region cell rank ahead of it. When a score
-//! moves in its cell, or leaves or joins one, the neighbours whose rank changed are scored
-//! again, so the stored scores are what scoring the whole portfolio in any order gives.
+//! moves in its cell, or leaves or joins one, the cell is marked for re-ranking and a
+//! background task scores again the neighbours whose rank changed, so the stored scores
+//! converge on what scoring the whole portfolio in any order gives. The client scored itself
+//! is ranked against the cell when it is stored. Marks coalesce: a burst of scores in one
+//! cell is re-ranked once, and a call never waits for a large cell.
+
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, Mutex},
+};
 
 use crm_kit::{ApiResult, auth::Principal};
 use crm_proto::crm::{profile::v1::Client, scoring::v1::ValueScore};
+use tokio::sync::Notify;
 
 use super::ScoringApp;
 use crate::store::WriteCtx;
+
+/// Access cells waiting to be re-ranked.
+#[derive(Debug, Default)]
+pub struct DirtyCells {
+    cells: Mutex<BTreeSet<String>>,
+    wake: Notify,
+}
+
+impl DirtyCells {
+    /// Marks `access` for re-ranking (nothing for "").
+    pub fn mark(&self, access: &str) {
+        if access.is_empty() {
+            return;
+        }
+        self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(access.to_owned());
+        self.wake.notify_one();
+    }
+
+    fn take(&self) -> BTreeSet<String> {
+        std::mem::take(&mut *self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+/// Re-ranks marked cells until shutdown; at start, every cell once (marks lost by a
+/// restart are recovered from the stored ranks).
+pub async fn rerank_marked(app: Arc<ScoringApp>) {
+    let shutdown = app.shutdown.clone();
+    match app.settle_all_access("rerank-at-start").await {
+        Ok(n) if n > 0 => tracing::info!(rescored = n, "market access re-ranked at start"),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "could not re-rank market access at start"),
+    }
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = app.dirty.wake.notified() => {}
+        }
+        for access in app.dirty.take() {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            if let Err(err) = app.settle_access("rerank", &access).await {
+                tracing::warn!(access = %access, error = %err, "could not re-rank a market-access cell");
+                app.dirty.mark(&access);
+            }
+        }
+    }
+}
 
 /// Rounds of re-ranking per cell: a round rescores neighbours (which never moves their own
 /// standalone score), so one round settles a cell unless another score lands meanwhile.
 const ROUNDS: usize = 4;
 
 impl ScoringApp {
-    /// Scores `client` and then re-ranks the cells it left and joined; answers its stored
-    /// score once the cells are settled, and `true` when its score changed.
+    /// Scores `client` (ranked against its cell as it stands) and marks the cells it left
+    /// and joined for re-ranking when its score changed; `true` when it changed.
     pub(crate) async fn score_and_settle(&self, ctx: WriteCtx<'_>, client: &Client) -> ApiResult<(ValueScore, bool)> {
         let id = client.name.trim_start_matches("clients/");
         let before = self.store.scored_facts(id).await?.map(|f| f.access).unwrap_or_default();
         let (score, changed) = self.score_client_record(ctx, client).await?;
-        let after = self.store.scored_facts(id).await?.map(|f| f.access).unwrap_or_default();
-        if before != after {
-            self.settle_access(ctx.request_id, &before).await?;
+        if changed {
+            let after = self.store.scored_facts(id).await?.map(|f| f.access).unwrap_or_default();
+            self.dirty.mark(&before);
+            self.dirty.mark(&after);
         }
-        let reranked = self.settle_access(ctx.request_id, &after).await?;
-        if reranked == 0 {
-            return Ok((score, changed));
-        }
-        let settled = self.store.score(id).await?.unwrap_or_else(|| score.clone());
-        let moved = settled != score;
-        Ok((settled, changed || moved))
+        Ok((score, changed))
     }
 
     /// Rescores the clients of access cell `access` whose stored rank is no longer their

@@ -13,8 +13,9 @@ mod watch;
 
 use crm_kit::{config::Limits, jobs::Jobs, paging::PageTokens, server::Shutdown};
 
+pub use access::{DirtyCells, rerank_marked};
 pub use grpc::ScoringGrpc;
-pub(crate) use scores::access_of;
+pub(crate) use scores::{access_of, is_sme};
 
 pub use crm_kit::call::Caller;
 
@@ -37,6 +38,8 @@ pub struct ScoringApp {
     pub(crate) limits: Limits,
     /// Ends portfolio runs and change streams.
     pub(crate) shutdown: Shutdown,
+    /// Access cells waiting to be re-ranked (`access::rerank_marked`).
+    pub(crate) dirty: DirtyCells,
 }
 
 impl std::fmt::Debug for ScoringApp {

@@ -3,7 +3,7 @@
 use crm_kit::{ApiError, ApiResult, time};
 use crm_proto::crm::scoring::v1::{LoanPriceQuote, QuoteLoanPriceRequest};
 
-use super::{Caller, ScoringApp};
+use super::{Caller, ScoringApp, is_sme};
 use crate::domain::{names, policy, pricing};
 
 impl ScoringApp {
@@ -15,7 +15,7 @@ impl ScoringApp {
         let terms = pricing::validate(&req)?;
         let client = self.peers.client(client_id).await?.ok_or_else(|| ApiError::not_found(&req.client))?;
         let (_, params) = self.current_params().await?;
-        let quote = pricing::quote(&params, &client.credit_grade, &terms)
+        let quote = pricing::quote(&params, &client.credit_grade, is_sme(&client), &terms)
             .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
         Ok(LoanPriceQuote {
             client: client.name,
@@ -27,6 +27,8 @@ impl ScoringApp {
             terms: quote.terms,
             annual_interest: Some(quote.annual_interest.to_money(&terms.currency)),
             quote_time: Some(time::to_timestamp(time::now_micros())),
+            floor_rate: quote.floor.to_f64(),
+            margin_rate: quote.margin.to_f64(),
         })
     }
 }

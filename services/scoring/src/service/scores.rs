@@ -2,7 +2,7 @@
 
 use crm_kit::{ApiError, ApiResult, paging, policy::check_portfolio, time};
 use crm_proto::crm::{
-    profile::v1::Client,
+    profile::v1::{Client, CustomerType},
     scoring::v1::{
         GetValueScoreRequest, ListValueScoresRequest, ListValueScoresResponse, ScoreClientRequest, Tier, ValueScore,
     },
@@ -27,6 +27,11 @@ pub fn access_of(client: &Client) -> String {
     let division = client.industry_code.get(..2).unwrap_or("");
     let region = client.region.trim().to_lowercase();
     if division.is_empty() || region.is_empty() { String::new() } else { format!("{division}|{region}") }
+}
+
+/// Whether the client's customer type is SME (its unrated risk weight differs).
+pub fn is_sme(client: &Client) -> bool {
+    client.customer_type == CustomerType::Sme as i32
 }
 
 /// An exact score × 10⁹ as stored.
@@ -169,6 +174,7 @@ impl ScoringApp {
         Ok(ScoreInputs {
             client_id: client_id.to_owned(),
             credit_grade: client.credit_grade.clone(),
+            sme: is_sme(client),
             period,
             figures: recorded,
             previous,

@@ -22,10 +22,11 @@ conformance!(recorded_profitability_scores_to_hand_computed_values, async |app: 
         |m: &Option<crm_proto::google::r#type::Money>| m.as_ref().map(|m| (m.units, m.nanos, m.currency_code.clone()));
     assert_eq!(units(&score.expected_loss), Some((11_250, 0, "CNY".into())));
     assert_eq!(units(&score.risk_adjusted_income), Some((1_388_750, 0, "CNY".into())));
-    assert_eq!(units(&score.economic_capital), Some((600_000, 0, "CNY".into())));
-    assert_eq!(units(&score.eva), Some((1_316_750, 0, "CNY".into())));
-    assert_eq!(component(&score, "raroc"), "2.314583333");
-    assert_eq!(component(&score, "composite_score"), "85.000000000");
+    // Regulatory capital 10 000 000 × 75 % × 10.5 %.
+    assert_eq!(units(&score.economic_capital), Some((787_500, 0, "CNY".into())));
+    assert_eq!(units(&score.eva), Some((1_294_250, 0, "CNY".into())));
+    assert_eq!(component(&score, "raroc"), "1.763492063");
+    assert_eq!(component(&score, "composite_score"), "76.181415900");
     assert_eq!((score.tier, score.model_version, score.period.as_str()), (Tier::KeyAccount as i32, 1, "2026-Q3"));
     assert_eq!((score.credit_grade.as_str(), score.annualisation_factor), ("BBB", 4));
     assert!(score.score_time.is_some());
@@ -156,12 +157,10 @@ conformance!(clients_with_the_same_access_discount_each_other_and_groups_add_val
     let first = app.score(&parent).await;
     assert_eq!(first.tier, Tier::KeyAccount as i32);
     assert_eq!((component(&first, "marginal_factor").as_str(), first.access_rank), ("1.000000000", 0));
-    // A subsidiary in the same industry division and region that earns more: each is
-    // credited part of the other's income as relationship value, and the parent's share is
-    // the larger, so the subsidiary ranks second. Its access part is discounted, 1 / (1 +
-    // 0.25 × 1), not its own risk-adjusted profit.
+    // A subsidiary in the same industry division and region that earns far less: it ranks second,
+    // and its access part is discounted, 1 / (1 + 0.25 × 1), not its own risk-adjusted profit.
     let sub = app.client("Huaxia Leasing", "rm-1", "A", "6491", "north china", &parent).await;
-    app.record(&sub, "2026", 4_000_000, 1_000_000, 1_000_000, 10_000_000).await;
+    app.record(&sub, "2026", 500_000, 1_000_000, 1_000_000, 10_000_000).await;
     let second = app.score(&sub).await;
     assert_eq!((component(&second, "marginal_factor").as_str(), second.access_rank), ("0.800000000", 1));
     let parent_now = app

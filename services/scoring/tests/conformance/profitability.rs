@@ -132,3 +132,24 @@ conformance!(profitability_in_another_currency_is_converted_when_scored, async |
     assert_eq!(score.revenue.as_ref().map(|m| (m.units, m.currency_code.as_str())), Some((917_431, "CNY")));
     assert_eq!(score.recorded_currency, "HKD");
 });
+
+conformance!(a_records_own_lgd_and_collateral_are_kept_and_scored, async |app: &TestApp| {
+    let client = app.client("Yangtze Shipping", "rm-1", "BBB", "5012", "Central China", "").await;
+    let mut bad = record(&client, "2026", 1_000_000, 0, 0, 10_000_000);
+    bad.lgd = Some(1.5);
+    bad.collateral_value = cny(-1);
+    let err =
+        app.admin().record_profitability(RecordProfitabilityRequest { record: Some(bad) }).await.expect_err("bad");
+    assert_eq!(violations(&err), ["record.collateral_value", "record.lgd"]);
+
+    let mut secured = record(&client, "2026", 1_000_000, 0, 0, 10_000_000);
+    secured.lgd = Some(0.25);
+    secured.collateral_value = cny(4_000_000);
+    let stored = app.admin().record_profitability(RecordProfitabilityRequest { record: Some(secured) }).await;
+    let stored = stored.expect("recorded").into_inner();
+    assert_eq!((stored.lgd, stored.collateral_value.map(|m| m.units)), (Some(0.25), Some(4_000_000)));
+    let score = app.score(&client).await;
+    // EL = 0.0025 × 0.25 × (10 000 000 − 4 000 000); capital = 6 000 000 × 75 % × 10.5 %.
+    assert_eq!(component(&score, "expected_loss"), "3750.000000000");
+    assert_eq!(component(&score, "regulatory_capital"), "472500.000000000");
+});
