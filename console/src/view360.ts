@@ -260,22 +260,27 @@ function identityView(data: Client360): HTMLElement {
   ]);
 }
 
-/** The composite score's three weighted parts, from the components the score carries. */
+/** The composite score's weighted parts (RAROC, EVA, relationship, market access), from the
+ * components the score carries: weights from `standalone_score` and `composite_score`. */
 function scoreParts(score: ValueScore): Array<{ key: string; part: number; weight: number; points: number }> {
   const byName = new Map((score.components ?? []).map((c) => [c.name, c]));
-  const composite = byName.get('composite_score');
-  const input = (name: string) => Number(composite?.inputs?.find((i) => i.name === name)?.value ?? NaN);
-  const marginal = score.marginalFactor ?? 1;
-  return ['raroc', 'eva', 'relationship'].flatMap((key) => {
+  const inputOf = (component: string, name: string) =>
+    Number(byName.get(component)?.inputs?.find((i) => i.name === name)?.value ?? NaN);
+  const scale = Number(byName.get('weight_scale')?.value ?? 1);
+  const own = ['raroc', 'eva', 'relationship'].flatMap((key) => {
     const part = Number(byName.get(`${key}_part`)?.value ?? NaN);
-    const weight = input(`${key}_weight`);
-    if (Number.isNaN(part)) return [];
-    const w = Number.isNaN(weight) ? 1 / 3 : weight;
-    return [{ key, part, weight: w, points: 100 * marginal * w * part }];
+    const weight = inputOf('standalone_score', `${key}_weight`);
+    if (Number.isNaN(part) || Number.isNaN(weight)) return [];
+    return [{ key, part, weight: weight * scale, points: 100 * weight * scale * part }];
   });
+  const access = score.marginalFactor ?? NaN;
+  const accessWeight = inputOf('composite_score', 'access_weight');
+  if (Number.isNaN(access) || Number.isNaN(accessWeight)) return own;
+  return [...own, { key: 'access', part: access, weight: accessWeight, points: 100 * accessWeight * access }];
 }
 
-const partLabel = (key: string) => (key === 'relationship' ? t('relationshipPart') : key.toUpperCase());
+const partLabel = (key: string) =>
+  key === 'relationship' ? t('relationshipPart') : key === 'access' ? t('accessPart') : key.toUpperCase();
 
 function valueView(score: ValueScore | undefined): HTMLElement {
   if (!score) return h('p', { class: 'muted' }, t('notScored'));

@@ -18,10 +18,11 @@ use tokio::sync::Notify;
 use super::ScoringApp;
 use crate::store::WriteCtx;
 
-/// Access cells waiting to be re-ranked.
+/// Access cells waiting to be re-ranked, and clients whose group income moved.
 #[derive(Debug, Default)]
 pub struct DirtyCells {
     cells: Mutex<BTreeSet<String>>,
+    clients: Mutex<BTreeSet<String>>,
     wake: Notify,
 }
 
@@ -35,8 +36,18 @@ impl DirtyCells {
         self.wake.notify_one();
     }
 
+    /// Marks client `id` for rescoring: a member of its group changed its risk-adjusted income.
+    pub fn mark_client(&self, id: &str) {
+        self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id.to_owned());
+        self.wake.notify_one();
+    }
+
     fn take(&self) -> BTreeSet<String> {
         std::mem::take(&mut *self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    fn take_clients(&self) -> BTreeSet<String> {
+        std::mem::take(&mut *self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 }
 
@@ -53,6 +64,24 @@ pub async fn rerank_marked(app: Arc<ScoringApp>) {
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = app.dirty.wake.notified() => {}
+        }
+        let principal = Principal::system("scoring");
+        let ctx = WriteCtx::internal(&principal, "RescoreOnGroupChange", "rerank");
+        for id in app.dirty.take_clients() {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            let client = match app.peers.client(&id).await {
+                Ok(Some(client)) => client,
+                Ok(None) => continue,
+                Err(err) => {
+                    tracing::warn!(client = %id, error = %err, "could not read a client to rescore its group income");
+                    continue;
+                }
+            };
+            if let Err(err) = app.score_and_settle(ctx, &client).await {
+                tracing::warn!(client = %id, error = %err, "could not rescore a client after its group changed");
+            }
         }
         for access in app.dirty.take() {
             if shutdown.is_cancelled() {
@@ -72,15 +101,31 @@ const ROUNDS: usize = 4;
 
 impl ScoringApp {
     /// Scores `client` (ranked against its cell as it stands) and marks the cells it left
-    /// and joined for re-ranking when its score changed; `true` when it changed.
+    /// and joined for re-ranking when its score changed, and the scored members of its group
+    /// for rescoring when its risk-adjusted income changed (they count it as group income);
+    /// `true` when it changed.
     pub(crate) async fn score_and_settle(&self, ctx: WriteCtx<'_>, client: &Client) -> ApiResult<(ValueScore, bool)> {
         let id = client.name.trim_start_matches("clients/");
+        let previous = self.store.score(id).await?;
         let before = self.store.scored_facts(id).await?.map(|f| f.access).unwrap_or_default();
         let (score, changed) = self.score_client_record(ctx, client).await?;
-        if changed {
-            let after = self.store.scored_facts(id).await?.map(|f| f.access).unwrap_or_default();
-            self.dirty.mark(&before);
-            self.dirty.mark(&after);
+        if !changed {
+            return Ok((score, changed));
+        }
+        let after = self.store.scored_facts(id).await?.map(|f| f.access).unwrap_or_default();
+        self.dirty.mark(&before);
+        self.dirty.mark(&after);
+        let income_moved = previous.as_ref().map(|p| &p.risk_adjusted_income) != Some(&score.risk_adjusted_income);
+        if income_moved && let Some(group) = self.peers.group(id).await? {
+            let others: Vec<String> = group
+                .members
+                .iter()
+                .filter(|m| m.client != client.name)
+                .filter_map(|m| m.client.strip_prefix("clients/").map(str::to_owned))
+                .collect();
+            for other in self.store.scores(&others).await? {
+                self.dirty.mark_client(other.client.trim_start_matches("clients/"));
+            }
         }
         Ok((score, changed))
     }

@@ -10,7 +10,9 @@ use crm_kit::auth::Role;
 use crm_proto::crm::scoring::v1::{
     GetValueScoreRequest, ListValueScoresRequest, ScoreClientRequest, Tier, WatchChangesRequest,
 };
-use support::{TestApp, component, conformance, reason};
+use std::time::Duration;
+
+use support::{TestApp, component, conformance, eventually, reason};
 use tonic::Code;
 
 conformance!(recorded_profitability_scores_to_hand_computed_values, async |app: &TestApp| {
@@ -175,4 +177,20 @@ conformance!(clients_with_the_same_access_discount_each_other_and_groups_add_val
     let rai = first.risk_adjusted_income.as_ref().map_or(0, |m| m.units);
     assert_eq!(component(&second, "group_income"), format!("{rai}.000000000"));
     assert_eq!(second.relationship_value.as_ref().map(|m| m.units), Some(rai / 10));
+    // The parent, scored before the subsidiary, is rescored with the subsidiary's income, so
+    // scoring it again later moves nothing.
+    let sub_rai = second.risk_adjusted_income.as_ref().map_or(0, |m| m.units);
+    let parent_name = parent.as_str();
+    let updated =
+        eventually("the parent to count its subsidiary's income", Duration::from_secs(20), move || async move {
+            let now = app
+                .admin()
+                .get_value_score(GetValueScoreRequest { name: format!("{parent_name}/valueScore"), read_time: None })
+                .await
+                .expect("parent score")
+                .into_inner();
+            (component(&now, "group_income") == format!("{sub_rai}.000000000")).then_some(now)
+        })
+        .await;
+    assert_eq!(app.score(&parent).await, updated, "rescoring an unchanged client moves nothing");
 });
