@@ -8,6 +8,8 @@ pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod eval;
+#[cfg(test)]
+mod manifests;
 pub mod progress;
 pub mod reindex;
 pub mod relay;
