@@ -133,7 +133,8 @@ async fn the_relay_publishes_each_event_once_in_order_per_client_across_a_crash_
         let event = ChangeEvent::decode(message.payload.as_ref()).expect("a profile ChangeEvent");
         assert_eq!(id, format!("profile-{}", event.sequence));
         let collection = if event.resource.contains("/holdings/") { "holdings" } else { "clients" };
-        assert_eq!(message.subject.as_str(), format!("crmtest{tag}.profile.{collection}"));
+        let client_id = event.client.trim_start_matches("clients/");
+        assert_eq!(message.subject.as_str(), format!("crmtest{tag}.profile.{collection}.{client_id}"));
         per_client.entry(event.client.clone()).or_default().push(event.sequence);
         sequences.push(event.sequence);
     }
@@ -146,6 +147,26 @@ async fn the_relay_publishes_each_event_once_in_order_per_client_across_a_crash_
         assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{client} out of order: {sequences:?}");
         assert_eq!(sequences.len(), 1 + LINES.len());
     }
+
+    // An erasure purges what the stream holds of the client, and leaves only its marker.
+    let erased = per_client.keys().next().expect("a client").clone();
+    let mut profiles = running.client(
+        crm_kit::auth::Role::Admin,
+        crm_proto::crm::profile::v1::client_profile_service_client::ClientProfileServiceClient::new,
+    );
+    let request = crm_proto::crm::profile::v1::EraseClientRequest { name: erased.clone(), reason: "DSR-nats".into() };
+    profiles.erase_client(request).await.expect("erase");
+    let left = expected - LINES.len() as u64;
+    crm_testkit::poll_until("the erased client's messages are purged", FEED_TIMEOUT, || async {
+        Ok::<_, std::convert::Infallible>((stored_messages().await == left).then_some(()))
+    })
+    .await;
+    let subject = format!("crmtest{tag}.profile.clients.{}", erased.trim_start_matches("clients/"));
+    let stream = js.get_stream(&config.nats.stream).await.expect("stream");
+    let marker = stream.get_last_raw_message_by_subject(&subject).await.expect("the erasure marker");
+    let marker = ChangeEvent::decode(marker.payload.as_ref()).expect("a profile ChangeEvent");
+    assert_eq!(marker.kind, crm_proto::crm::profile::v1::ChangeKind::Erased as i32);
+    assert!(marker.resource_state.is_none(), "the marker carries nothing of the client");
 
     stop.fire();
     for task in second {

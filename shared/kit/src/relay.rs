@@ -1,6 +1,7 @@
 //! The change-feed relay to NATS JetStream (docs/architecture.md §5): every event of a
-//! service's feed is published to the subject `<prefix>.<service>.<resource>` (e.g.
-//! `crm.profile.clients`, `crm.profile.holdings`, `crm.scoring.valueScore`) of one stream,
+//! service's feed is published to the subject `<prefix>.<service>.<resource>.<client>`
+//! (e.g. `crm.profile.clients.<id>`, `crm.profile.holdings.<id>`,
+//! `crm.scoring.valueScore.<id>`; subscribe to `crm.profile.clients.>`) of one stream,
 //! as the service's encoded `ChangeEvent` (masked as any feed subscription is, see
 //! `[feeds]`), with `Nats-Msg-Id` = `<service>-<sequence>` so that JetStream drops a
 //! message it has already stored.
@@ -12,6 +13,10 @@
 //! the relay stops; after a restart (or a crash, which stores nothing) the relay
 //! resumes from it and republishes what was published since, which the stream's duplicate
 //! window drops (`crm_relay_duplicates_total` counts them).
+//!
+//! An event reporting an erasure (EraseClient in the profile, and the interaction service's
+//! erasure that follows it) first purges the stream of every message of that feed about
+//! the client, then is published itself, as the marker that the client was erased.
 
 mod follow;
 
@@ -93,6 +98,11 @@ pub trait Relayed: Sequenced + prost::Message + Default + Send + 'static {
     fn resource(&self) -> &str;
     /// The client it belongs to.
     fn client(&self) -> &str;
+    /// Whether it reports that the client's personal data was erased: the relay then purges
+    /// what it published of the client before it.
+    fn erased(&self) -> bool {
+        false
+    }
 }
 
 macro_rules! relayed {
@@ -109,11 +119,38 @@ macro_rules! relayed {
     };
 }
 
-relayed!(
-    crm_proto::crm::profile::v1::ChangeEvent,
-    crm_proto::crm::scoring::v1::ChangeEvent,
-    crm_proto::crm::interaction::v1::ChangeEvent
+relayed!(crm_proto::crm::scoring::v1::ChangeEvent);
+
+macro_rules! erasable {
+    ($($event:ty => $erased:expr),+) => {
+        $(impl Relayed for $event {
+            fn resource(&self) -> &str {
+                &self.resource
+            }
+
+            fn client(&self) -> &str {
+                &self.client
+            }
+
+            fn erased(&self) -> bool {
+                self.kind == $erased as i32
+            }
+        })+
+    };
+}
+
+erasable!(
+    crm_proto::crm::profile::v1::ChangeEvent => crm_proto::crm::profile::v1::ChangeKind::Erased,
+    crm_proto::crm::interaction::v1::ChangeEvent => crm_proto::crm::interaction::v1::ChangeKind::Erased
 );
+
+/// The subject token of the client an event belongs to (`clients/1` → `1`; `none` for an
+/// event of no client, such as a content item).
+pub fn client_token(client: &str) -> String {
+    let id = client.strip_prefix("clients/").unwrap_or_default();
+    let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid { id.to_owned() } else { "none".to_owned() }
+}
 
 /// The subject token of a resource name: its collection (`clients/1/holdings/2` →
 /// `holdings`), or its singleton (`clients/1/valueScore` → `valueScore`).
@@ -259,6 +296,9 @@ where
         if event.sequence() <= relayed {
             continue;
         }
+        if event.erased() {
+            purge_client(js, config, feed, event.client()).await?;
+        }
         publish(js, config, feed, &event).await?;
         relayed = event.sequence();
         if (relayed - stored) as u64 >= config.position_every.max(1) {
@@ -268,6 +308,15 @@ where
     }
 }
 
+/// Removes from the stream every message of `feed` about `client` (an erasure).
+async fn purge_client(js: &jetstream::Context, config: &NatsConfig, feed: &str, client: &str) -> anyhow::Result<()> {
+    let filter = format!("{}.{feed}.*.{}", config.subject_prefix, client_token(client));
+    let stream = js.get_stream(&config.stream).await.with_context(|| format!("the stream {}", config.stream))?;
+    let purged = stream.purge().filter(filter.clone()).await.with_context(|| format!("purging {filter}"))?;
+    tracing::info!(feed, client, purged = purged.purged, "purged an erased client's messages from the stream");
+    Ok(())
+}
+
 /// Publishes one event and waits for the stream's acknowledgement.
 async fn publish<E: Relayed>(
     js: &jetstream::Context,
@@ -275,7 +324,12 @@ async fn publish<E: Relayed>(
     feed: &str,
     event: &E,
 ) -> anyhow::Result<()> {
-    let subject = format!("{}.{feed}.{}", config.subject_prefix, resource_token(event.resource()));
+    let subject = format!(
+        "{}.{feed}.{}.{}",
+        config.subject_prefix,
+        resource_token(event.resource()),
+        client_token(event.client())
+    );
     let mut message = jetstream::message::PublishMessage::build()
         .payload(Bytes::from(event.encode_to_vec()))
         .message_id(format!("{feed}-{}", event.sequence()))

@@ -32,6 +32,7 @@ fn split(event: &FeedEvent) -> ApiResult<(ChangeKind, Option<State>)> {
     let kind = match change {
         "CREATED" => ChangeKind::Created,
         "UPDATED" => ChangeKind::Updated,
+        "ERASED" => ChangeKind::Erased,
         _ => ChangeKind::Unspecified,
     };
     let state = match entity {

@@ -28,7 +28,8 @@ impl InteractionStore {
                     rewrite(w, "cases", id, erasure::case, |c: &Case| &c.name).await?;
                     rewrite(w, "channel_preferences", id, erasure::preference, |p: &ChannelPreference| &p.name).await?;
                     rewrite(w, "account_plans", id, erasure::plan, |p: &AccountPlan| &p.name).await?;
-                    w.audit(&names::client_name(id), "erased").await?;
+                    let client = names::client_name(id);
+                    w.record("client.ERASED", &client, &client, Vec::new()).await?;
                 }
                 Ok(())
             })
