@@ -36,7 +36,8 @@ use crate::{
     suite::{Service, Suite},
 };
 
-type Authed = InterceptedService<Channel, Bearer>;
+/// A typed client's transport: a channel carrying a bearer token.
+pub type Authed = InterceptedService<Channel, Bearer>;
 
 /// Reporting period of the demo profitability figures.
 const PERIOD: &str = "2026-Q3";
@@ -60,22 +61,29 @@ pub fn clients_with_a_case() -> impl Iterator<Item = String> {
 /// Clients per page of the portfolio walk (one profitability import each).
 const PAGE: i32 = 500;
 
-/// Loads the demo data of segmentation, scoring and interaction once; `expected` is the size
-/// of the portfolio, for the progress bar.
-pub async fn ensure(config: &Config, suite: &Suite, expected: u64) -> anyhow::Result<()> {
+/// A channel to each running service of `suite` carrying an ADMIN token of `subject`, valid
+/// for `ttl`, signed with the suite's key.
+pub fn admin_channels<'s>(
+    config: &Config,
+    suite: &'s Suite,
+    subject: &str,
+    ttl: Duration,
+) -> anyhow::Result<impl Fn(Service) -> anyhow::Result<Authed> + 's> {
     let secret = crm_kit::auth::load_or_create_secret(&config.data_dir)?;
-    let token = TokenIssuer::new(&secret)?.with_audience(config.auth.audience.clone()).mint(
-        "system:demo",
-        Role::Admin,
-        None,
-        Duration::from_secs(3600),
-    )?;
+    let token =
+        TokenIssuer::new(&secret)?.with_audience(config.auth.audience.clone()).mint(subject, Role::Admin, None, ttl)?;
     let bearer = Bearer::new(&token)?;
-    let channel = |service: Service| -> anyhow::Result<Authed> {
+    Ok(move |service: Service| -> anyhow::Result<Authed> {
         let addr = suite.addr(service).context("service not running")?;
         let channel = Channel::from_shared(format!("http://{addr}"))?.connect_lazy();
         Ok(InterceptedService::new(channel, bearer.clone()))
-    };
+    })
+}
+
+/// Loads the demo data of segmentation, scoring and interaction once; `expected` is the size
+/// of the portfolio, for the progress bar.
+pub async fn ensure(config: &Config, suite: &Suite, expected: u64) -> anyhow::Result<()> {
+    let channel = admin_channels(config, suite, "system:demo", Duration::from_secs(3600))?;
     let mut segmentation = SegmentationServiceClient::new(channel(Service::Segmentation)?);
     let schemes = segmentation.list_schemes(ListSchemesRequest { page_size: 1, ..Default::default() }).await?;
     if !schemes.into_inner().schemes.is_empty() {

@@ -4,11 +4,7 @@
 
 use std::{fmt::Write as _, time::Duration};
 
-use anyhow::Context as _;
-use crm_kit::{
-    auth::{Bearer, Role, TokenIssuer},
-    config::Config,
-};
+use crm_kit::config::Config;
 use crm_proto::crm::{
     interaction::v1::{
         CaseState, ListCasesRequest, ListInteractionsRequest, interaction_service_client::InteractionServiceClient,
@@ -16,7 +12,6 @@ use crm_proto::crm::{
     profile::v1::{GetClientRequest, ListContactsRequest, client_profile_service_client::ClientProfileServiceClient},
     scoring::v1::{GetValueScoreRequest, value_scoring_service_client::ValueScoringServiceClient},
 };
-use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 use crate::{
     demo,
@@ -43,24 +38,10 @@ pub struct DemoClient {
     pub tier: String,
 }
 
-type Authed = InterceptedService<Channel, Bearer>;
-
 /// The first [`COUNT`] clients the demo gave an open case (and interactions), read back
 /// with an ADMIN token (nothing masked). Only clients with contacts and a score qualify.
 pub async fn find(config: &Config, suite: &Suite) -> anyhow::Result<Vec<DemoClient>> {
-    let secret = crm_kit::auth::load_or_create_secret(&config.data_dir)?;
-    let token = TokenIssuer::new(&secret)?.with_audience(config.auth.audience.clone()).mint(
-        "system:demo-showcase",
-        Role::Admin,
-        None,
-        Duration::from_secs(300),
-    )?;
-    let bearer = Bearer::new(&token)?;
-    let channel = |service: Service| -> anyhow::Result<Authed> {
-        let addr = suite.addr(service).context("service not running")?;
-        let channel = Channel::from_shared(format!("http://{addr}"))?.connect_lazy();
-        Ok(InterceptedService::new(channel, bearer.clone()))
-    };
+    let channel = demo::admin_channels(config, suite, "system:demo-showcase", Duration::from_secs(300))?;
     let mut profiles = ClientProfileServiceClient::new(channel(Service::Profile)?);
     let mut scoring = ValueScoringServiceClient::new(channel(Service::Scoring)?);
     let mut interactions = InteractionServiceClient::new(channel(Service::Interaction)?);
