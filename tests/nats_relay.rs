@@ -3,18 +3,8 @@
 //! restarting, and every event in the stream exactly once, in order per client. (Its own
 //! test binary: the metrics it reads are per process.)
 
-use crm_e2e::{FEED_TIMEOUT, portfolio, start};
+use crm_e2e::{FEED_TIMEOUT, portfolio, sample, start};
 use crm_proto::crm::profile::v1::Client;
-
-/// The value of the series `name` whose labels include every one of `labels`.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
-        let (series, value) = line.rsplit_once(' ')?;
-        let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
-        let matches = metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
-        if matches { value.parse().ok() } else { None }
-    })
-}
 
 /// The NATS server every machine here runs; the relay test is skipped (saying so) without it.
 const NATS_URL: &str = "nats://127.0.0.1:4222";

@@ -2,21 +2,11 @@
 //! whole process (every server's calls, the databases, the change-feed followers), and the
 //! probes tell liveness from readiness.
 
-use crm_e2e::{FEED_TIMEOUT, portfolio, start};
+use crm_e2e::{FEED_TIMEOUT, portfolio, sample, start};
 use crm_kit::auth::Role;
 use crm_proto::crm::profile::v1::{
     Client, GetClientRequest, client_profile_service_client::ClientProfileServiceClient,
 };
-
-/// The value of the series `name` whose labels include every one of `labels`.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
-        let (series, value) = line.rsplit_once(' ')?;
-        let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
-        let matches = metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
-        if matches { value.parse().ok() } else { None }
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_show_calls_errors_latency_pools_and_feed_lag_of_the_whole_process() {

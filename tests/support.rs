@@ -134,3 +134,13 @@ impl Running {
             .unwrap_or_else(|err| panic!("removing {}: {err}", self.data_dir.display()));
     }
 }
+
+/// The value, in a Prometheus text exposition, of the series `name` whose labels include every one of `labels`.
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+        let matches = metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+        if matches { value.parse().ok() } else { None }
+    })
+}
