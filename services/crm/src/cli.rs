@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::{audit, bench, eval, reindex, relay, runtime, seeding, token, up};
+use crate::{audit, bench, check, eval, reindex, relay, runtime, seeding, token, up};
 
 /// The corporate client management suite.
 #[derive(Debug, Parser)]
@@ -40,6 +40,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Check the audit trails (`crm audit verify`).
     Audit(audit::AuditArgs),
+    /// Check the configuration and what it names: keys, databases (reachable, migrated), peers, NATS.
+    Check(check::CheckArgs),
     /// Relay the services' change feeds to NATS JetStream (`[nats]` in the configuration).
     Relay(relay::RelayArgs),
 }
@@ -70,6 +72,7 @@ pub fn main() -> anyhow::Result<()> {
                     Command::Bench(args) => bench::run(&config, args).await,
                     Command::Audit(args) => audit::run(&config, args).await,
                     Command::Relay(args) => relay::run(&config, args).await,
+                    Command::Check(args) => check::run(&config, args).await,
                     Command::Token(_) => Ok(()),
                 }
             }

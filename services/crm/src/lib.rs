@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod eval;
