@@ -64,6 +64,20 @@ pub struct AuditEvent<'a> {
     pub detail: String,
 }
 
+impl<'a> AuditEvent<'a> {
+    /// What `caller` did in its call (the RPC is the action) to `resource`.
+    pub fn of_call(caller: &'a Caller, resource: &'a str, outcome: Outcome, detail: String) -> Self {
+        Self {
+            principal: &caller.principal,
+            action: caller.rpc.as_str(),
+            resource,
+            request_id: &caller.request_id,
+            outcome,
+            detail,
+        }
+    }
+}
+
 /// A stored audit record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRecord {
@@ -302,14 +316,8 @@ impl AuditSink {
         if err.code() != tonic::Code::PermissionDenied {
             return;
         }
-        let event = AuditEvent {
-            principal: &caller.principal,
-            action: caller.rpc.as_str(),
-            resource: err.resource().unwrap_or_default(),
-            request_id: &caller.request_id,
-            outcome: Outcome::Denied,
-            detail: err.reason().to_owned(),
-        };
+        let resource = err.resource().unwrap_or_default();
+        let event = AuditEvent::of_call(caller, resource, Outcome::Denied, err.reason().to_owned());
         if let Err(audit_err) = self.record(&event).await {
             tracing::error!(error = %audit_err, "could not audit a denied call");
         }

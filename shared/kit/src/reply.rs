@@ -88,14 +88,7 @@ impl Replier {
 
 impl Replier {
     async fn subscribed(&self, caller: &Caller, resource: &str) -> ApiResult<()> {
-        let event = AuditEvent {
-            principal: &caller.principal,
-            action: caller.rpc.as_str(),
-            resource,
-            request_id: &caller.request_id,
-            outcome: Outcome::Ok,
-            detail: "subscribed".to_owned(),
-        };
+        let event = AuditEvent::of_call(caller, resource, Outcome::Ok, "subscribed".to_owned());
         self.audit.record(&event).await
     }
 }

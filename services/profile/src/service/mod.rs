@@ -77,14 +77,7 @@ impl ProfileApp {
         let resource = if resources.len() == 1 { resources[0] } else { "clients" };
         let detail =
             if resources.len() == 1 { "tax_id".to_owned() } else { format!("tax_id of {}", resources.join(",")) };
-        let event = AuditEvent {
-            principal: &caller.principal,
-            action: caller.rpc.as_str(),
-            resource,
-            request_id: &caller.request_id,
-            outcome: Outcome::Ok,
-            detail,
-        };
+        let event = AuditEvent::of_call(caller, resource, Outcome::Ok, detail);
         self.audit.record(&event).await
     }
 }
