@@ -1,11 +1,6 @@
 // An administrator's view: the value model in effect (GetValueModel `valueModels/current`)
-// and recent audit events.
-//
-// The audit-events RPC is being added to the API separately. Until it is, the section says
-// "not available". To wire it: the console looks in /openapi.json for a GET path with
-// "audit" in it (or set AUDIT_EVENTS_PATH to the exact path) and lists what it returns; it
-// reads the first array in the reply and shows the usual columns (time, actor, action,
-// outcome, resource) under whichever of the names below the messages use.
+// and recent audit events of the service chosen (ListAuditEvents, `GET /v1/auditEvents`
+// with `service`: each service keeps its own trail).
 
 import { ApiError, get, query } from './api';
 import { bars } from './charts';
@@ -14,8 +9,8 @@ import * as fmt from './fmt';
 import { t } from './i18n';
 import { table } from './view360';
 
-/** The audit-events REST path, once known; empty: found in /openapi.json. */
-export const AUDIT_EVENTS_PATH = '';
+/** The services whose audit trails can be read, by the short name ListAuditEvents takes. */
+export const AUDITED_SERVICES = ['profile', 'segmentation', 'scoring', 'interaction'] as const;
 
 interface ValueModel {
   name?: string;
@@ -82,54 +77,56 @@ async function loadModel(section: HTMLElement): Promise<void> {
   }
 }
 
-/** The audit-events path: configured, or a GET path about audit in the OpenAPI document. */
-async function auditPath(): Promise<string | null> {
-  if (AUDIT_EVENTS_PATH) return AUDIT_EVENTS_PATH;
-  const doc = await fetch('/openapi.json').then((r) => (r.ok ? (r.json() as Promise<{ paths?: Record<string, { get?: unknown }> }>) : null));
-  const path = Object.entries(doc?.paths ?? {}).find(([p, ops]) => /audit/i.test(p) && ops.get && !p.includes('{'));
-  return path ? path[0] : null;
+interface AuditEvent {
+  sequence?: string;
+  eventTime?: string;
+  subject?: string;
+  role?: string;
+  action?: string;
+  resource?: string;
+  requestId?: string;
+  outcome?: string;
+  detail?: string;
 }
 
-type AuditEvent = Record<string, unknown>;
-
-const pick = (e: AuditEvent, ...names: string[]): string => {
-  for (const n of names) {
-    const v = e[n];
-    if (v !== undefined && v !== null && v !== '') return typeof v === 'object' ? JSON.stringify(v) : String(v);
-  }
-  return '—';
-};
-
+/** The section: a service chooser and the newest 20 records of that service's trail. */
 async function loadAudit(section: HTMLElement): Promise<void> {
   const heading = section.firstElementChild!;
-  const unavailable = () => mount(section, heading, h('p', { class: 'part-missing', role: 'note', 'data-state': 'unavailable' }, t('auditUnavailable')));
-  try {
-    const path = await auditPath();
-    if (!path) return unavailable();
-    const reply = await get<Record<string, unknown>>(`${path}${query({ page_size: 20 })}`);
-    const events = (Object.values(reply).find(Array.isArray) as AuditEvent[] | undefined) ?? [];
-    if (events.length === 0) return mount(section, heading, h('p', { class: 'muted' }, t('noAuditEvents')));
-    mount(
-      section,
-      heading,
-      table(
-        [t('when'), t('who'), t('what'), t('outcomeCol'), t('resource')],
-        events.map((e) => {
-          const time = pick(e, 'eventTime', 'time', 'createTime', 'occurTime');
-          return [
-            time === '—' ? time : fmt.dateTime(time),
-            pick(e, 'actor', 'principal', 'subject', 'caller'),
-            pick(e, 'action', 'method', 'rpc', 'operation'),
-            pick(e, 'outcome', 'result', 'status'),
-            pick(e, 'resource', 'target', 'name'),
-          ];
-        }),
-      ),
-    );
-  } catch (err) {
-    if (err instanceof ApiError && (err.httpStatus === 404 || err.httpStatus === 501)) return unavailable();
-    mount(section, heading, failure(err));
-  }
+  const chooserId = 'audit-service';
+  const chooser = h(
+    'select',
+    { id: chooserId },
+    ...AUDITED_SERVICES.map((name) => h('option', { value: name }, name)),
+  ) as HTMLSelectElement;
+  const results = h('div', { 'aria-live': 'polite' });
+  const controls = h('p', null, h('label', { for: chooserId }, t('auditService')), ' ', chooser);
+  mount(section, heading, controls, results);
+  const show = async () => {
+    mount(results, h('p', { class: 'muted' }, t('loading')));
+    try {
+      const reply = await get<{ auditEvents?: AuditEvent[] }>(`/v1/auditEvents${query({ service: chooser.value, page_size: 20 })}`);
+      const events = reply.auditEvents ?? [];
+      if (events.length === 0) return mount(results, h('p', { class: 'muted' }, t('noAuditEvents')));
+      mount(
+        results,
+        table(
+          [t('when'), t('who'), t('what'), t('outcomeCol'), t('resource'), t('detail')],
+          events.map((e) => [
+            e.eventTime ? fmt.dateTime(e.eventTime) : '—',
+            e.role ? `${e.subject ?? '—'} (${e.role})` : (e.subject ?? '—'),
+            e.action ?? '—',
+            (e.outcome ?? '').replace(/^AUDIT_OUTCOME_/, '') || '—',
+            e.resource || '—',
+            e.detail || '—',
+          ]),
+        ),
+      );
+    } catch (err) {
+      mount(results, failure(err));
+    }
+  };
+  chooser.addEventListener('change', () => void show());
+  await show();
 }
 
 function failure(err: unknown): HTMLElement {

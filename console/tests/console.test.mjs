@@ -307,12 +307,16 @@ describe('portfolio, segments, administration', () => {
     await page.close();
   });
 
-  test('an admin sees the value model, and audit events as not available until that API exists', async () => {
+  test('an admin sees the value model and the audit trail of each service', async () => {
     const page = await signedIn(browser, 'ADMIN');
     await page.goto(`${BASE}/console/admin`);
     await page.getByText(/^Version \d+$/).waitFor();
     const audit = page.locator('[data-section=audit]');
-    await audit.locator('table, [data-state=unavailable]').first().waitFor();
+    // The demo's loading wrote profile records (creations) as the demo loader.
+    await audit.locator('table tbody tr').first().waitFor();
+    assert.match(await audit.locator('table').textContent(), /Create|Update/);
+    await page.getByLabel('Trail of').selectOption('interaction');
+    await audit.locator('table tbody tr, p.muted').first().waitFor();
     await page.close();
   });
 

@@ -72,7 +72,8 @@ pub fn admin_channels<'s>(
     let secret = crm_kit::auth::load_or_create_secret(&config.data_dir)?;
     let token =
         TokenIssuer::new(&secret)?.with_audience(config.auth.audience.clone()).mint(subject, Role::Admin, None, ttl)?;
-    let bearer = Bearer::new(&token)?;
+    // Loading is bulk work: it waits for a place rather than being shed.
+    let bearer = Bearer::new(&token)?.batch();
     Ok(move |service: Service| -> anyhow::Result<Authed> {
         let addr = suite.addr(service).context("service not running")?;
         let channel = Channel::from_shared(format!("http://{addr}"))?.connect_lazy();

@@ -49,7 +49,7 @@ async fn connect(config: &Config, addr: Option<&str>) -> anyhow::Result<Profiles
     let channel = Channel::from_shared(format!("http://{addr}"))?.connect().await?;
     let issuer = TokenIssuer::new(&auth::load_or_create_secret(&config.data_dir)?)?;
     let token = issuer.mint("eval", Role::MarketingAnalyst, None, Duration::from_secs(3600))?;
-    let bearer = Bearer::new(&token)?;
+    let bearer = Bearer::new(&token)?.batch();
     Ok(ClientProfileServiceClient::with_interceptor(channel, bearer).max_decoding_message_size(64 << 20))
 }
 

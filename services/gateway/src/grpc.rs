@@ -28,14 +28,11 @@ pub fn service(gateway: Arc<Gateway>, ceiling: Duration) -> GrpcService {
 /// Serves one gRPC call.
 pub async fn handle(gateway: &Gateway, mut request: Request<Body>) -> Response<Body> {
     let service = service_of(request.uri().path()).to_owned();
+    // Health and reflection are answered whatever the load, as on every service.
     if is_public_grpc(&service) {
-        let _slot = match gateway.edge.slot() {
-            Ok(slot) => slot,
-            Err(status) => return status.into_http(),
-        };
         return local(gateway, request).await;
     }
-    let admitted = match gateway.edge.admit(request.headers()) {
+    let admitted = match gateway.edge.admit(request.headers()).await {
         Ok(admitted) => admitted,
         Err(status) => return status.into_http(),
     };

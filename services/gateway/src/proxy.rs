@@ -19,6 +19,8 @@ pub async fn forward(backend: &Backend, request: Request<Body>) -> Response<Body
     for name in &HOP_BY_HOP {
         parts.headers.remove(name);
     }
+    // Outside callers have no say in the backends' admission (the edge admitted them).
+    parts.headers.remove(crm_kit::server::PRIORITY_HEADER);
     // The channel adds the backend's scheme and authority to a path-only URI.
     if let Some(path) = parts.uri.path_and_query().cloned() {
         parts.uri = Uri::from(path);

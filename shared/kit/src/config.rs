@@ -338,8 +338,14 @@ pub struct GatewayConfig {
     pub rate_limit_per_second: u32,
     /// Burst a principal may spend at once above the sustained rate.
     pub rate_limit_burst: u32,
-    /// Requests handled at once by the gateway; more are shed (RESOURCE_EXHAUSTED / 429).
+    /// Most requests handled at once by the gateway (the limit adapts below it to the latency
+    /// calls see); more wait briefly or are shed (RESOURCE_EXHAUSTED / 429).
     pub max_concurrent_requests: usize,
+    /// Requests that may wait for a place when all are taken; beyond, shed at once.
+    pub admission_queue: usize,
+    /// Longest a request waits for a place, milliseconds (the wait is 1.5 times the unloaded
+    /// latency, up to this).
+    pub admission_wait_ms: u64,
     /// Largest request body accepted, bytes (REST JSON bodies and gRPC streams alike).
     pub max_request_bytes: usize,
     /// Deadline of each part of a client 360 view, milliseconds (the caller's wins if shorter).
@@ -365,6 +371,8 @@ impl Default for GatewayConfig {
             rate_limit_per_second: 200,
             rate_limit_burst: 400,
             max_concurrent_requests: 1024,
+            admission_queue: 64,
+            admission_wait_ms: 50,
             max_request_bytes: 4 * 1024 * 1024,
             part_timeout_ms: 2_000,
             cors_allowed_origins: Vec::new(),
@@ -388,12 +396,13 @@ pub struct BackendConfig {
 pub struct Limits {
     /// Largest request or response message, bytes.
     pub max_message_bytes: usize,
-    /// Calls served at once per service, sized to what its database serves (a few calls
-    /// per connection); more wait briefly or are shed with RESOURCE_EXHAUSTED.
+    /// Most calls served at once per service (the limit adapts below it to the latency calls
+    /// see); more wait briefly or are shed with RESOURCE_EXHAUSTED.
     pub max_concurrent_requests: usize,
     /// Calls that may wait for a slot when all are taken; beyond, calls are shed at once.
     pub admission_queue: usize,
-    /// Longest a call waits for a slot, milliseconds.
+    /// Longest a call waits for a slot, milliseconds (the wait is 1.5 times the unloaded latency,
+    /// up to this).
     pub admission_wait_ms: u64,
     /// Upper bound on any unary call, milliseconds (a shorter client deadline wins).
     pub request_timeout_ms: u64,

@@ -102,6 +102,11 @@ impl Interceptor for PeerAuth {
             Status::unauthenticated("this service has no token for its peers")
         })?;
         request.metadata_mut().insert("authorization", value);
+        // The suite's own work (jobs, followers, peer reads) would rather wait for a place
+        // than be shed: see `server::PRIORITY_HEADER`.
+        request
+            .metadata_mut()
+            .insert(crate::server::PRIORITY_HEADER, MetadataValue::from_static(crate::server::PRIORITY_BATCH));
         Ok(request)
     }
 }

@@ -6,6 +6,7 @@ mod admission;
 mod authenticated;
 mod deadline;
 mod guard;
+mod limit;
 mod shutdown;
 
 use std::{future::Future, time::Duration};
@@ -29,9 +30,19 @@ pub use authenticated::serve_authenticated;
 pub use deadline::{DeadlineLayer, parse_grpc_timeout};
 pub use guard::GuardLayer;
 pub(crate) use guard::in_contract;
+pub use limit::{ConcurrencyLimit, Estimator, Permit};
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_signal};
 
 use crate::{config::Limits, db::Db};
+
+/// Request header by which a caller says it would rather wait for a place (as long as its
+/// deadline allows) than be shed at once: the suite's own peer calls and bulk tools send
+/// [`PRIORITY_BATCH`]. It is a preference, not a privilege: such a caller still counts against
+/// the same limit and the same bounded queue (`limits.admission_queue`), and the gateway
+/// removes the header from what outside callers send.
+pub const PRIORITY_HEADER: &str = "x-crm-priority";
+/// The value of [`PRIORITY_HEADER`] for work that prefers waiting to being shed.
+pub const PRIORITY_BATCH: &str = "batch";
 
 /// Header carrying the request id on every request and response.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";

@@ -17,6 +17,7 @@ pub mod call;
 pub mod driver;
 pub mod fixture;
 pub mod grpc;
+pub mod overload;
 pub mod postgres;
 mod progress;
 pub mod ratios;
@@ -56,6 +57,9 @@ enum BenchCommand {
     Run(RunArgs),
     /// Measure everything the suite's performance ratios compare, in one run, and print them.
     Ratios(ratios::RatiosArgs),
+    /// Offer a multiple of the measured capacity: admitted latency against unloaded, and
+    /// the share of calls shed.
+    Overload(overload::OverloadArgs),
 }
 
 /// Arguments of `crm bench run`.
@@ -199,6 +203,7 @@ pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Run(args) => run_scenarios(config, args).await,
         BenchCommand::Ratios(args) => ratios::run(config, args).await,
+        BenchCommand::Overload(args) => overload::run(config, args).await,
     }
 }
 

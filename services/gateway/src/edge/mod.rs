@@ -1,5 +1,6 @@
-//! Edge protection, the same for gRPC, gRPC-Web and REST: load shedding at a concurrency
-//! limit (no queue), bearer-token validation, and per-principal rate limits. The backends
+//! Edge protection, the same for gRPC, gRPC-Web and REST: load shedding at an adaptive
+//! concurrency limit (a short, bounded wait, then RESOURCE_EXHAUSTED at once), bearer-token
+//! validation, and per-principal rate limits. The backends
 //! still validate the token and apply role and portfolio rules: the edge only refuses
 //! earlier, it never grants anything.
 
@@ -11,8 +12,8 @@ use crm_kit::{
     ApiError,
     auth::{AUTH_DOMAIN, Principal, TokenVerifier, principal_from_headers},
     config::GatewayConfig,
+    server::{ConcurrencyLimit, Permit},
 };
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::Status;
 use tonic_types::{ErrorDetails, StatusExt as _};
 
@@ -23,7 +24,7 @@ pub use rate::{Clock, RateLimiter, SystemClock};
 pub struct Edge {
     verifier: TokenVerifier,
     limiter: Option<RateLimiter>,
-    inflight: Arc<Semaphore>,
+    inflight: ConcurrencyLimit,
 }
 
 /// A request let in: who sent it, and its slot under the concurrency limit (released on drop).
@@ -31,7 +32,7 @@ pub struct Edge {
 pub struct Admitted {
     /// The verified caller.
     pub principal: Principal,
-    _slot: OwnedSemaphorePermit,
+    _slot: Permit,
 }
 
 impl Edge {
@@ -44,12 +45,15 @@ impl Edge {
     pub fn with_clock(verifier: TokenVerifier, config: &GatewayConfig, clock: Arc<dyn Clock>) -> Self {
         let limiter = (config.rate_limit_per_second > 0)
             .then(|| RateLimiter::with_clock(config.rate_limit_per_second, config.rate_limit_burst, clock));
-        Self { verifier, limiter, inflight: Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))) }
+        let wait = Duration::from_millis(config.admission_wait_ms);
+        let inflight = ConcurrencyLimit::new(config.max_concurrent_requests, config.admission_queue, wait, "gateway");
+        Self { verifier, limiter, inflight }
     }
 
-    /// A slot under the concurrency limit, or RESOURCE_EXHAUSTED at once (load shedding).
-    pub fn slot(&self) -> Result<OwnedSemaphorePermit, Status> {
-        self.inflight.clone().try_acquire_owned().map_err(|_| {
+    /// A place under the concurrency limit, at once or after a short wait, or
+    /// RESOURCE_EXHAUSTED (load shedding).
+    async fn slot(&self) -> Result<Permit, Status> {
+        self.inflight.acquire(false).await.ok_or_else(|| {
             crm_kit::throttled!(1, warn!("gateway at its concurrency limit: shedding"));
             metrics::counter!("crm_rpc_shed_total", "server" => "gateway").increment(1);
             exhausted("OVERLOADED", "the gateway is at capacity; retry with backoff", Duration::from_millis(100), None)
@@ -57,8 +61,8 @@ impl Edge {
     }
 
     /// Sheds, authenticates and rate-limits one request.
-    pub fn admit(&self, headers: &http::HeaderMap) -> Result<Admitted, Status> {
-        let slot = self.slot()?;
+    pub async fn admit(&self, headers: &http::HeaderMap) -> Result<Admitted, Status> {
+        let slot = self.slot().await?;
         let principal = principal_from_headers(&self.verifier, headers).map_err(|err| err.into_status(AUTH_DOMAIN))?;
         if let Some(limiter) = &self.limiter
             && let Err(wait) = limiter.check(&principal.subject)

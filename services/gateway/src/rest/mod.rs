@@ -41,7 +41,7 @@ pub async fn handle(gateway: &Gateway, request: Request<Body>) -> Response {
             return error::json_response(StatusCode::METHOD_NOT_ALLOWED, &error_json(&status));
         }
     };
-    let admitted = match gateway.edge.admit(&parts.headers) {
+    let admitted = match gateway.edge.admit(&parts.headers).await {
         Ok(admitted) => admitted,
         Err(status) => return error_response(&status),
     };

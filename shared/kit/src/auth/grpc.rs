@@ -33,12 +33,18 @@ pub fn interceptor(verifier: TokenVerifier) -> AuthInterceptor {
 /// Client side: adds `authorization: Bearer <token>` to every call (tools, tests, the
 /// gateway's own calls). `Debug` never shows the token.
 #[derive(Clone)]
-pub struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+pub struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>, bool);
 
 impl Bearer {
     /// A bearer for `token` (a bare JWT).
     pub fn new(token: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
-        Ok(Self(format!("Bearer {token}").parse()?))
+        Ok(Self(format!("Bearer {token}").parse()?, false))
+    }
+
+    /// Also marks every call as batch work, which would rather wait for a place than be
+    /// shed (`server::PRIORITY_HEADER`): bulk tools such as the demo loader.
+    pub fn batch(self) -> Self {
+        Self(self.0, true)
     }
 }
 
@@ -51,6 +57,10 @@ impl std::fmt::Debug for Bearer {
 impl Interceptor for Bearer {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         request.metadata_mut().insert("authorization", self.0.clone());
+        if self.1 {
+            let batch = tonic::metadata::MetadataValue::from_static(crate::server::PRIORITY_BATCH);
+            request.metadata_mut().insert(crate::server::PRIORITY_HEADER, batch);
+        }
         Ok(request)
     }
 }

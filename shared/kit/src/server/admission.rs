@@ -1,25 +1,23 @@
-//! Admission: a service takes on only as many calls as its database can serve. Up to
-//! `max_concurrent_requests` calls run; a few more may wait briefly for a slot; the rest are
-//! shed at once with RESOURCE_EXHAUSTED and a retry delay (the gateway turns it into HTTP
-//! 429 with `Retry-After`). Shedding early keeps the latency of admitted calls near what it
-//! is unloaded, instead of letting every call queue on the connection pool until it times
-//! out. Health checks and reflection are never shed.
+//! Admission: a service takes on only as many calls as it can serve quickly. An adaptive
+//! limit ([`ConcurrencyLimit`], at most `max_concurrent_requests`) follows the latency calls
+//! see; a few more callers may wait briefly for a place (the suite's own calls, marked with
+//! [`super::PRIORITY_HEADER`], up to the configured wait); the rest are shed at once with
+//! RESOURCE_EXHAUSTED and a retry delay (the gateway turns it into HTTP 429 with
+//! `Retry-After`). Shedding early keeps the latency of admitted calls near what it is
+//! unloaded, instead of letting every call queue on the connection pool until it times out.
+//! Health checks and reflection are never shed.
 
 use std::{
     pin::Pin,
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
     task::{Context, Poll},
     time::Duration,
 };
 
 use http::{Request, Response};
-use tokio::sync::Semaphore;
 use tonic::body::Body;
 use tower::{Layer, Service};
 
+use super::ConcurrencyLimit;
 use crate::ApiError;
 
 /// How long shed callers are told to wait before retrying.
@@ -28,37 +26,23 @@ const RETRY_AFTER: Duration = Duration::from_millis(200);
 /// Admits calls; see the module docs.
 #[derive(Clone, Debug)]
 pub struct AdmissionLayer {
-    gate: Arc<Gate>,
-}
-
-#[derive(Debug)]
-struct Gate {
-    slots: Arc<Semaphore>,
-    waiting: AtomicUsize,
-    max_waiting: usize,
-    wait: Duration,
+    limit: ConcurrencyLimit,
     domain: &'static str,
 }
 
 impl AdmissionLayer {
-    /// `running` calls at once, `waiting` more for at most `wait` each; errors in ErrorInfo
-    /// `domain`.
+    /// At most `running` calls at once, `waiting` more for at most `wait` each; errors in
+    /// ErrorInfo `domain`.
     pub fn new(running: usize, waiting: usize, wait: Duration, domain: &'static str) -> Self {
-        let gate = Gate {
-            slots: Arc::new(Semaphore::new(running.max(1))),
-            waiting: AtomicUsize::new(0),
-            max_waiting: waiting,
-            wait,
-            domain,
-        };
-        Self { gate: Arc::new(gate) }
+        let server = domain.strip_prefix("crm.").unwrap_or(domain);
+        Self { limit: ConcurrencyLimit::new(running, waiting, wait, server), domain }
     }
 }
 
 impl<S> Layer<S> for AdmissionLayer {
     type Service = Admission<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        Admission { inner, gate: Arc::clone(&self.gate) }
+        Admission { inner, gate: self.clone() }
     }
 }
 
@@ -66,7 +50,7 @@ impl<S> Layer<S> for AdmissionLayer {
 #[derive(Clone, Debug)]
 pub struct Admission<S> {
     inner: S,
-    gate: Arc<Gate>,
+    gate: AdmissionLayer,
 }
 
 type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
@@ -92,29 +76,16 @@ where
         if is_exempt(request.uri().path()) {
             return Box::pin(inner.call(request));
         }
-        let gate = Arc::clone(&self.gate);
+        let patient = request.headers().get(super::PRIORITY_HEADER).is_some_and(|v| v == super::PRIORITY_BATCH);
+        let gate = self.gate.clone();
         Box::pin(async move {
-            let Some(_slot) = gate.enter().await else { return Ok(gate.shed()) };
+            let Some(_place) = gate.limit.acquire(patient).await else { return Ok(gate.shed()) };
             inner.call(request).await
         })
     }
 }
 
-impl Gate {
-    /// A slot now, or after a short wait if few are waiting; `None` when the call is shed.
-    async fn enter(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        if let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() {
-            return Some(slot);
-        }
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        }
-        let slot = tokio::time::timeout(self.wait, Arc::clone(&self.slots).acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
-        slot.ok()?.ok()
-    }
-
+impl AdmissionLayer {
     fn shed(&self) -> Response<Body> {
         let server = self.domain.strip_prefix("crm.").unwrap_or(self.domain);
         ::metrics::counter!("crm_rpc_shed_total", "server" => server).increment(1);
@@ -133,7 +104,7 @@ fn is_exempt(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::convert::Infallible;
+    use std::{convert::Infallible, sync::Arc};
 
     use tokio::sync::Notify;
     use tonic::Status;
@@ -159,8 +130,8 @@ mod tests {
         let svc = layer.layer(slow);
         let running = tokio::spawn(svc.clone().call(call("/svc/GetThing")));
         let waiting = tokio::spawn(svc.clone().call(call("/svc/GetThing")));
-        // Both are in: one holds the slot, one waits for it.
-        while layer.gate.waiting.load(Ordering::Acquire) == 0 {
+        // Both are in: one holds the only place, one waits for it.
+        while layer.limit.waiting() == 0 {
             tokio::task::yield_now().await;
         }
         let shed = svc.clone().call(call("/svc/GetThing")).await.expect("answered");
