@@ -47,6 +47,8 @@ pub struct ProfileApp {
     limits: Limits,
     feeds: FeedConfig,
     shutdown: Shutdown,
+    /// Region phone numbers without a country code are read in when a call names none.
+    phone_region: String,
 }
 
 impl std::fmt::Debug for ProfileApp {
@@ -66,7 +68,24 @@ impl ProfileApp {
         feeds: FeedConfig,
         shutdown: Shutdown,
     ) -> Self {
-        Self { store, audit, tokens, limits, feeds, shutdown }
+        let phone_region = crate::domain::phone::DEFAULT_REGION.to_owned();
+        Self { store, audit, tokens, limits, feeds, shutdown, phone_region }
+    }
+
+    /// Reads phone numbers without a country code, where a call names no region, in `region`
+    /// (ISO 3166-1 alpha-2; the default is [`crate::domain::phone::DEFAULT_REGION`]).
+    #[must_use]
+    pub fn with_phone_region(mut self, region: &str) -> Self {
+        if !region.trim().is_empty() {
+            self.phone_region = region.trim().to_ascii_uppercase();
+        }
+        self
+    }
+
+    /// The country of client `id` (empty when unknown): where its contacts' national phone
+    /// numbers are read.
+    async fn client_country(&self, id: &str) -> ApiResult<String> {
+        Ok(self.store.client(id).await?.map(|c| c.country_code).unwrap_or_default())
     }
 
     /// Audits a read that returned unmasked sensitive values; fails the read if it cannot.

@@ -5,6 +5,9 @@ mod erasure;
 mod history;
 mod import;
 mod matching;
+mod phones;
+mod spoken;
+mod spoken_names;
 mod stall;
 mod support;
 
