@@ -199,10 +199,16 @@ pub fn extra_keys(client: &Client) -> BTreeSet<String> {
     keys
 }
 
-/// The keys a query looks up beyond its grams: its CJK characters, and for one Latin word
-/// the initials it may be.
+/// Longest CJK query (in characters of its core) that looks up its single characters: a
+/// short name is at most this long, a longer query finds its client through its bigrams, and
+/// the postings of common characters are not read for it.
+const MAX_CHARS_LOOKED_UP: usize = 6;
+
+/// The keys a query looks up beyond its grams: the characters of a short CJK name, and for
+/// one Latin word the initials it may be.
 pub fn query_keys(query: &str) -> BTreeSet<String> {
-    let mut keys = char_keys(query);
+    let chars = char_keys(query);
+    let mut keys = if chars.len() <= MAX_CHARS_LOOKED_UP { chars } else { BTreeSet::new() };
     let core = text::core(query);
     if !core.is_empty() && !core.contains(' ') && !core.chars().any(text::is_cjk) {
         keys.insert(format!("^{core}"));
@@ -273,5 +279,6 @@ mod tests {
         let bbva = Client { legal_name: "Banco Bilbao Vizcaya Argentaria, S.A.".into(), ..Default::default() };
         assert!(extra_keys(&bbva).contains("^bbva"));
         assert!(query_keys("BBVA").contains("^bbva") && query_keys("招行").contains("#行"));
+        assert!(query_keys("上海浦东发展银行股份有限公司").is_empty(), "a full name looks up its bigrams only");
     }
 }
