@@ -49,7 +49,7 @@ impl ProfileApp {
         let client_id = names::client_id("parent", &req.parent)?;
         let Some(contact) = req.contact.clone() else { return Err(ApiError::invalid("contact", "is required")) };
         let key = Idempotency::of(&req.request_id, &CreateContactRequest { request_id: String::new(), ..req.clone() })?;
-        let contact = NewContact::parse(contact, &self.client_country(client_id).await?)?.into_contact();
+        let contact = NewContact::parse(contact, &self.client_country(caller, client_id).await?)?.into_contact();
         let guard = Self::child_guard(caller, client_id)?;
         self.store.create_contact(caller.write().keyed(key.as_ref()), client_id, guard, contact).await
     }
@@ -58,7 +58,7 @@ impl ProfileApp {
     pub async fn update_contact(&self, caller: &Caller, req: UpdateContactRequest) -> ApiResult<Contact> {
         let parent = req.contact.as_ref().and_then(|c| names::child_id("contact.name", &c.name, "contacts").ok());
         let country = match parent {
-            Some((client_id, _)) => self.client_country(client_id).await?,
+            Some((client_id, _)) => self.client_country(caller, client_id).await?,
             None => String::new(),
         };
         let patch = ContactPatch::parse(req.contact, req.update_mask, &country)?;

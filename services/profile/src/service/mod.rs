@@ -18,6 +18,7 @@ use crm_kit::{
     paging::PageTokens,
     server::Shutdown,
 };
+use crm_proto::crm::profile::v1::Client;
 
 pub use crm_kit::call::Caller;
 
@@ -82,10 +83,22 @@ impl ProfileApp {
         self
     }
 
-    /// The country of client `id` (empty when unknown): where its contacts' national phone
-    /// numbers are read.
-    async fn client_country(&self, id: &str) -> ApiResult<String> {
-        Ok(self.store.client(id).await?.map(|c| c.country_code).unwrap_or_default())
+    /// Where national phone numbers of client `id`'s contacts are read: its country. For a
+    /// client the caller may not see, or that does not exist, the default region, so the
+    /// answer says nothing of it (the write then refuses it as it would have).
+    async fn client_country(&self, caller: &Caller, id: &str) -> ApiResult<String> {
+        let visible = |c: &Client| {
+            crm_kit::policy::check_portfolio(
+                &caller.principal,
+                &crate::domain::names::client_name(id),
+                Some(&c.relationship_manager),
+            )
+            .is_ok()
+        };
+        Ok(match self.store.client(id).await? {
+            Some(client) if visible(&client) => client.country_code,
+            _ => self.phone_region.clone(),
+        })
     }
 
     /// Audits a read that returned unmasked sensitive values; fails the read if it cannot.

@@ -88,6 +88,17 @@ conformance!(contact_phones_are_read_in_the_clients_country, async |app: &TestAp
         .into_inner();
     assert_eq!(lookup(app, "+447700900123", "").await.expect("new number"), london);
     assert!(lookup(app, "+442079460999", "").await.is_err(), "the old number no longer resolves");
+    // Someone else's client: a national number is refused as an international one is, so
+    // the answer says nothing of the client's country (or existence).
+    let outsider = |phone: &str| CreateContactRequest {
+        parent: london.clone(),
+        contact: Some(Contact { display_name: "X".into(), phone: phone.into(), ..Default::default() }),
+        request_id: String::new(),
+    };
+    let national = app.rm("rm-2").create_contact(outsider("07700 900124")).await.expect_err("not theirs");
+    let international = app.rm("rm-2").create_contact(outsider("+447700900124")).await.expect_err("not theirs");
+    assert_eq!(national.code(), international.code());
+    assert_ne!(national.code(), Code::InvalidArgument);
     let bad = Contact { name: updated.name.clone(), phone: "12".into(), ..Default::default() };
     let err =
         admin.update_contact(UpdateContactRequest { contact: Some(bad), update_mask: mask }).await.expect_err("bad");
