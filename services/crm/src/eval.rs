@@ -141,7 +141,7 @@ async fn search(mut client: Profiles, queries: usize) -> anyhow::Result<()> {
     for (name, display) in names.iter().step_by(step).take(queries) {
         let t0 = Instant::now();
         let results = client
-            .search_clients(SearchClientsRequest { query: display.clone(), page_size: 10 })
+            .search_clients(SearchClientsRequest { query: display.clone(), page_size: 10, ..Default::default() })
             .await?
             .into_inner()
             .results;

@@ -117,6 +117,7 @@ pub async fn profile_deps(config: &Config) -> anyhow::Result<ProfileDeps> {
         limits: config.limits.clone(),
         feeds: config.feeds.clone(),
         cipher: config.field_cipher()?,
+        phone_region: config.phone_region.clone(),
     })
 }
 

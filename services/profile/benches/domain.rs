@@ -2,12 +2,12 @@
 //! not see, and normalising the identifier a caller gives into a lookup key.
 //!
 //! Calls `crm_profile::domain::mask::{client, contact}` and
-//! `crm_profile::domain::lookup::{from_request, normalize_phone}`.
+//! `crm_profile::domain::lookup::from_request` and `crm_profile::domain::phone::lookup_form`.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use crm_profile::domain::{lookup, mask};
+use crm_profile::domain::{lookup, mask, phone};
 use crm_proto::crm::profile::v1::{Client, Contact, LookupClientRequest};
 
 fn masking(c: &mut Criterion) {
@@ -41,12 +41,13 @@ fn lookup_keys(c: &mut Criterion) {
     for (kind, request) in &requests {
         // An invalid LEI is still normalised (and reported); the work is the same.
         c.bench_function(&format!("lookup_key/from_request/{kind}"), |b| {
-            b.iter(|| lookup::from_request(black_box(request)).is_ok())
+            b.iter(|| lookup::from_request(black_box(request), "CN").is_ok())
         });
     }
-    c.bench_function("lookup_key/normalize_phone", |b| {
-        b.iter(|| lookup::normalize_phone(black_box("0086 138-0013 8000")))
+    c.bench_function("lookup_key/phone_lookup_form", |b| {
+        b.iter(|| phone::lookup_form(black_box("0086 138-0013 8000"), "CN"))
     });
+    c.bench_function("lookup_key/phone_national", |b| b.iter(|| phone::lookup_form(black_box("010-6543 2100"), "CN")));
 }
 
 criterion_group!(benches, masking, lookup_keys);

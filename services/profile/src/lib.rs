@@ -41,12 +41,15 @@ pub struct ProfileDeps {
     pub feeds: FeedConfig,
     /// Seals tax ids, phones and e-mails at rest (its key is outside the database).
     pub cipher: FieldCipher,
+    /// Region a phone number without its country code is read in when a call names none.
+    pub phone_region: String,
 }
 
 /// The application over the service database, auditing sensitive reads to `audit`.
 pub fn app(deps: &ProfileDeps, audit: AuditSink, shutdown: Shutdown) -> ProfileApp {
     let store = Arc::new(ProfileStore::new(Writer::new(deps.db.clone()), deps.cipher.clone()));
     ProfileApp::new(store, audit, deps.page_tokens.clone(), deps.limits.clone(), deps.feeds.clone(), shutdown)
+        .with_phone_region(&deps.phone_region)
 }
 
 /// Serves the profile service on `listener` until `shutdown`.

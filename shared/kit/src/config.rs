@@ -37,6 +37,10 @@ pub struct Config {
     pub encryption: EncryptionConfig,
     /// Request limits applied by every service.
     pub limits: Limits,
+    /// ISO 3166-1 alpha-2 region in which the profile service reads a phone number written
+    /// without its country code when the call names no region (a contact's own number is
+    /// read in its client's country). Default `CN`.
+    pub phone_region: String,
     /// Where a process serves `/metrics`, `/livez` and `/readyz` besides the gateway's port.
     pub metrics: MetricsConfig,
     /// The change-feed relay to NATS JetStream, and following through it.
@@ -63,6 +67,7 @@ impl Default for Config {
             feeds: FeedConfig::default(),
             encryption: EncryptionConfig::default(),
             limits: Limits::default(),
+            phone_region: "CN".to_owned(),
             metrics: MetricsConfig::default(),
             nats: crate::relay::NatsConfig::default(),
             profile: ServiceConfig::on("127.0.0.1:50051"),

@@ -40,6 +40,7 @@ impl TestProfile {
             limits,
             feeds: Default::default(),
             cipher: crm_kit::crypto::FieldCipher::ephemeral(),
+            phone_region: "CN".to_owned(),
         };
         let server = TestServer::start(crm_profile::SERVICE_NAME, deps, crm_profile::serve).await.owning(store);
         Self { db, server }

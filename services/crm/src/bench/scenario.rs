@@ -112,7 +112,11 @@ impl Scenario {
             Self::GetClient | Self::GetClientAudited => vec![Call::GetClient(get())],
             Self::Lookup => key(fixture, rng, n).map(|k| Call::Lookup(k.request.clone())).into_iter().collect(),
             Self::Search => {
-                vec![Call::Search(SearchClientsRequest { query: client.display_name.clone(), page_size: 10 })]
+                vec![Call::Search(SearchClientsRequest {
+                    query: client.display_name.clone(),
+                    page_size: 10,
+                    ..Default::default()
+                })]
             }
             Self::List => vec![Call::List(ListClientsRequest {
                 page_size: 20,

@@ -205,6 +205,7 @@ fn lookup_key(req: &GetClient360Request) -> Result<Option<LookupClientRequest>, 
         account_number: req.account_number.clone(),
         contact_phone: req.contact_phone.clone(),
         contact_email: req.contact_email.clone(),
+        ..Default::default()
     };
     let has_key = key != LookupClientRequest::default();
     match (req.name.is_empty(), has_key) {

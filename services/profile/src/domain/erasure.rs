@@ -25,6 +25,7 @@ pub fn client(c: &Client, now: prost_types::Timestamp) -> Client {
         city: String::new(),
         purchasing: c.purchasing.as_ref().map(|p| Purchasing { decision_makers: Vec::new(), ..p.clone() }),
         labels: Default::default(),
+        aliases: Vec::new(),
         erase_time: Some(now),
         delete_time: c.delete_time.or(Some(now)),
         ..c.clone()
@@ -33,7 +34,15 @@ pub fn client(c: &Client, now: prost_types::Timestamp) -> Client {
     erased.provenance.retain(|field, _| {
         !matches!(
             field.as_str(),
-            "display_name" | "legal_name" | "registration_number" | "lei" | "tax_id" | "city" | "purchasing" | "labels"
+            "display_name"
+                | "legal_name"
+                | "registration_number"
+                | "lei"
+                | "tax_id"
+                | "city"
+                | "purchasing"
+                | "labels"
+                | "aliases"
         )
     });
     erased

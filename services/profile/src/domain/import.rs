@@ -46,8 +46,10 @@ pub fn parse(records: Vec<ClientImport>) -> ApiResult<Vec<ClientRecord>> {
             continue;
         };
         let id = chosen_id(&mut v, &at, i, &client.name, &mut chosen);
+        let country = client.country_code.clone();
         let client = NewClient::parse_at(&mut v, &format!("{at}.client"), client);
-        let contacts = each(record.contacts, |j, c| NewContact::parse_at(&mut v, &format!("{at}.contacts[{j}]"), c));
+        let contacts =
+            each(record.contacts, |j, c| NewContact::parse_at(&mut v, &format!("{at}.contacts[{j}]"), c, &country));
         let holdings = each(record.holdings, |j, h| NewHolding::parse_at(&mut v, &format!("{at}.holdings[{j}]"), h));
         let statements =
             each(record.statements, |j, s| NewStatement::parse_at(&mut v, &format!("{at}.statements[{j}]"), s));

@@ -3,7 +3,7 @@
 use crm_kit::{ApiResult, Violations};
 use crm_proto::crm::profile::v1::LookupClientRequest;
 
-use super::{codes, lei::Lei};
+use super::{codes, lei::Lei, phone};
 
 /// One normalised lookup key: `kind` and `value` as stored in the key index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,9 +31,10 @@ impl LookupKey {
     pub fn account(value: &str) -> Self {
         Self { kind: "acct", value: value.trim().to_ascii_uppercase().replace([' ', '-'], "") }
     }
-    /// Contact phone (digits with a leading +).
-    pub fn phone(value: &str) -> Self {
-        Self { kind: "phone", value: normalize_phone(value) }
+    /// Contact phone in E.164 form; a number without its country code is read in `region`
+    /// (see [`phone::lookup_form`]).
+    pub fn phone(value: &str, region: &str) -> Self {
+        Self { kind: "phone", value: phone::lookup_form(value, region) }
     }
     /// Contact e-mail (case-insensitive).
     pub fn email(value: &str) -> Self {
@@ -46,21 +47,9 @@ fn normalize_reg(number: &str) -> String {
     number.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase()
 }
 
-/// `+86 138-0013 8000`, `0086 13800138000` and `(+86)13800138000` all become `+8613800138000`.
-pub fn normalize_phone(raw: &str) -> String {
-    let trimmed = raw.trim();
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    if let Some(rest) = digits.strip_prefix("00").filter(|_| !trimmed.contains('+')) {
-        format!("+{rest}")
-    } else if trimmed.contains('+') {
-        format!("+{digits}")
-    } else {
-        digits
-    }
-}
-
-/// Turns a LookupClient request into exactly one key, or INVALID_ARGUMENT.
-pub fn from_request(req: &LookupClientRequest) -> ApiResult<LookupKey> {
+/// Turns a LookupClient request into exactly one key, or INVALID_ARGUMENT; a phone without
+/// its country code is read in the request's `phone_region`, else in `default_region`.
+pub fn from_request(req: &LookupClientRequest, default_region: &str) -> ApiResult<LookupKey> {
     let mut keys = Vec::new();
     let mut v = Violations::default();
     if !req.lei.is_empty() {
@@ -86,8 +75,12 @@ pub fn from_request(req: &LookupClientRequest) -> ApiResult<LookupKey> {
     if !req.account_number.is_empty() {
         keys.push(LookupKey::account(&req.account_number));
     }
+    let region = if req.phone_region.is_empty() { default_region } else { req.phone_region.as_str() };
+    if !req.phone_region.is_empty() && phone::region(&req.phone_region).is_none() {
+        v.add("phone_region", "must be an ISO 3166-1 alpha-2 code with a telephone numbering plan");
+    }
     if !req.contact_phone.is_empty() {
-        let key = LookupKey::phone(&req.contact_phone);
+        let key = LookupKey::phone(&req.contact_phone, region);
         if key.value.trim_start_matches('+').len() < 5 {
             v.add("contact_phone", "must hold at least 5 digits");
         }
@@ -114,21 +107,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn phones_normalise_to_e164_digits() {
-        for raw in ["+86 138-0013 8000", "0086 13800138000", "(+86)13800138000"] {
-            assert_eq!(normalize_phone(raw), "+8613800138000", "{raw}");
+    fn phones_are_looked_up_in_e164() {
+        for raw in ["+86 138-0013 8000", "0086 13800138000", "(+86)13800138000", "138 0013 8000"] {
+            let req = LookupClientRequest { contact_phone: raw.into(), ..Default::default() };
+            assert_eq!(from_request(&req, "CN").ok(), Some(LookupKey::phone("+8613800138000", "")), "{raw}");
         }
+        let london = LookupClientRequest {
+            contact_phone: "020 7946 0018".into(),
+            phone_region: "gb".into(),
+            ..Default::default()
+        };
+        assert_eq!(from_request(&london, "CN").map(|k| k.value).ok().as_deref(), Some("+442079460018"));
+        let nowhere =
+            LookupClientRequest { contact_phone: "1".repeat(8), phone_region: "XX".into(), ..Default::default() };
+        assert_eq!(from_request(&nowhere, "CN").expect_err("region").violations()[0].field, "phone_region");
     }
 
     #[test]
     fn exactly_one_key() {
         let none = LookupClientRequest::default();
-        assert!(from_request(&none).is_err());
+        assert!(from_request(&none, "CN").is_err());
         let two = LookupClientRequest { tax_id: "X".into(), contact_email: "a@b.c".into(), ..Default::default() };
-        assert!(from_request(&two).is_err());
+        assert!(from_request(&two, "CN").is_err());
         let reg_only = LookupClientRequest { registration_number: "123".into(), ..Default::default() };
-        assert!(from_request(&reg_only).is_err());
+        assert!(from_request(&reg_only, "CN").is_err());
         let email = LookupClientRequest { contact_email: " Wang@Example.COM ".into(), ..Default::default() };
-        assert_eq!(from_request(&email).ok(), Some(LookupKey::email("wang@example.com")));
+        assert_eq!(from_request(&email, "CN").ok(), Some(LookupKey::email("wang@example.com")));
     }
 }

@@ -14,8 +14,10 @@ pub mod lookup;
 pub mod mask;
 pub mod money;
 pub mod names;
+pub mod phone;
 pub mod policy;
 pub mod quality;
+pub mod ranking;
 pub mod text;
 
 use crm_kit::{ApiError, ApiResult, Violations};

@@ -4,7 +4,9 @@
 //! "中国银行股份有限公司", "中国银行" and "中國銀行 股份有限公司" share the core name 中国银行
 //! (after NFKC, case folding, punctuation and legal-form removal; traditional characters
 //! are not folded). "Harbour Logistics Co., Ltd." and "HARBOUR LOGISTICS LIMITED" share
-//! "harbour logistics".
+//! "harbour logistics"; Latin letters lose their accents and apostrophes vanish, so
+//! "L'Oréal S.A." and "LOreal" share "loreal", "A.P. Møller - Mærsk A/S" reads
+//! "ap moller maersk".
 
 use std::collections::BTreeSet;
 
@@ -15,7 +17,7 @@ const CJK_FORMS: [&str; 10] =
     ["股份有限公司", "有限责任公司", "有限公司", "集团公司", "股份公司", "总公司", "分公司", "公司", "集团", "股份"];
 
 /// Latin legal forms (whole words after normalisation).
-const LATIN_FORMS: [&str; 27] = [
+const LATIN_FORMS: [&str; 34] = [
     "limited",
     "ltd",
     "co",
@@ -42,19 +44,56 @@ const LATIN_FORMS: [&str; 27] = [
     "srl",
     "ab",
     "oy",
+    "oyj",
+    "asa",
+    "as",
+    "se",
+    "aktiengesellschaft",
+    "kgaa",
+    "sl",
     "the",
 ];
 
-fn is_cjk(c: char) -> bool {
+/// Whether `c` is a Han, kana or Hangul character (CJK names are compared by character).
+pub fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF | 0x3040..=0x30FF | 0xAC00..=0xD7AF)
 }
 
-/// NFKC, lower case, punctuation to spaces, CJK runs kept apart from Latin words.
+/// Apostrophes join the letters around them ("L'Oréal" reads "loreal").
+const APOSTROPHES: [char; 5] = ['\'', '\u{2019}', '\u{2018}', '\u{02BC}', '`'];
+
+/// A Latin letter without its accents, ligatures spelt out (`é` → `e`, `ø` → `o`,
+/// `æ` → `ae`, `ß` → `ss`); anything else as it is.
+fn fold_latin(c: char, out: &mut String) {
+    match c {
+        'ø' => out.push('o'),
+        'æ' => out.push_str("ae"),
+        'œ' => out.push_str("oe"),
+        'ß' => out.push_str("ss"),
+        'ł' => out.push('l'),
+        'đ' | 'ð' => out.push('d'),
+        'þ' => out.push_str("th"),
+        'ı' => out.push('i'),
+        '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => {
+            out.extend(std::iter::once(c).nfd().filter(|d| !unicode_normalization::char::is_combining_mark(*d)));
+        }
+        _ => out.push(c),
+    }
+}
+
+/// NFKC, lower case, Latin accents folded, apostrophes dropped, other punctuation to
+/// spaces, CJK runs kept apart from Latin words.
 pub fn normalize(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut last_space = true;
     for c in name.nfkc().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
+        if APOSTROPHES.contains(&c) {
+            continue;
+        }
+        if c.is_alphanumeric() && !c.is_ascii() && !is_cjk(c) {
+            fold_latin(c, &mut out);
+            last_space = false;
+        } else if c.is_alphanumeric() {
             out.push(c);
             last_space = false;
         } else if !last_space {
@@ -192,6 +231,18 @@ mod tests {
         assert_eq!(name_key("HARBOUR  LOGISTICS LIMITED"), "harbourlogistics");
         assert_eq!(core("ＡＢＣ（香港）有限公司"), "abc 香港");
         assert_eq!(core("Ltd"), "ltd", "a name that is only a legal form keeps it");
+    }
+
+    #[test]
+    fn latin_names_fold_accents_and_apostrophes() {
+        assert_eq!(name_key("L'Oréal S.A."), name_key("LOreal"));
+        assert_eq!(name_key("Société Générale S.A."), name_key("Societe Generale"));
+        assert_eq!(name_key("Nestlé S.A."), "nestle");
+        assert_eq!(core("A.P. Møller - Mærsk A/S"), "ap moller maersk");
+        assert_eq!(core("Škoda Auto a.s."), "skoda auto");
+        assert_eq!(core("Allianz SE"), "allianz");
+        assert_eq!(core("Straße"), "strasse");
+        assert_eq!(core("株式会社カプコン"), "株式会社カプコン", "kana keep their voicing marks");
     }
 
     #[test]

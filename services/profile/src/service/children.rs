@@ -49,14 +49,19 @@ impl ProfileApp {
         let client_id = names::client_id("parent", &req.parent)?;
         let Some(contact) = req.contact.clone() else { return Err(ApiError::invalid("contact", "is required")) };
         let key = Idempotency::of(&req.request_id, &CreateContactRequest { request_id: String::new(), ..req.clone() })?;
-        let contact = NewContact::parse(contact)?.into_contact();
+        let contact = NewContact::parse(contact, &self.client_country(caller, client_id).await?)?.into_contact();
         let guard = Self::child_guard(caller, client_id)?;
         self.store.create_contact(caller.write().keyed(key.as_ref()), client_id, guard, contact).await
     }
 
     /// UpdateContact: masked fields, etag-checked, in the caller's portfolio.
     pub async fn update_contact(&self, caller: &Caller, req: UpdateContactRequest) -> ApiResult<Contact> {
-        let patch = ContactPatch::parse(req.contact, req.update_mask)?;
+        let parent = req.contact.as_ref().and_then(|c| names::child_id("contact.name", &c.name, "contacts").ok());
+        let country = match parent {
+            Some((client_id, _)) => self.client_country(caller, client_id).await?,
+            None => String::new(),
+        };
+        let patch = ContactPatch::parse(req.contact, req.update_mask, &country)?;
         let (client_id, contact_id) = (patch.client_id().to_owned(), patch.contact_id().to_owned());
         let guard = Self::child_guard(caller, &client_id)?;
         let updated = self

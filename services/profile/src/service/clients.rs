@@ -287,7 +287,7 @@ impl ProfileApp {
 
     /// LookupClient: exactly one identifier, one indexed query.
     pub async fn lookup_client(&self, caller: &Caller, req: LookupClientRequest) -> ApiResult<Client> {
-        let key = lookup::from_request(&req)?;
+        let key = lookup::from_request(&req, &self.phone_region)?;
         let mut found = self.store.lookup(&key).await?;
         match found.len() {
             0 => Err(ApiError::not_found(format!("client with that {}", key.kind))),

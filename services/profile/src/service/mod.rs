@@ -18,6 +18,7 @@ use crm_kit::{
     paging::PageTokens,
     server::Shutdown,
 };
+use crm_proto::crm::profile::v1::Client;
 
 pub use crm_kit::call::Caller;
 
@@ -47,6 +48,8 @@ pub struct ProfileApp {
     limits: Limits,
     feeds: FeedConfig,
     shutdown: Shutdown,
+    /// Region phone numbers without a country code are read in when a call names none.
+    phone_region: String,
 }
 
 impl std::fmt::Debug for ProfileApp {
@@ -66,7 +69,36 @@ impl ProfileApp {
         feeds: FeedConfig,
         shutdown: Shutdown,
     ) -> Self {
-        Self { store, audit, tokens, limits, feeds, shutdown }
+        let phone_region = crate::domain::phone::DEFAULT_REGION.to_owned();
+        Self { store, audit, tokens, limits, feeds, shutdown, phone_region }
+    }
+
+    /// Reads phone numbers without a country code, where a call names no region, in `region`
+    /// (ISO 3166-1 alpha-2; the default is [`crate::domain::phone::DEFAULT_REGION`]).
+    #[must_use]
+    pub fn with_phone_region(mut self, region: &str) -> Self {
+        if !region.trim().is_empty() {
+            self.phone_region = region.trim().to_ascii_uppercase();
+        }
+        self
+    }
+
+    /// Where national phone numbers of client `id`'s contacts are read: its country. For a
+    /// client the caller may not see, or that does not exist, the default region, so the
+    /// answer says nothing of it (the write then refuses it as it would have).
+    async fn client_country(&self, caller: &Caller, id: &str) -> ApiResult<String> {
+        let visible = |c: &Client| {
+            crm_kit::policy::check_portfolio(
+                &caller.principal,
+                &crate::domain::names::client_name(id),
+                Some(&c.relationship_manager),
+            )
+            .is_ok()
+        };
+        Ok(match self.store.client(id).await? {
+            Some(client) if visible(&client) => client.country_code,
+            _ => self.phone_region.clone(),
+        })
     }
 
     /// Audits a read that returned unmasked sensitive values; fails the read if it cannot.

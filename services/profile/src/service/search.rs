@@ -10,7 +10,7 @@ use crm_proto::crm::profile::v1::{
 
 use super::{Caller, ProfileApp, clients::with_quality};
 use crate::{
-    domain::{duplicates, lei::Lei, lookup::LookupKey, mask, names, policy, text},
+    domain::{duplicates, lei::Lei, lookup::LookupKey, mask, names, policy, ranking, text},
     store::{record_grams, record_key},
 };
 
@@ -23,8 +23,12 @@ const MIN_SEARCH_SCORE: f64 = 0.3;
 /// Blocking keys read per duplicate page.
 const KEYS_PER_PAGE: usize = 200;
 
-/// Identifier lookups a query may be (exact, normalised like LookupClient).
-fn identifier_keys(query: &str) -> Vec<LookupKey> {
+/// Identifier lookups a query may be (exact, normalised like LookupClient; a phone without
+/// its country code read in `region`).
+fn identifier_keys(query: &str, region: &str) -> Vec<LookupKey> {
+    if is_phone_like(query) {
+        return vec![LookupKey::phone(query, region)];
+    }
     if query.contains(char::is_whitespace) || query.chars().count() < 5 {
         return Vec::new();
     }
@@ -36,12 +40,20 @@ fn identifier_keys(query: &str) -> Vec<LookupKey> {
         keys.push(LookupKey::email(query));
     }
     if query.starts_with('+') || query.chars().filter(char::is_ascii_digit).count() >= 7 {
-        keys.push(LookupKey::phone(query));
+        keys.push(LookupKey::phone(query, region));
     }
     if let Some((country, number)) = query.split_once(':') {
         keys.push(LookupKey::registration(country, number));
     }
     keys
+}
+
+/// A query written as phone numbers are, with spaces, dashes or brackets (`010-6543 2100`,
+/// `+44 20 7946 0018`): only digits and those, seven digits at least.
+fn is_phone_like(query: &str) -> bool {
+    query.contains([' ', '-', '(', ')'])
+        && query.chars().all(|c| c.is_ascii_digit() || " -+()./".contains(c))
+        && query.chars().filter(char::is_ascii_digit).count() >= 7
 }
 
 impl ProfileApp {
@@ -84,21 +96,25 @@ impl ProfileApp {
             n => n.min(100),
         };
         let mut best: HashMap<String, (f64, String, Client)> = HashMap::new();
-        for key in identifier_keys(query) {
+        let region = if req.phone_region.is_empty() { self.phone_region.as_str() } else { req.phone_region.as_str() };
+        if !req.phone_region.is_empty() && crate::domain::phone::region(region).is_none() {
+            return Err(ApiError::invalid(
+                "phone_region",
+                "must be an ISO 3166-1 alpha-2 code with a telephone numbering plan",
+            ));
+        }
+        for key in identifier_keys(query, region) {
             for client in self.store.lookup(&key).await? {
                 best.insert(client.name.clone(), (1.0, key.kind.to_owned(), client));
             }
         }
-        let grams = text::grams(query);
+        let mut grams = text::grams(query);
+        grams.extend(ranking::query_keys(query));
         if !grams.is_empty() {
             let candidates = self.store.gram_candidates(&grams, POSTINGS_PER_GRAM, CANDIDATES).await?;
             let clients = self.store.clients(&candidates.into_iter().map(|(id, _)| id).collect::<Vec<_>>()).await?;
             for client in clients.into_iter().filter(|c| c.delete_time.is_none()) {
-                let score = [&client.legal_name, &client.display_name]
-                    .into_iter()
-                    .filter(|n| !n.is_empty())
-                    .map(|n| text::similarity(query, n))
-                    .fold(0.0_f64, f64::max);
+                let score = ranking::client_score(query, &client);
                 if score >= MIN_SEARCH_SCORE && best.get(&client.name).is_none_or(|(s, _, _)| *s < score) {
                     best.insert(client.name.clone(), (score, "name".to_owned(), client));
                 }

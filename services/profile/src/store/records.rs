@@ -139,7 +139,8 @@ pub(super) async fn insert_client(
 pub(super) fn contact_keys(c: &Contact) -> Vec<(LookupKey, String)> {
     let mut keys = Vec::new();
     if !c.phone.is_empty() {
-        keys.push((LookupKey::phone(&c.phone), "contact.phone".to_owned()));
+        // Stored in E.164 already: read as such, in no region.
+        keys.push((LookupKey::phone(&c.phone, ""), "contact.phone".to_owned()));
     }
     if !c.email.is_empty() {
         keys.push((LookupKey::email(&c.email), "contact.email".to_owned()));

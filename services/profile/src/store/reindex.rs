@@ -1,5 +1,5 @@
 //! `crm reindex`: rebuilds what is derived from each record (search grams, duplicate keys,
-//! lookup keys) and seals what a database written before encryption was on still holds in
+//! lookup keys), brings contact phones to E.164 (read in the client's country) and seals what a database written before encryption was on still holds in
 //! clear — the record, its contacts, its history and its change events. Idempotent; runs
 //! beside a live service, one transaction per batch.
 
@@ -40,6 +40,8 @@ impl ProfileStore {
 
 async fn reindex_one(w: &mut Work<'_>, cipher: &FieldCipher, client: &Client) -> ApiResult<()> {
     let id = client.name.trim_start_matches("clients/");
+    // The search keys afresh: normalisation may have changed since they were written.
+    sqlx::query("DELETE FROM search_grams WHERE client_id = $1").bind(id).execute(w.conn()).await?;
     index_names(w.conn(), id, None, client).await?;
     sqlx::query("UPDATE clients SET name_key = $1, doc = $2 WHERE id = $3")
         .bind(record_key(client))
@@ -57,6 +59,7 @@ async fn reindex_one(w: &mut Work<'_>, cipher: &FieldCipher, client: &Client) ->
         &sqlx::query("SELECT doc FROM contacts WHERE client_id = $1").bind(id).fetch_all(w.conn()).await?,
     )?;
     for contact in &contacts {
+        let contact = &renormalised(contact, &client.country_code);
         let contact_id = contact.name.rsplit('/').next().unwrap_or_default();
         sqlx::query("UPDATE contacts SET doc = $1 WHERE id = $2")
             .bind(encode(cipher, contact))
@@ -81,6 +84,16 @@ async fn reindex_one(w: &mut Work<'_>, cipher: &FieldCipher, client: &Client) ->
     }
     reseal_history(w, cipher, id).await?;
     reseal_events(w, cipher, &client.name).await
+}
+
+/// `contact` with its phone in E.164 form, read in `country` when it has no country code
+/// (kept as it is when libphonenumber cannot read it: the record is not the place to lose it).
+fn renormalised(contact: &Contact, country: &str) -> Contact {
+    let mut contact = contact.clone();
+    if let Some(e164) = crate::domain::phone::e164(&contact.phone, country) {
+        contact.phone = e164;
+    }
+    contact
 }
 
 async fn reseal_history(w: &mut Work<'_>, cipher: &FieldCipher, id: &str) -> ApiResult<()> {

@@ -8,13 +8,21 @@ use sqlx::AnyConnection;
 
 use super::ProfileStore;
 use super::sealed::decode_all;
-use crate::domain::text;
+use crate::domain::{ranking, text};
 
-/// Grams of a record: from its legal and display names.
+/// Grams of a record: from its legal and display names (what duplicate finding compares).
 pub fn record_grams(client: &Client) -> BTreeSet<String> {
     let mut grams = text::grams(&client.legal_name);
     grams.extend(text::grams(&client.display_name));
     grams
+}
+
+/// What the search index holds for a record: the grams of every name it is known by
+/// (legal, display, aliases), each CJK character of them and their initials.
+pub fn search_keys(client: &Client) -> BTreeSet<String> {
+    let mut keys: BTreeSet<String> = ranking::names(client).flat_map(text::grams).collect();
+    keys.extend(ranking::extra_keys(client));
+    keys
 }
 
 /// Blocking key of a record: the core of its legal name (else display name) without its city.
@@ -23,15 +31,15 @@ pub fn record_key(client: &Client) -> String {
     text::name_key_in(name, &client.city)
 }
 
-/// Moves the search grams of client `id` from `old` to `new` inside a write.
+/// Moves the search keys of client `id` from `old` to `new` inside a write.
 pub(super) async fn index_names(
     conn: &mut AnyConnection,
     id: &str,
     old: Option<&Client>,
     new: &Client,
 ) -> ApiResult<()> {
-    let before = old.map(record_grams).unwrap_or_default();
-    let after = if new.delete_time.is_some() { BTreeSet::new() } else { record_grams(new) };
+    let before = old.map(search_keys).unwrap_or_default();
+    let after = if new.delete_time.is_some() { BTreeSet::new() } else { search_keys(new) };
     for gram in before.difference(&after) {
         sqlx::query("DELETE FROM search_grams WHERE gram = $1 AND client_id = $2")
             .bind(gram)

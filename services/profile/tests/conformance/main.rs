@@ -5,6 +5,10 @@ mod erasure;
 mod history;
 mod import;
 mod matching;
+mod phones;
+mod reindex;
+mod spoken;
+mod spoken_names;
 mod stall;
 mod support;
 

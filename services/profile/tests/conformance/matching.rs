@@ -36,7 +36,7 @@ conformance!(search_ranks_the_full_legal_name_above_other_banks, async |app: &Te
         admin.create_client(firm(display, legal, "CN", "北京", reg)).await.expect("create");
     }
     let results = admin
-        .search_clients(SearchClientsRequest { query: "中国银行".into(), page_size: 10 })
+        .search_clients(SearchClientsRequest { query: "中国银行".into(), page_size: 10, ..Default::default() })
         .await
         .expect("search")
         .into_inner()
@@ -46,16 +46,26 @@ conformance!(search_ranks_the_full_legal_name_above_other_banks, async |app: &Te
     let rank = |name: &str| legal.iter().position(|l| *l == name);
     assert!(rank("中国银行股份有限公司") < rank("中国建设银行股份有限公司"), "{legal:?}");
     assert!(rank("招商银行股份有限公司").is_none_or(|r| r > 1), "{legal:?}");
-    let latin = admin.search_clients(SearchClientsRequest { query: "BANK".into(), page_size: 0 }).await.expect("latin");
+    let latin = admin
+        .search_clients(SearchClientsRequest { query: "BANK".into(), page_size: 0, ..Default::default() })
+        .await
+        .expect("latin");
     assert!(latin.into_inner().results.is_empty());
     let by_reg = admin
-        .search_clients(SearchClientsRequest { query: "CN:911000001000013428".into(), page_size: 0 })
+        .search_clients(SearchClientsRequest {
+            query: "CN:911000001000013428".into(),
+            page_size: 0,
+            ..Default::default()
+        })
         .await
         .expect("identifier")
         .into_inner()
         .results;
     assert_eq!(by_reg[0].matched_on, "reg");
-    let err = admin.search_clients(SearchClientsRequest { query: " ".into(), page_size: 0 }).await.expect_err("empty");
+    let err = admin
+        .search_clients(SearchClientsRequest { query: " ".into(), page_size: 0, ..Default::default() })
+        .await
+        .expect_err("empty");
     assert_eq!(err.code(), Code::InvalidArgument);
 });
 

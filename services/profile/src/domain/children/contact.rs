@@ -4,7 +4,7 @@ use crm_kit::{ApiError, ApiResult, Violations};
 use crm_proto::crm::profile::v1::{Contact, ContactRole, PreferredChannel};
 use prost_types::FieldMask;
 
-use crate::domain::{lookup::normalize_phone, names, parse_whole, parsed};
+use crate::domain::{names, parsed, phone};
 
 /// A writable field of a contact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -45,7 +45,8 @@ impl ContactField {
     }
 
     /// Normalises the field of `c` in place and checks it, recording violations at `{at}.*`.
-    fn parse(self, v: &mut Violations, at: &str, c: &mut Contact) -> bool {
+    /// A phone without its country code is read in `country`, the client's.
+    fn parse(self, v: &mut Violations, at: &str, c: &mut Contact, country: &str) -> bool {
         let path = format!("{at}.{}", self.name());
         let problem = match self {
             Self::DisplayName => {
@@ -55,14 +56,19 @@ impl ContactField {
             }
             Self::JobTitle => (c.job_title.chars().count() > 100).then_some("must be at most 100 characters"),
             Self::Role => ContactRole::try_from(c.role).is_err().then_some("is not a known contact role"),
-            Self::Phone => {
-                if !c.phone.is_empty() {
-                    c.phone = normalize_phone(&c.phone);
-                }
-                let digits = c.phone.trim_start_matches('+');
-                (!c.phone.is_empty() && (!c.phone.starts_with('+') || !(8..=15).contains(&digits.len())))
-                    .then_some("must be an international number: + then 8 to 15 digits")
+            Self::Phone if c.phone.trim().is_empty() => {
+                c.phone.clear();
+                None
             }
+            Self::Phone => match phone::e164(&c.phone, country) {
+                Some(e164) => {
+                    c.phone = e164;
+                    None
+                }
+                None => Some(
+                    "must be a phone number: international (+ and country code) or national in the client's country",
+                ),
+            },
             Self::Email => {
                 c.email = c.email.trim().to_lowercase();
                 (!c.email.is_empty() && !is_email(&c.email)).then_some("must be an e-mail address")
@@ -78,31 +84,40 @@ impl ContactField {
     }
 }
 
-/// Parses `fields` of `from` into a contact holding only them, recording violations at `{at}.*`.
-fn parse_contact(v: &mut Violations, at: &str, mut from: Contact, fields: &[ContactField]) -> Option<Contact> {
+/// Parses `fields` of `from` into a contact holding only them, recording violations at `{at}.*`
+/// (`country` is the client's: phones without a country code are read there).
+fn parse_contact(
+    v: &mut Violations,
+    at: &str,
+    mut from: Contact,
+    fields: &[ContactField],
+    country: &str,
+) -> Option<Contact> {
     let mut contact = Contact::default();
     let mut ok = true;
     for field in fields {
-        ok &= field.parse(v, at, &mut from);
+        ok &= field.parse(v, at, &mut from, country);
         field.take(&mut from, &mut contact);
     }
     ok.then_some(contact)
 }
 
-/// A contact to add: every field normalised and checked (a phone in international form, a
+/// A contact to add: every field normalised and checked (a phone in E.164 form, a
 /// lower-case e-mail), output-only fields dropped.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewContact(Contact);
 
 impl NewContact {
-    /// The contact of a create request (violations at `contact.*`).
-    pub fn parse(contact: Contact) -> ApiResult<Self> {
-        parse_whole("contact", contact, Self::parse_at)
+    /// The contact of a create request for a client in `country` (violations at `contact.*`).
+    pub fn parse(contact: Contact, country: &str) -> ApiResult<Self> {
+        let mut v = Violations::default();
+        let contact = Self::parse_at(&mut v, "contact", contact, country);
+        parsed(v, contact)
     }
 
-    /// Parses `contact`, recording violations at `{at}.*`.
-    pub fn parse_at(v: &mut Violations, at: &str, contact: Contact) -> Option<Self> {
-        parse_contact(v, at, contact, &ContactField::ALL).map(Self)
+    /// Parses `contact` of a client in `country`, recording violations at `{at}.*`.
+    pub fn parse_at(v: &mut Violations, at: &str, contact: Contact, country: &str) -> Option<Self> {
+        parse_contact(v, at, contact, &ContactField::ALL, country).map(Self)
     }
 
     /// The record to store (the store names and stamps it).
@@ -122,8 +137,8 @@ pub struct ContactPatch {
 }
 
 impl ContactPatch {
-    /// The change an UpdateContact request asks for.
-    pub fn parse(contact: Option<Contact>, update_mask: Option<FieldMask>) -> ApiResult<Self> {
+    /// The change an UpdateContact request asks for, on a contact of a client in `country`.
+    pub fn parse(contact: Option<Contact>, update_mask: Option<FieldMask>, country: &str) -> ApiResult<Self> {
         let Some(contact) = contact else { return Err(ApiError::invalid("contact", "is required")) };
         let (client_id, contact_id) = names::child_id("contact.name", &contact.name, "contacts")?;
         let (client_id, contact_id) = (client_id.to_owned(), contact_id.to_owned());
@@ -145,7 +160,7 @@ impl ContactPatch {
         fields.dedup();
         let etag = contact.etag.clone();
         let mut v = Violations::default();
-        let values = parse_contact(&mut v, "contact", contact, &fields);
+        let values = parse_contact(&mut v, "contact", contact, &fields, country);
         Ok(Self { client_id, contact_id, etag, fields, values: parsed(v, values)? })
     }
 
@@ -189,26 +204,39 @@ mod tests {
     #[test]
     fn contacts_are_normalised_and_checked() {
         let c = Contact { display_name: "王建国".into(), phone: "0086 138 0013 8000".into(), ..Default::default() };
-        assert_eq!(NewContact::parse(c).expect("valid").into_contact().phone, "+8613800138000");
+        assert_eq!(NewContact::parse(c, "GB").expect("valid").into_contact().phone, "+8613800138000");
         let bad = Contact { display_name: "x".into(), email: "not-an-email".into(), ..Default::default() };
-        assert_eq!(NewContact::parse(bad).expect_err("email").violations()[0].field, "contact.email");
+        assert_eq!(NewContact::parse(bad, "CN").expect_err("email").violations()[0].field, "contact.email");
+    }
+
+    #[test]
+    fn national_phones_are_read_in_the_clients_country() {
+        let c = Contact { display_name: "王建国".into(), phone: "010-6543 2100".into(), ..Default::default() };
+        assert_eq!(NewContact::parse(c.clone(), "CN").expect("valid").into_contact().phone, "+861065432100");
+        let err = NewContact::parse(c, "").expect_err("no country to read it in");
+        assert_eq!(err.violations()[0].field, "contact.phone");
     }
 
     #[test]
     fn a_contact_patch_changes_only_its_fields() {
-        let current =
-            NewContact::parse(Contact { display_name: "Wang".into(), email: "w@x.cn".into(), ..Default::default() })
-                .expect("valid")
-                .into_contact();
+        let current = NewContact::parse(
+            Contact { display_name: "Wang".into(), email: "w@x.cn".into(), ..Default::default() },
+            "CN",
+        )
+        .expect("valid")
+        .into_contact();
         let patch = Contact { name: "clients/a/contacts/b".into(), email: " Wang@X.CN ".into(), ..Default::default() };
         let mask = Some(FieldMask { paths: vec!["email".into()] });
-        let patch = ContactPatch::parse(Some(patch), mask).expect("valid");
+        let patch = ContactPatch::parse(Some(patch), mask, "CN").expect("valid");
         assert_eq!((patch.client_id(), patch.contact_id()), ("a", "b"));
         let next = patch.apply(&current);
         assert_eq!((next.display_name.as_str(), next.email.as_str()), ("Wang", "wang@x.cn"));
         let unknown = Some(FieldMask { paths: vec!["etag".into()] });
-        let err =
-            ContactPatch::parse(Some(Contact { name: "clients/a/contacts/b".into(), ..Default::default() }), unknown);
+        let err = ContactPatch::parse(
+            Some(Contact { name: "clients/a/contacts/b".into(), ..Default::default() }),
+            unknown,
+            "",
+        );
         assert_eq!(err.expect_err("not writable").violations()[0].field, "update_mask");
     }
 }

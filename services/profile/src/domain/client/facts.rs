@@ -8,6 +8,7 @@ use crm_kit::{Violations, time};
 use crm_proto::crm::profile::v1::{Client, CustomerType, LifecycleStage, Provenance, SourceType};
 
 use super::{
+    aliases::Aliases,
     field::Field,
     values::{
         ClientRef, CountryCode, CreditGrade, DisplayName, IndustryCode, Labels, Purchasing, RegistrationNumber,
@@ -38,12 +39,14 @@ enum Value {
     Purchasing(Option<Purchasing>),
     CreditGrade(Option<CreditGrade>),
     Labels(Labels),
+    Aliases(Aliases),
 }
 
 /// The order in which a request's fields are checked: its violations are listed in it.
-const CHECK_ORDER: [Field; 20] = [
+const CHECK_ORDER: [Field; 21] = [
     Field::DisplayName,
     Field::LegalName,
+    Field::Aliases,
     Field::Region,
     Field::City,
     Field::TaxId,
@@ -124,6 +127,7 @@ impl Value {
             },
             Field::CreditGrade => Self::CreditGrade(optional(&c.credit_grade, |raw| CreditGrade::parse(v, path, raw))?),
             Field::Labels => Self::Labels(Labels::parse(v, path, std::mem::take(&mut c.labels))?),
+            Field::Aliases => Self::Aliases(Aliases::parse(v, path, std::mem::take(&mut c.aliases))?),
             Field::Provenance => return None,
         })
     }
@@ -157,6 +161,7 @@ impl Value {
             Self::Purchasing(p) => c.purchasing = p.map(Purchasing::into_proto),
             Self::CreditGrade(grade) => c.credit_grade = grade.map(|g| g.as_str().to_owned()).unwrap_or_default(),
             Self::Labels(labels) => c.labels = labels.into_map(),
+            Self::Aliases(aliases) => c.aliases = aliases.into_vec(),
         }
     }
 }

@@ -27,6 +27,7 @@ pub enum Field {
     CreditGrade,
     Provenance,
     Labels,
+    Aliases,
 }
 
 /// Fields the service owns: an update mask naming one is refused as output only.
@@ -34,7 +35,7 @@ const OUTPUT_ONLY: [&str; 6] = ["name", "etag", "create_time", "update_time", "d
 
 impl Field {
     /// Every writable field, in the contract's order (the order of changed and filled fields).
-    pub const ALL: [Field; 20] = [
+    pub const ALL: [Field; 21] = [
         Self::DisplayName,
         Self::LegalName,
         Self::RegistrationNumber,
@@ -55,6 +56,7 @@ impl Field {
         Self::CreditGrade,
         Self::Provenance,
         Self::Labels,
+        Self::Aliases,
     ];
 
     /// The field's name in the contract (`client.<name>`).
@@ -80,6 +82,7 @@ impl Field {
             Self::CreditGrade => "credit_grade",
             Self::Provenance => "provenance",
             Self::Labels => "labels",
+            Self::Aliases => "aliases",
         }
     }
 
@@ -140,6 +143,7 @@ impl Field {
             Self::LifecycleStage => c.lifecycle_stage != 0,
             Self::Purchasing => c.purchasing.is_some(),
             Self::CreditGrade => !c.credit_grade.trim().is_empty(),
+            Self::Aliases => !c.aliases.is_empty(),
             Self::Provenance | Self::Labels => false,
         }
     }
@@ -167,6 +171,7 @@ impl Field {
             Self::Purchasing => to.purchasing.clone_from(&from.purchasing),
             Self::CreditGrade => to.credit_grade.clone_from(&from.credit_grade),
             Self::Labels => to.labels.clone_from(&from.labels),
+            Self::Aliases => to.aliases.clone_from(&from.aliases),
             Self::Provenance => {}
         }
     }

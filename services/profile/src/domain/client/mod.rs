@@ -3,6 +3,7 @@
 //! its field path), with the sources it states for its facts. The parsed value is then
 //! written onto the stored record, recording where each fact came from.
 
+mod aliases;
 mod facts;
 mod field;
 mod values;
@@ -15,6 +16,7 @@ pub use crm_kit::names::{etag, revision_of};
 
 use self::facts::{Facts, check_registration_country};
 pub use self::{
+    aliases::Aliases,
     field::{Field, changed_fields, merged, set_facts},
     values::{
         ClientRef, CountryCode, CreditGrade, DisplayName, IndustryCode, Labels, Purchasing, RegistrationNumber,
