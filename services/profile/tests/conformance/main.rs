@@ -5,6 +5,7 @@ mod erasure;
 mod history;
 mod import;
 mod matching;
+mod processes;
 mod stall;
 mod support;
 
