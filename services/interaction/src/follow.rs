@@ -4,17 +4,27 @@
 //! the survivor's. When it erases a client's personal data, this service erases what it
 //! holds of the client too. The cursor is kept in this service's database, and both are
 //! idempotent, so a restart neither loses nor double-applies an event.
+//!
+//! When value scoring runs with the suite, the service also follows its feed: a client
+//! entering the tier REVIEW_FOR_EXIT gets an exit review (`domain::exit_review`).
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use crm_kit::{auth::Principal, call::WriteCtx, db::Db, follow, peer::PeerAuth, server::Shutdown};
 use crm_proto::crm::profile::v1::{
     ChangeEvent, ChangeKind, WatchChangesRequest, change_event::ResourceState,
     client_profile_service_client::ClientProfileServiceClient,
 };
+use crm_proto::crm::scoring::v1::{self as scoring, Tier, value_scoring_service_client::ValueScoringServiceClient};
 use tonic::transport::Channel;
 
-use crate::store::InteractionStore;
+use crate::{domain::exit_review::TierSeen, peers::Peers, store::InteractionStore};
+
+/// Name of the scoring feed's cursor in `feed_cursor`.
+pub const SCORING_FEED: &str = "scoring";
+
+/// The internal action of opening exit reviews from the scoring feed.
+const OPEN_EXIT_REVIEWS: &str = "OpenExitReviews";
 
 /// Name of the profile feed's cursor in `feed_cursor`.
 pub const PROFILE_FEED: &str = "profile";
@@ -75,10 +85,80 @@ pub async fn follow_profile(
     follow::follow(db, PROFILE_FEED, open, apply, shutdown).await;
 }
 
+/// The tier a scoring event reports; `None` for an event without a tiered score.
+pub fn tier_of(event: &scoring::ChangeEvent) -> Option<TierSeen> {
+    let score = event.value_score.as_ref()?;
+    let tier = Tier::try_from(score.tier).ok().filter(|t| *t != Tier::Unspecified)?;
+    Some(TierSeen {
+        client_id: event.client.trim_start_matches("clients/").to_owned(),
+        tier: tier.as_str_name().trim_start_matches("TIER_").to_owned(),
+        composite_score: score.composite_score,
+        sequence: event.sequence,
+    })
+}
+
+/// Follows the scoring feed as CHANNEL until `shutdown`, opening an exit review for each
+/// client entering REVIEW_FOR_EXIT (owned by its relationship manager, read from the
+/// profile through `peers`); the cursor is kept in `db`.
+pub async fn follow_scoring(
+    store: Arc<InteractionStore>,
+    db: Db,
+    scoring: Channel,
+    peers: Peers,
+    auth: PeerAuth,
+    shutdown: Shutdown,
+) {
+    let client = ValueScoringServiceClient::with_interceptor(scoring, auth);
+    let principal = Principal::system("interaction");
+    let open = move |after: i64| {
+        let mut client = client.clone();
+        async move {
+            let request = scoring::WatchChangesRequest { after_sequence: after };
+            client.watch_changes(request).await.map(tonic::Response::into_inner)
+        }
+    };
+    let apply = move |batch: Vec<scoring::ChangeEvent>| {
+        let (store, principal, peers) = (store.clone(), principal.clone(), peers.clone());
+        async move {
+            let seen: Vec<TierSeen> = batch.iter().filter_map(tier_of).collect();
+            let mut owners = HashMap::new();
+            for tier in seen.iter().filter(|t| t.tier == crate::domain::eligibility::EXIT_TIER) {
+                if owners.contains_key(&tier.client_id) {
+                    continue;
+                }
+                let client = peers.client(&tier.client_id).await.map_err(|err| anyhow::anyhow!("{err}"))?;
+                owners.insert(tier.client_id.clone(), client.map(|c| c.relationship_manager).unwrap_or_default());
+            }
+            let ctx = WriteCtx::internal(&principal, OPEN_EXIT_REVIEWS, "");
+            store
+                .apply_tiers(ctx, &seen, &owners)
+                .await
+                .map_err(|err| anyhow::anyhow!("opening exit reviews: {err}"))?;
+            Ok(())
+        }
+    };
+    follow::follow(db, SCORING_FEED, open, apply, shutdown).await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crm_proto::crm::profile::v1::Client;
+
+    #[test]
+    fn scoring_events_report_the_tier_without_prefix() {
+        let score =
+            scoring::ValueScore { tier: Tier::ReviewForExit as i32, composite_score: 30.0, ..Default::default() };
+        let event = scoring::ChangeEvent {
+            sequence: 4,
+            client: "clients/c9".into(),
+            value_score: Some(score),
+            ..Default::default()
+        };
+        let seen = tier_of(&event).expect("a tier");
+        assert_eq!((seen.client_id.as_str(), seen.tier.as_str(), seen.sequence), ("c9", "REVIEW_FOR_EXIT", 4));
+        assert_eq!(tier_of(&scoring::ChangeEvent { value_score: None, ..event }), None);
+    }
 
     #[test]
     fn only_merge_events_name_a_survivor() {
