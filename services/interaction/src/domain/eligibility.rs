@@ -31,6 +31,9 @@ pub struct RiskFacts {
     /// Value tier without prefix; `None` when the client has no value score (or scoring does
     /// not run with the suite).
     pub tier: Option<String>,
+    /// Value scoring runs but could not say: the tier check fails (credit is not offered on
+    /// a guess).
+    pub tier_unknown: bool,
 }
 
 /// One check and its outcome.
@@ -59,7 +62,11 @@ pub fn checks(product_line: &str, facts: &RiskFacts) -> Vec<Check> {
     }
     let grade = if facts.credit_grade.is_empty() { "none" } else { facts.credit_grade.as_str() };
     let in_default = facts.credit_grade == DEFAULT_GRADE;
-    let tier = facts.tier.as_deref().unwrap_or("none (no value score)");
+    let tier = match (&facts.tier, facts.tier_unknown) {
+        (_, true) => "unknown (value scoring unavailable)",
+        (Some(tier), false) => tier.as_str(),
+        (None, false) => "none (no value score)",
+    };
     let on_watch = WATCH_LIST.contains(&facts.stage);
     let stage = stage_name(facts.stage);
     vec![
@@ -73,7 +80,7 @@ pub fn checks(product_line: &str, facts: &RiskFacts) -> Vec<Check> {
         },
         Check {
             rule_id: RULE_EXIT_TIER,
-            passed: facts.tier.as_deref() != Some(EXIT_TIER),
+            passed: !facts.tier_unknown && facts.tier.as_deref() != Some(EXIT_TIER),
             detail: format!("value tier {tier}; credit is not offered in {EXIT_TIER}"),
         },
         Check {
@@ -94,7 +101,7 @@ mod tests {
     use super::*;
 
     fn facts(grade: &str, stage: LifecycleStage, tier: Option<&str>) -> RiskFacts {
-        RiskFacts { credit_grade: grade.into(), stage, tier: tier.map(str::to_owned) }
+        RiskFacts { credit_grade: grade.into(), stage, tier: tier.map(str::to_owned), tier_unknown: false }
     }
 
     fn failed(line: &str, f: &RiskFacts) -> Vec<&'static str> {
@@ -121,6 +128,12 @@ mod tests {
         }
         let worst = facts("D", LifecycleStage::Exiting, Some(EXIT_TIER));
         assert_eq!(failed("LENDING", &worst), [RULE_DEFAULT, RULE_EXIT_TIER, RULE_WATCH_LIST]);
+        let unknown = RiskFacts { tier_unknown: true, ..facts("A", LifecycleStage::Active, None) };
+        assert_eq!(failed("LENDING", &unknown), [RULE_EXIT_TIER], "no credit on a guess");
+        assert_eq!(
+            checks("LENDING", &unknown)[1].detail,
+            "value tier unknown (value scoring unavailable); credit is not offered in REVIEW_FOR_EXIT"
+        );
         let deposits = checks("DEPOSITS", &worst);
         assert!(eligible(&deposits), "the credit rules are about credit");
         assert_eq!(deposits[0].rule_id, RULE_NON_CREDIT);

@@ -100,11 +100,16 @@ impl InteractionApp {
         if ranked.is_empty() {
             return Ok(ListRecommendationsResponse { segments, ..Default::default() });
         }
-        // The tier only matters for credit products: scoring is asked only then.
+        // The tier only matters for credit products: scoring is asked only then. When it
+        // cannot answer, credit is withheld (the check fails) and the rest is still offered.
         let tier = if ranked.iter().any(|r| eligibility::is_credit(&r.product_line)) {
-            peers.value_tier(survivor_id).await?
+            match peers.value_tier(survivor_id).await {
+                Ok(tier) => Ok(tier),
+                Err(err) if err.code() == tonic::Code::Unavailable => Err(()),
+                Err(err) => return Err(err),
+            }
         } else {
-            None
+            Ok(None)
         };
         let risk = risk_facts(&client, tier);
         let (mut offered, mut withheld): (Vec<_>, Vec<_>) = ranked
@@ -130,12 +135,14 @@ impl InteractionApp {
     }
 }
 
-/// What the risk checks look at: the client's grade and stage, and its value tier.
-fn risk_facts(client: &Client, tier: Option<String>) -> RiskFacts {
+/// What the risk checks look at: the client's grade and stage, and its value tier (`Err`:
+/// value scoring could not say).
+fn risk_facts(client: &Client, tier: Result<Option<String>, ()>) -> RiskFacts {
     RiskFacts {
         credit_grade: client.credit_grade.clone(),
         stage: LifecycleStage::try_from(client.lifecycle_stage).unwrap_or(LifecycleStage::Unspecified),
-        tier,
+        tier_unknown: tier.is_err(),
+        tier: tier.unwrap_or_default(),
     }
 }
 

@@ -9,7 +9,7 @@ use crm_proto::crm::interaction::v1::{
     AccountPlan, CreateAccountPlanRequest, DecideExitReviewRequest, ExitDecision, ExitReview, ExitReviewState,
     GetExitReviewRequest, ListExitReviewsRequest, PlanObjective, TeamMember,
 };
-use crm_proto::crm::scoring::v1::Tier;
+use crm_proto::crm::{profile::v1::EraseClientRequest, scoring::v1::Tier};
 use tonic::Code;
 
 use crate::support::{self, Backend, conformance, eventually, reason, violations};
@@ -119,6 +119,17 @@ conformance!(entering_review_for_exit_opens_one_review_that_a_manager_decides, a
     assert_eq!(reviews.len(), 2, "staying in the tier opened none: {reviews:?}");
     assert_eq!(reviews[0].state, ExitReviewState::Open as i32);
     assert!(reviews[0].trigger.contains("; was "), "{}", reviews[0].trigger);
+
+    // Erasing the client erases the words of the decision, not the decision.
+    let erase = EraseClientRequest { name: client.clone(), reason: "DSR-9".into() };
+    app.profile().erase_client(erase).await.expect("erase");
+    let erased = eventually("the erasure to reach the exit reviews", || async {
+        let read = app.agent().get_exit_review(GetExitReviewRequest { name: name.clone() }).await.expect("get");
+        let review = read.into_inner();
+        (review.reasons.iter().all(|r| r == "(erased)")).then_some(review)
+    })
+    .await;
+    assert_eq!((erased.decision, erased.reasons.len()), (ExitDecision::Reprice as i32, 2));
 });
 
 impl TestApp {
