@@ -5,20 +5,25 @@
 //! holds of the client too. The cursor is kept in this service's database, and both are
 //! idempotent, so a restart neither loses nor double-applies an event.
 //!
-//! When value scoring runs with the suite, the service also follows its feed: a client
-//! entering the tier REVIEW_FOR_EXIT gets an exit review (`domain::exit_review`).
+//! Exit reviews (`domain::exit_review`) follow both feeds: a client moved to the lifecycle
+//! stage EXITING (profile) or, when value scoring runs with the suite, entering the tier
+//! REVIEW_FOR_EXIT (scoring) gets one.
 
 use std::{collections::HashMap, sync::Arc};
 
 use crm_kit::{auth::Principal, call::WriteCtx, db::Db, follow, peer::PeerAuth, server::Shutdown};
 use crm_proto::crm::profile::v1::{
-    ChangeEvent, ChangeKind, WatchChangesRequest, change_event::ResourceState,
+    ChangeEvent, ChangeKind, LifecycleStage, WatchChangesRequest, change_event::ResourceState,
     client_profile_service_client::ClientProfileServiceClient,
 };
 use crm_proto::crm::scoring::v1::{self as scoring, Tier, value_scoring_service_client::ValueScoringServiceClient};
 use tonic::transport::Channel;
 
-use crate::{domain::exit_review::TierSeen, peers::Peers, store::InteractionStore};
+use crate::{
+    domain::exit_review::{Seen, Signal},
+    peers::Peers,
+    store::InteractionStore,
+};
 
 /// Name of the scoring feed's cursor in `feed_cursor`.
 pub const SCORING_FEED: &str = "scoring";
@@ -79,21 +84,45 @@ pub async fn follow_profile(
             store.record_merges(ctx, &merges).await.map_err(|err| anyhow::anyhow!("recording client merges: {err}"))?;
             let erased: Vec<String> = batch.iter().filter_map(erasure_of).collect();
             let ctx = WriteCtx::internal(&principal, ERASE_CLIENTS, "");
-            store.erase_clients(ctx, &erased).await.map_err(|err| anyhow::anyhow!("erasing clients: {err}"))
+            store.erase_clients(ctx, &erased).await.map_err(|err| anyhow::anyhow!("erasing clients: {err}"))?;
+            let stages: Vec<Seen> = batch.iter().filter_map(stage_of).collect();
+            let ctx = WriteCtx::internal(&principal, OPEN_EXIT_REVIEWS, "");
+            store
+                .apply_signals(ctx, &stages, &HashMap::new())
+                .await
+                .map_err(|err| anyhow::anyhow!("opening exit reviews: {err}"))?;
+            Ok(())
         }
     };
     follow::follow(db, PROFILE_FEED, open, apply, shutdown).await;
 }
 
 /// The tier a scoring event reports; `None` for an event without a tiered score.
-pub fn tier_of(event: &scoring::ChangeEvent) -> Option<TierSeen> {
+pub fn tier_of(event: &scoring::ChangeEvent) -> Option<Seen> {
     let score = event.value_score.as_ref()?;
     let tier = Tier::try_from(score.tier).ok().filter(|t| *t != Tier::Unspecified)?;
-    Some(TierSeen {
+    Some(Seen {
+        signal: Signal::Tier,
         client_id: event.client.trim_start_matches("clients/").to_owned(),
-        tier: tier.as_str_name().trim_start_matches("TIER_").to_owned(),
-        composite_score: score.composite_score,
+        value: tier.as_str_name().trim_start_matches("TIER_").to_owned(),
+        detail: format!("composite score {:.1}", score.composite_score),
         sequence: event.sequence,
+        owner: None,
+    })
+}
+
+/// The lifecycle stage a profile event reports of a client record (with its relationship
+/// manager); `None` for other events.
+pub fn stage_of(event: &ChangeEvent) -> Option<Seen> {
+    let Some(ResourceState::ClientState(client)) = &event.resource_state else { return None };
+    let stage = LifecycleStage::try_from(client.lifecycle_stage).ok().filter(|s| *s != LifecycleStage::Unspecified)?;
+    Some(Seen {
+        signal: Signal::Stage,
+        client_id: client.name.trim_start_matches("clients/").to_owned(),
+        value: stage.as_str_name().trim_start_matches("LIFECYCLE_STAGE_").to_owned(),
+        detail: String::new(),
+        sequence: event.sequence,
+        owner: Some(client.relationship_manager.clone()),
     })
 }
 
@@ -120,9 +149,9 @@ pub async fn follow_scoring(
     let apply = move |batch: Vec<scoring::ChangeEvent>| {
         let (store, principal, peers) = (store.clone(), principal.clone(), peers.clone());
         async move {
-            let seen: Vec<TierSeen> = batch.iter().filter_map(tier_of).collect();
+            let seen: Vec<Seen> = batch.iter().filter_map(tier_of).collect();
             let mut owners = HashMap::new();
-            for tier in seen.iter().filter(|t| t.tier == crate::domain::eligibility::EXIT_TIER) {
+            for tier in seen.iter().filter(|t| t.value == Signal::Tier.trigger()) {
                 if owners.contains_key(&tier.client_id) {
                     continue;
                 }
@@ -131,7 +160,7 @@ pub async fn follow_scoring(
             }
             let ctx = WriteCtx::internal(&principal, OPEN_EXIT_REVIEWS, "");
             store
-                .apply_tiers(ctx, &seen, &owners)
+                .apply_signals(ctx, &seen, &owners)
                 .await
                 .map_err(|err| anyhow::anyhow!("opening exit reviews: {err}"))?;
             Ok(())
@@ -156,8 +185,22 @@ mod tests {
             ..Default::default()
         };
         let seen = tier_of(&event).expect("a tier");
-        assert_eq!((seen.client_id.as_str(), seen.tier.as_str(), seen.sequence), ("c9", "REVIEW_FOR_EXIT", 4));
+        assert_eq!((seen.client_id.as_str(), seen.value.as_str(), seen.sequence), ("c9", "REVIEW_FOR_EXIT", 4));
+        assert_eq!(seen.detail, "composite score 30.0");
         assert_eq!(tier_of(&scoring::ChangeEvent { value_score: None, ..event }), None);
+        let client = Client {
+            name: "clients/c9".into(),
+            lifecycle_stage: LifecycleStage::Exiting as i32,
+            relationship_manager: "rm-1".into(),
+            ..Default::default()
+        };
+        let updated = ChangeEvent {
+            sequence: 11,
+            resource_state: Some(ResourceState::ClientState(client)),
+            ..Default::default()
+        };
+        let stage = stage_of(&updated).expect("a stage");
+        assert_eq!((stage.value.as_str(), stage.owner.as_deref()), ("EXITING", Some("rm-1")));
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! Exit reviews (docs/domain.md §1.6): a client entering the value tier REVIEW_FOR_EXIT gets
-//! a review, owned by its relationship manager and due in [`REVIEW_DAYS`] days, which a
-//! person decides (reprice, restructure or exit) with reasons. Staying in the tier opens no
-//! second review; leaving it and entering again does, once the last one is decided.
+//! Exit reviews (docs/domain.md §1.6): a client entering the value tier REVIEW_FOR_EXIT, or
+//! moved to the lifecycle stage EXITING, gets a review, owned by its relationship manager
+//! and due in [`REVIEW_DAYS`] days, which a person decides (reprice, restructure or exit)
+//! with reasons. Staying in the tier or stage opens no second review; leaving it and
+//! entering again does, once the last one is decided. A client with a review open gets no
+//! other.
 
 use crm_kit::{
     ApiError, ApiResult, Violations,
@@ -17,31 +19,72 @@ const DAY_MICROS: i64 = 86_400_000_000;
 /// Most reasons on one decision.
 const MAX_REASONS: usize = 20;
 
-/// A client's value tier as the scoring feed reported it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TierSeen {
-    pub client_id: String,
-    /// Tier without prefix, e.g. "REVIEW_FOR_EXIT".
-    pub tier: String,
-    pub composite_score: f64,
-    /// The feed event's sequence (a replayed or older event is ignored).
-    pub sequence: i64,
+/// What opens exit reviews: a client's value tier (scoring feed) or lifecycle stage
+/// (profile feed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Tier,
+    Stage,
 }
 
-/// Whether moving from `previous` (none: first score seen) to `tier` enters REVIEW_FOR_EXIT.
-pub fn enters_review(previous: Option<&str>, tier: &str) -> bool {
-    tier == EXIT_TIER && previous != Some(EXIT_TIER)
+impl Signal {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tier => "tier",
+            Self::Stage => "stage",
+        }
+    }
+
+    /// The value that opens a review.
+    pub fn trigger(self) -> &'static str {
+        match self {
+            Self::Tier => EXIT_TIER,
+            Self::Stage => EXITING_STAGE,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Tier => "value tier",
+            Self::Stage => "lifecycle stage",
+        }
+    }
+}
+
+/// The lifecycle stage (without prefix) of a client the bank has decided to exit.
+pub const EXITING_STAGE: &str = "EXITING";
+
+/// A client's tier or stage as a feed reported it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Seen {
+    pub signal: Signal,
+    pub client_id: String,
+    /// Tier or stage without prefix, e.g. "REVIEW_FOR_EXIT".
+    pub value: String,
+    /// What else the trigger says, e.g. "composite score 31.5".
+    pub detail: String,
+    /// The feed event's sequence (a replayed or older event is ignored).
+    pub sequence: i64,
+    /// The client's relationship manager, when the event carries it.
+    pub owner: Option<String>,
+}
+
+/// Whether moving from `previous` (none: first seen) to `value` enters the review.
+pub fn enters_review(signal: Signal, previous: Option<&str>, value: &str) -> bool {
+    value == signal.trigger() && previous != Some(signal.trigger())
 }
 
 /// The review `seen` opens at `now` (microseconds), owned by `owner`; the store names it.
-pub fn open(seen: &TierSeen, previous: Option<&str>, owner: &str, now: i64) -> ExitReview {
-    let was = previous.map_or_else(|| "first score".to_owned(), |p| format!("was {p}"));
+pub fn open(seen: &Seen, previous: Option<&str>, owner: &str, now: i64) -> ExitReview {
+    let was = previous.map_or_else(|| "first seen".to_owned(), |p| format!("was {p}"));
+    let detail = if seen.detail.is_empty() { String::new() } else { format!("{}; ", seen.detail) };
     ExitReview {
         client: format!("clients/{}", seen.client_id),
         state: ExitReviewState::Open as i32,
         owner: owner.to_owned(),
         due_time: Some(to_timestamp(now + REVIEW_DAYS * DAY_MICROS)),
-        trigger: format!("value tier {} (composite score {:.1}; {was})", seen.tier, seen.composite_score),
+        trigger: format!("{} {} ({detail}{was})", seen.signal.label(), seen.value),
         create_time: Some(to_timestamp(now)),
         ..Default::default()
     }
@@ -98,20 +141,31 @@ pub fn mark_overdue(review: &mut ExitReview, now: i64) {
 mod tests {
     use super::*;
 
-    fn seen(tier: &str) -> TierSeen {
-        TierSeen { client_id: "c1".into(), tier: tier.into(), composite_score: 31.46, sequence: 7 }
+    fn seen(tier: &str) -> Seen {
+        Seen {
+            signal: Signal::Tier,
+            client_id: "c1".into(),
+            value: tier.into(),
+            detail: "composite score 31.5".into(),
+            sequence: 7,
+            owner: None,
+        }
     }
 
     #[test]
-    fn only_entering_the_tier_opens_a_review() {
-        assert!(enters_review(None, EXIT_TIER));
-        assert!(enters_review(Some("MAINTAIN"), EXIT_TIER));
-        assert!(!enters_review(Some(EXIT_TIER), EXIT_TIER), "staying is not entering");
-        assert!(!enters_review(Some(EXIT_TIER), "MAINTAIN"));
+    fn only_entering_the_tier_or_the_stage_opens_a_review() {
+        assert!(enters_review(Signal::Tier, None, EXIT_TIER));
+        assert!(enters_review(Signal::Tier, Some("MAINTAIN"), EXIT_TIER));
+        assert!(!enters_review(Signal::Tier, Some(EXIT_TIER), EXIT_TIER), "staying is not entering");
+        assert!(!enters_review(Signal::Tier, Some(EXIT_TIER), "MAINTAIN"));
+        assert!(enters_review(Signal::Stage, Some("AT_RISK"), EXITING_STAGE));
+        assert!(!enters_review(Signal::Stage, Some("ACTIVE"), EXIT_TIER), "a stage is not a tier");
         let review = open(&seen(EXIT_TIER), Some("MAINTAIN"), "rm-1", 0);
         assert_eq!(review.trigger, "value tier REVIEW_FOR_EXIT (composite score 31.5; was MAINTAIN)");
         assert_eq!((review.owner.as_str(), review.state), ("rm-1", ExitReviewState::Open as i32));
         assert_eq!(review.due_time.map(|t| t.seconds), Some(30 * 86_400));
+        let stage = Seen { signal: Signal::Stage, value: EXITING_STAGE.into(), detail: String::new(), ..seen("") };
+        assert_eq!(open(&stage, Some("AT_RISK"), "rm-1", 0).trigger, "lifecycle stage EXITING (was AT_RISK)");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! SQL of exit reviews and of the value tiers seen on the scoring feed.
+//! SQL of exit reviews and of the tiers and stages seen on the feeds that open them.
 
 use std::collections::HashMap;
 
@@ -18,16 +18,17 @@ use super::{
     query::{self, Table},
 };
 use crate::domain::{
-    exit_review::{self, TierSeen},
+    exit_review::{self, Seen},
     names,
 };
 
 const REVIEWS: Table = Table { name: "exit_reviews", collection: names::EXIT_REVIEWS, time: "create_time" };
 
-/// The tier last seen for a client and the sequence it came with.
-async fn last_tier(w: &mut Work<'_>, client_id: &str) -> ApiResult<Option<(String, i64)>> {
-    let row = sqlx::query("SELECT tier, sequence FROM value_tiers WHERE client_id = $1")
-        .bind(client_id)
+/// The value of `seen`'s signal last seen for its client, and the sequence it came with.
+async fn last_seen(w: &mut Work<'_>, seen: &Seen) -> ApiResult<Option<(String, i64)>> {
+    let row = sqlx::query("SELECT value, sequence FROM review_signals WHERE client_id = $1 AND signal = $2")
+        .bind(&seen.client_id)
+        .bind(seen.signal.as_str())
         .fetch_optional(w.conn())
         .await?;
     Ok(row.map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))))
@@ -57,14 +58,15 @@ async fn insert_review(w: &mut Work<'_>, client_id: &str, review: &ExitReview) -
 }
 
 impl InteractionStore {
-    /// Records the tiers the scoring feed reported, in feed order, and opens a review for
-    /// each client entering REVIEW_FOR_EXIT that has none open (`owners`: each client's
-    /// relationship manager). Idempotent: an event at or below a client's last sequence is
-    /// ignored. Returns the reviews opened.
-    pub async fn apply_tiers(
+    /// Records the tiers or stages a feed reported, in feed order, and opens a review for
+    /// each client entering REVIEW_FOR_EXIT or EXITING that has none open (owned by the
+    /// relationship manager the event carries, else the one in `owners`). Idempotent: an
+    /// event at or below the last sequence of its client and signal is ignored. Returns the
+    /// reviews opened.
+    pub async fn apply_signals(
         &self,
         ctx: WriteCtx<'_>,
-        seen: &[TierSeen],
+        seen: &[Seen],
         owners: &HashMap<String, String>,
     ) -> ApiResult<Vec<ExitReview>> {
         if seen.is_empty() {
@@ -73,29 +75,33 @@ impl InteractionStore {
         self.writer
             .run(ctx, async |w| {
                 let mut opened = Vec::new();
-                for tier in seen {
-                    let last = last_tier(w, &tier.client_id).await?;
-                    if last.as_ref().is_some_and(|(_, sequence)| *sequence >= tier.sequence) {
+                for signal in seen {
+                    let last = last_seen(w, signal).await?;
+                    if last.as_ref().is_some_and(|(_, sequence)| *sequence >= signal.sequence) {
                         continue;
                     }
                     sqlx::query(
-                        "INSERT INTO value_tiers (client_id, tier, sequence) VALUES ($1, $2, $3) \
-                         ON CONFLICT (client_id) DO UPDATE SET tier = excluded.tier, sequence = excluded.sequence",
+                        "INSERT INTO review_signals (client_id, signal, value, sequence) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (client_id, signal) DO UPDATE SET value = excluded.value, sequence = excluded.sequence",
                     )
-                    .bind(&tier.client_id)
-                    .bind(&tier.tier)
-                    .bind(tier.sequence)
+                    .bind(&signal.client_id)
+                    .bind(signal.signal.as_str())
+                    .bind(&signal.value)
+                    .bind(signal.sequence)
                     .execute(w.conn())
                     .await?;
-                    let previous = last.as_ref().map(|(t, _)| t.as_str());
-                    if !exit_review::enters_review(previous, &tier.tier) || has_open_review(w, &tier.client_id).await? {
+                    let previous = last.as_ref().map(|(v, _)| v.as_str());
+                    if !exit_review::enters_review(signal.signal, previous, &signal.value)
+                        || has_open_review(w, &signal.client_id).await?
+                    {
                         continue;
                     }
-                    let owner = owners.get(&tier.client_id).map_or("", String::as_str);
-                    let mut review = exit_review::open(tier, previous, owner, now_micros());
-                    review.name = names::child_name(&tier.client_id, names::EXIT_REVIEWS, &names::new_id());
+                    let owner = signal.owner.as_ref().or_else(|| owners.get(&signal.client_id));
+                    let mut review =
+                        exit_review::open(signal, previous, owner.map_or("", String::as_str), now_micros());
+                    review.name = names::child_name(&signal.client_id, names::EXIT_REVIEWS, &names::new_id());
                     review.etag = names::etag(1);
-                    insert_review(w, &tier.client_id, &review).await?;
+                    insert_review(w, &signal.client_id, &review).await?;
                     opened.push(review);
                 }
                 Ok(opened)

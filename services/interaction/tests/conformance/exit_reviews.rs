@@ -1,6 +1,7 @@
-//! Exit reviews as a process: value scoring puts a client in REVIEW_FOR_EXIT, the service
-//! (following the scoring feed) opens one review owned by the client's relationship manager,
-//! and a manager of the portfolio decides it with reasons. Plans are for key accounts.
+//! Exit reviews as a process: value scoring puts a client in REVIEW_FOR_EXIT (or a manager
+//! moves it to the lifecycle stage EXITING), the service (following the feeds) opens one
+//! review owned by the client's relationship manager, and a manager of the portfolio decides
+//! it with reasons. Plans are for key accounts.
 
 use std::ops::Deref;
 
@@ -9,7 +10,10 @@ use crm_proto::crm::interaction::v1::{
     AccountPlan, CreateAccountPlanRequest, DecideExitReviewRequest, ExitDecision, ExitReview, ExitReviewState,
     GetExitReviewRequest, ListExitReviewsRequest, PlanObjective, TeamMember,
 };
-use crm_proto::crm::{profile::v1::EraseClientRequest, scoring::v1::Tier};
+use crm_proto::crm::{
+    profile::v1::{Client, EraseClientRequest, LifecycleStage, UpdateClientRequest},
+    scoring::v1::Tier,
+};
 use tonic::Code;
 
 use crate::support::{self, Backend, conformance, eventually, reason, violations};
@@ -61,7 +65,7 @@ conformance!(entering_review_for_exit_opens_one_review_that_a_manager_decides, a
     let review = &opened[0];
     assert_eq!((review.state, review.owner.as_str()), (ExitReviewState::Open as i32, "rm-1"));
     assert!(review.trigger.starts_with("value tier REVIEW_FOR_EXIT (composite score "), "{}", review.trigger);
-    assert!(review.trigger.ends_with("; first score)"), "{}", review.trigger);
+    assert!(review.trigger.ends_with("; first seen)"), "{}", review.trigger);
     let due = review.due_time.expect("due").seconds - review.create_time.expect("opened").seconds;
     assert_eq!(due, 30 * 86_400);
     assert!(!review.overdue);
@@ -138,4 +142,47 @@ impl TestApp {
         let tier = self.score(client, "B", "2027-01", [20_000, 5_000, 15_000, 5_000_000]).await;
         assert_eq!(tier, Tier::ReviewForExit);
     }
+}
+
+conformance!(moving_a_client_to_exiting_opens_a_review_once, async |app: &TestApp| {
+    let client = app.new_client("Winding Down Ltd", "rm-7").await;
+    let stage = |s: LifecycleStage| UpdateClientRequest {
+        client: Some(Client { name: client.clone(), lifecycle_stage: s as i32, ..Default::default() }),
+        update_mask: Some(prost_types::FieldMask { paths: vec!["lifecycle_stage".into()] }),
+    };
+    for s in [LifecycleStage::Active, LifecycleStage::AtRisk, LifecycleStage::Exiting] {
+        app.profile().update_client(stage(s)).await.expect("moved");
+    }
+    let opened = eventually("the exit review to open", || async {
+        let reviews = app.reviews(&client).await;
+        (!reviews.is_empty()).then_some(reviews)
+    })
+    .await;
+    assert_eq!(
+        (opened[0].owner.as_str(), opened[0].trigger.as_str()),
+        ("rm-7", "lifecycle stage EXITING (was AT_RISK)")
+    );
+    // Kept after all, then exiting again with the review still open: no second review.
+    let (_, mut last) = stage_seen(app, &client, "EXITING", 0).await;
+    for s in [LifecycleStage::Active, LifecycleStage::Exiting] {
+        app.profile().update_client(stage(s)).await.expect("moved");
+        (_, last) = stage_seen(app, &client, s.as_str_name().trim_start_matches("LIFECYCLE_STAGE_"), last).await;
+    }
+    assert_eq!(app.reviews(&client).await.len(), 1, "a review is open already");
+});
+
+/// The stage the interaction service last saw for `client` on the profile feed, once it is
+/// `want` with a sequence after `after`.
+async fn stage_seen(app: &TestApp, client: &str, want: &str, after: i64) -> (String, i64) {
+    let id = client.trim_start_matches("clients/").to_owned();
+    eventually("the follower to see the stage", || async {
+        let seen: Option<(String, i64)> =
+            sqlx::query_as("SELECT value, sequence FROM review_signals WHERE client_id = $1 AND signal = 'stage'")
+                .bind(&id)
+                .fetch_optional(app.db.reader())
+                .await
+                .expect("signals");
+        seen.filter(|(value, sequence)| value == want && *sequence > after)
+    })
+    .await
 }

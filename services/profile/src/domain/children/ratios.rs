@@ -63,10 +63,12 @@ fn divide(numerator: (&str, Option<f64>), denominator: (&str, Option<f64>)) -> R
     let (Some(n), Some(d)) = (numerator.1, denominator.1) else {
         return Err(missing(&[(numerator.0, numerator.1.is_some()), (denominator.0, denominator.1.is_some())]));
     };
-    match d {
-        d if d > 0.0 => Ok(n / d),
-        d if d == 0.0 => Err(format!("{} is zero", denominator.0)),
-        _ => Err(format!("{} is negative", denominator.0)),
+    if d > 0.0 {
+        Ok(n / d)
+    } else if d == 0.0 {
+        Err(format!("{} is zero", denominator.0))
+    } else {
+        Err(format!("{} is negative", denominator.0))
     }
 }
 
