@@ -73,6 +73,7 @@ struct Subject {
     contact: String,
     case: String,
     interaction: String,
+    plan: String,
     book: &'static str,
 }
 
@@ -270,7 +271,19 @@ fn row(method: &str, s: &Subject, sh: &Shared) -> Option<(Access, Value)> {
                     "reviewTime": "2027-06-30T00:00:00Z",
                 }}),
             ),
+            "UpdateAccountPlan" => (
+                Portfolio(&[Admin, Kam]),
+                json!({"accountPlan": {"name": s.plan, "title": format!("t{}", unique())}, "updateMask": "title"}),
+            ),
             "ListAccountPlans" => (Everyone, json!({"parent": c})),
+            // No review is open for the matrix's clients: an allowed call is NOT_FOUND, a
+            // refused one PERMISSION_DENIED (permission is decided before existence).
+            "GetExitReview" => (Everyone, json!({"name": format!("{c}/exitReviews/none")})),
+            "ListExitReviews" => (Everyone, json!({"parent": c})),
+            "DecideExitReview" => (
+                Portfolio(&[Admin, Rm, Kam]),
+                json!({"name": format!("{c}/exitReviews/none"), "decision": "EXIT_DECISION_REPRICE", "reasons": ["r"]}),
+            ),
             "WatchChanges" => (Only(FEED_READERS), json!({})),
             _ => return None,
         },
@@ -400,7 +413,8 @@ impl Caller<'_> {
         value[field].as_str().unwrap_or_else(|| panic!("{field} in {value}")).to_owned()
     }
 
-    /// A client in `book` with a second one (to merge), a contact, a case and an interaction.
+    /// A client in `book` with a second one (to merge), a contact, a case, an interaction and
+    /// a key-account plan.
     async fn subject(&self, book: &'static str) -> Subject {
         let profile = "crm.profile.v1.ClientProfileService";
         let interaction = "crm.interaction.v1.InteractionService";
@@ -431,7 +445,20 @@ impl Caller<'_> {
                 }}),
             )
             .await;
+        let plan = self
+            .make(
+                &format!("{interaction}/CreateAccountPlan"),
+                Admin,
+                json!({"parent": name, "accountPlan": {
+                    "title": "Grow trade finance",
+                    "objectives": [{"description": "Double trade finance volume"}],
+                    "team": [{"staffId": "kam-1", "role": "lead"}],
+                    "reviewTime": "2099-06-30T00:00:00Z",
+                }}),
+            )
+            .await;
         Subject {
+            plan: Self::str_of(&plan, "name"),
             registration: Self::str_of(&client, "registrationNumber"),
             client: name,
             second: Self::str_of(&second, "name"),

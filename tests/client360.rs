@@ -215,13 +215,15 @@ async fn client360_survives_the_scoring_service_stopping() {
     let missing: Vec<(Part, &str)> = view.warnings.iter().map(|w| (w.part(), w.reason.as_str())).collect();
     assert_eq!(missing, [(Part::ValueScore, "BACKEND_UNAVAILABLE")]);
     assert!(view.value_score.is_none());
-    // Every other part is there, with the same content.
+    // Every other part is there, with the same content (but the credit offer, below).
     assert_eq!(view.client.as_ref().map(|c| c.name.as_str()), Some(target.portfolio.target.name.as_str()));
     assert_segments(&view, &target);
-    assert_recommendations(&view, &target);
     assert_statements(&view);
     assert_eq!(view.recent_interactions.len(), 1);
     assert_eq!(view.open_cases.len(), 1);
+    // Next best actions are answered, but trade finance is a credit product: without value
+    // scoring its tier check cannot pass, so it is withheld rather than offered on a guess.
+    assert!(view.recommendations.is_empty(), "{:?}", view.recommendations);
 
     running.finish().await;
 }

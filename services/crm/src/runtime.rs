@@ -155,6 +155,7 @@ pub async fn interaction_deps(config: &Config, peers: &PeerUrls) -> anyhow::Resu
         limits: config.limits.clone(),
         profile: peer::channel(&peers.profile)?,
         segmentation: peer::channel(&peers.segmentation)?,
+        scoring: Some(peer::channel(&peers.scoring)?),
         peer_auth: peer_auth(config, "interaction")?,
     })
 }

@@ -2,8 +2,8 @@
 //! the client timeline, content, key-account plans and next best actions.
 //!
 //! `domain` holds the rules, `store` the persistence (SQLite or PostgreSQL), `peers` the
-//! calls to the profile and segmentation services, `follow` the profile feed consumer
-//! (client merges), `service` the application calls and their gRPC adapter; [`serve`] runs
+//! calls to the profile, segmentation and scoring services, `follow` the feed consumers
+//! (client merges and erasures from the profile, exit reviews from value scoring), `service` the application calls and their gRPC adapter; [`serve`] runs
 //! it on a listener.
 
 pub mod domain;
@@ -40,6 +40,9 @@ pub struct InteractionDeps {
     pub profile: tonic::transport::Channel,
     /// Channel to the segmentation service.
     pub segmentation: tonic::transport::Channel,
+    /// Channel to the value scoring service (value tiers for the risk checks of next best
+    /// actions); `None` when the suite runs without it.
+    pub scoring: Option<tonic::transport::Channel>,
     /// This service's token for its peers (CHANNEL, subject `svc:interaction`).
     pub peer_auth: PeerAuth,
 }
@@ -47,30 +50,45 @@ pub struct InteractionDeps {
 /// Builds the application over `store` (the store of `deps.db`, shared with the feed
 /// follower).
 pub fn app(deps: &InteractionDeps, store: Arc<InteractionStore>, shutdown: Shutdown) -> Arc<InteractionApp> {
-    let peers = Peers::new(deps.profile.clone(), deps.segmentation.clone(), deps.peer_auth.clone());
+    let peers =
+        Peers::new(deps.profile.clone(), deps.segmentation.clone(), deps.scoring.clone(), deps.peer_auth.clone());
     Arc::new(InteractionApp::new(store, peers, deps.page_tokens.clone(), shutdown))
 }
 
 /// Serves the interaction service on `listener` until `shutdown`, following the profile's
-/// change feed for client merges meanwhile.
+/// change feed for client merges meanwhile (and value scoring's, when configured, for exit
+/// reviews).
 pub async fn serve(listener: TcpListener, deps: InteractionDeps, shutdown: Shutdown) -> anyhow::Result<()> {
     let store = Arc::new(InteractionStore::new(deps.db.clone()));
     let app = app(&deps, store.clone(), shutdown.clone());
-    let follower = tokio::spawn(follow::follow_profile(
-        store,
+    let mut followers = vec![tokio::spawn(follow::follow_profile(
+        store.clone(),
         deps.db.clone(),
         deps.profile.clone(),
         deps.peer_auth.clone(),
         shutdown.clone(),
-    ));
+    ))];
+    if let Some(scoring) = &deps.scoring {
+        let peers = Peers::new(deps.profile.clone(), deps.segmentation.clone(), None, deps.peer_auth.clone());
+        followers.push(tokio::spawn(follow::follow_scoring(
+            store,
+            deps.db.clone(),
+            scoring.clone(),
+            peers,
+            deps.peer_auth.clone(),
+            shutdown.clone(),
+        )));
+    }
     let replier = Replier::with_limits(DOMAIN, AuditSink::spawn(deps.db.clone()), &deps.limits);
     let grpc = InteractionGrpc::new(app, replier);
     let served = crm_kit::serve_grpc!(listener, InteractionServiceServer::new(grpc), deps, shutdown).await;
-    if served.is_err() {
-        follower.abort();
-    } else if let Err(err) = follower.await {
-        // The server returns after shutdown, which also stops the follower.
-        tracing::error!(error = %err, "profile feed follower failed");
+    for follower in followers {
+        if served.is_err() {
+            follower.abort();
+        } else if let Err(err) = follower.await {
+            // The server returns after shutdown, which also stops the followers.
+            tracing::error!(error = %err, "feed follower failed");
+        }
     }
     served
 }

@@ -1,6 +1,7 @@
 //! Calls to other suite services, made as this service's CHANNEL account (`svc:interaction`):
 //! the profile service (does the client exist, whose portfolio, contacts, holdings) and the
-//! segmentation service (the client's segments and their product penetration).
+//! segmentation service (the client's segments and their product penetration) and, when it
+//! runs with the suite, the value scoring service (the client's value tier).
 
 use std::{collections::BTreeSet, time::Duration};
 
@@ -8,6 +9,9 @@ use crm_kit::{ApiError, ApiResult, peer::PeerAuth};
 use crm_proto::crm::profile::v1::{
     Client, Contact, GetClientRequest, ListContactsRequest, ListHoldingsRequest, ProductLine,
     client_profile_service_client::ClientProfileServiceClient,
+};
+use crm_proto::crm::scoring::v1::{
+    GetValueScoreRequest, Tier, value_scoring_service_client::ValueScoringServiceClient,
 };
 use crm_proto::crm::segmentation::v1::{
     GetClientSegmentsRequest, GetSchemeReportRequest, SchemeReport, SegmentMembership,
@@ -22,6 +26,7 @@ const MAX_PAGES: usize = 20;
 
 type Profile = ClientProfileServiceClient<InterceptedService<Channel, PeerAuth>>;
 type Segmentation = SegmentationServiceClient<InterceptedService<Channel, PeerAuth>>;
+type Scoring = ValueScoringServiceClient<InterceptedService<Channel, PeerAuth>>;
 
 /// Clients of the peer services. Each call runs under [`PEER_TIMEOUT`], or less when the
 /// caller's own deadline is nearer (see [`Peers::within`]).
@@ -29,6 +34,8 @@ type Segmentation = SegmentationServiceClient<InterceptedService<Channel, PeerAu
 pub struct Peers {
     profile: Profile,
     segmentation: Segmentation,
+    /// `None` when the suite runs without value scoring.
+    scoring: Option<Scoring>,
     timeout: Duration,
 }
 
@@ -56,10 +63,11 @@ pub fn product_line_name(value: i32) -> Option<String> {
 
 impl Peers {
     /// Clients over lazily connected channels, presenting `auth`'s token.
-    pub fn new(profile: Channel, segmentation: Channel, auth: PeerAuth) -> Self {
+    pub fn new(profile: Channel, segmentation: Channel, scoring: Option<Channel>, auth: PeerAuth) -> Self {
+        let scoring = scoring.map(|channel| ValueScoringServiceClient::with_interceptor(channel, auth.clone()));
         let profile = ClientProfileServiceClient::with_interceptor(profile, auth.clone());
         let segmentation = SegmentationServiceClient::with_interceptor(segmentation, auth);
-        Self { profile, segmentation, timeout: PEER_TIMEOUT }
+        Self { profile, segmentation, scoring, timeout: PEER_TIMEOUT }
     }
 
     /// These peers for a call that must finish by `deadline` (the caller's `grpc-timeout`):
@@ -142,6 +150,23 @@ impl Peers {
     }
 }
 
+impl Peers {
+    /// The client's current value tier without prefix (e.g. "REVIEW_FOR_EXIT"); `None` when
+    /// it has no value score or the suite runs without value scoring.
+    pub async fn value_tier(&self, id: &str) -> ApiResult<Option<String>> {
+        let Some(scoring) = &self.scoring else { return Ok(None) };
+        let request = self.timed(GetValueScoreRequest { name: format!("clients/{id}/valueScore"), read_time: None });
+        match scoring.clone().get_value_score(request).await {
+            Ok(score) => {
+                let tier = Tier::try_from(score.into_inner().tier).unwrap_or(Tier::Unspecified);
+                Ok((tier != Tier::Unspecified).then(|| tier.as_str_name().trim_start_matches("TIER_").to_owned()))
+            }
+            Err(status) if status.code() == Code::NotFound => Ok(None),
+            Err(status) => Err(peer_error("scoring", "SCORING_UNAVAILABLE", status)),
+        }
+    }
+}
+
 /// How old a segmentation report may be for next best actions.
 const REPORT_STALENESS: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -165,7 +190,7 @@ mod tests {
     async fn peer_calls_get_the_time_the_caller_has_left() {
         let channel = tonic::transport::Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
         let auth = PeerAuth::minted(&SecretKey::generate().expect("key"), "interaction").expect("auth");
-        let peers = Peers::new(channel.clone(), channel, auth);
+        let peers = Peers::new(channel.clone(), channel, None, auth);
         assert_eq!(peers.within(None).timeout, PEER_TIMEOUT);
         let soon = peers.within(Some(tokio::time::Instant::now() + Duration::from_millis(300)));
         assert!(soon.timeout <= Duration::from_millis(300) && soon.timeout > Duration::ZERO);

@@ -5,7 +5,7 @@
 //! client's contacts: they are opaque ids of records the profile has erased, and a consent
 //! instruction must keep its scope (a grant for one contact must not become one for all).
 
-use crm_proto::crm::interaction::v1::{AccountPlan, Case, ChannelPreference, Interaction};
+use crm_proto::crm::interaction::v1::{AccountPlan, Case, ChannelPreference, ExitReview, Interaction};
 
 /// What replaces erased free text.
 pub const ERASED: &str = "(erased)";
@@ -40,6 +40,12 @@ pub fn plan(p: &AccountPlan) -> AccountPlan {
     erased
 }
 
+/// An exit review without the words of its reasons; the decision, its owner and its dates
+/// stay.
+pub fn exit_review(r: &ExitReview) -> ExitReview {
+    ExitReview { reasons: r.reasons.iter().map(|_| ERASED.to_owned()).collect(), ..r.clone() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +74,9 @@ mod tests {
         assert!(e.source.is_empty());
         assert_eq!(e.contact, p.contact, "the instruction keeps its scope");
         assert_eq!(e.consent, ConsentStatus::Withdrawn as i32, "a withdrawal keeps applying");
+        let r =
+            ExitReview { reasons: vec!["Mr Zhou asked for a lower rate".into()], decision: 1, ..Default::default() };
+        let e = exit_review(&r);
+        assert_eq!((e.reasons, e.decision), (vec![ERASED.to_owned()], 1), "the decision stays, not its words");
     }
 }

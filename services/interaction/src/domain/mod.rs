@@ -3,7 +3,9 @@
 pub mod case;
 pub mod consent;
 pub mod content;
+pub mod eligibility;
 pub mod erasure;
+pub mod exit_review;
 pub mod interaction;
 pub mod mask;
 pub mod names;

@@ -13,6 +13,8 @@ pub const CASES: &str = "cases";
 pub const CHANNEL_PREFERENCES: &str = "channelPreferences";
 /// Key-account plans under a client.
 pub const ACCOUNT_PLANS: &str = "accountPlans";
+/// Exit reviews under a client.
+pub const EXIT_REVIEWS: &str = "exitReviews";
 /// Contacts under a client (owned by the profile service).
 pub const CONTACTS: &str = "contacts";
 

@@ -50,6 +50,18 @@ pub fn can_plan(principal: &Principal) -> ApiResult<()> {
     }
 }
 
+/// Whether the role decides exit reviews: the relationship's managers (their own portfolio,
+/// checked after this) and ADMIN.
+pub fn can_decide_exit(principal: &Principal) -> ApiResult<()> {
+    match principal.role {
+        Role::Admin | Role::RelationshipManager | Role::KeyAccountManager => Ok(()),
+        _ => Err(ApiError::permission_denied(
+            "ROLE_CANNOT_DECIDE_EXIT",
+            "only RELATIONSHIP_MANAGER, KEY_ACCOUNT_MANAGER and ADMIN may decide exit reviews",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +69,15 @@ mod tests {
 
     fn who(role: Role, subject: &str) -> Principal {
         Principal { subject: subject.into(), role, portfolio: None }
+    }
+
+    #[test]
+    fn managers_and_admin_decide_exit_reviews() {
+        assert!(can_decide_exit(&who(Role::RelationshipManager, "rm-1")).is_ok());
+        assert!(can_decide_exit(&who(Role::Admin, "a")).is_ok());
+        let err = can_decide_exit(&who(Role::ContactCentreAgent, "cc-1")).expect_err("agents do not");
+        assert_eq!(err.reason(), "ROLE_CANNOT_DECIDE_EXIT");
+        assert!(can_decide_exit(&who(Role::Channel, "svc")).is_err(), "a person decides");
     }
 
     #[test]

@@ -7,8 +7,8 @@ use crm_kit::{
     time,
 };
 use crm_proto::crm::interaction::v1::{
-    AccountPlan, Case, ChangeEvent, ChangeKind, ChannelPreference, ContentItem, Interaction, StreamTimelineRequest,
-    TimelineEvent, WatchChangesRequest, change_event, timeline_event,
+    AccountPlan, Case, ChangeEvent, ChangeKind, ChannelPreference, ContentItem, ExitReview, Interaction,
+    StreamTimelineRequest, TimelineEvent, WatchChangesRequest, change_event, timeline_event,
 };
 use futures::StreamExt;
 
@@ -25,6 +25,7 @@ enum State {
     Preference(ChannelPreference),
     Content(ContentItem),
     Plan(AccountPlan),
+    ExitReview(ExitReview),
 }
 
 fn split(event: &FeedEvent) -> ApiResult<(ChangeKind, Option<State>)> {
@@ -41,6 +42,7 @@ fn split(event: &FeedEvent) -> ApiResult<(ChangeKind, Option<State>)> {
         "channel_preference" => Some(State::Preference(decode_payload(&event.payload)?)),
         "content_item" => Some(State::Content(decode_payload(&event.payload)?)),
         "account_plan" => Some(State::Plan(decode_payload(&event.payload)?)),
+        "exit_review" => Some(State::ExitReview(decode_payload(&event.payload)?)),
         _ => None,
     };
     Ok((kind, state))
@@ -63,6 +65,7 @@ pub fn to_change_event(event: FeedEvent) -> ApiResult<ChangeEvent> {
             State::Preference(p) => change_event::ResourceState::ChannelPreferenceState(p),
             State::Content(c) => change_event::ResourceState::ContentItemState(c),
             State::Plan(p) => change_event::ResourceState::AccountPlanState(p),
+            State::ExitReview(r) => change_event::ResourceState::ExitReviewState(r),
         }),
     })
 }
@@ -74,7 +77,8 @@ pub fn to_timeline_event(event: FeedEvent) -> ApiResult<TimelineEvent> {
         Some(State::Interaction(i)) => i.occur_time,
         Some(State::Case(c)) => c.update_time,
         Some(State::Preference(p)) => p.effective_time,
-        Some(State::Plan(p)) => p.create_time,
+        Some(State::Plan(p)) => p.update_time.or(p.create_time),
+        Some(State::ExitReview(r)) => r.decide_time.or(r.create_time),
         Some(State::Content(c)) => c.update_time,
         None => None,
     };
@@ -83,6 +87,7 @@ pub fn to_timeline_event(event: FeedEvent) -> ApiResult<TimelineEvent> {
         Some(State::Case(c)) => Some(timeline_event::ResourceState::Case(c)),
         Some(State::Preference(p)) => Some(timeline_event::ResourceState::ChannelPreference(p)),
         Some(State::Plan(p)) => Some(timeline_event::ResourceState::AccountPlan(p)),
+        Some(State::ExitReview(r)) => Some(timeline_event::ResourceState::ExitReview(r)),
         Some(State::Content(_)) | None => None, // content is not about one client
     };
     Ok(TimelineEvent {

@@ -6,12 +6,14 @@ use std::sync::Arc;
 use crm_kit::reply::{Replier, StatusStream};
 use crm_proto::crm::interaction::v1::{
     AccountPlan, Case, ChangeEvent, ChannelPreference, Contactability, ContentItem, CreateAccountPlanRequest,
-    CreateContentItemRequest, GetCaseRequest, GetContactabilityRequest, GetContentItemRequest, GetInteractionRequest,
-    Interaction, ListAccountPlansRequest, ListAccountPlansResponse, ListCasesRequest, ListCasesResponse,
-    ListChannelPreferencesRequest, ListChannelPreferencesResponse, ListInteractionsRequest, ListInteractionsResponse,
-    ListRecommendationsRequest, ListRecommendationsResponse, LogInteractionRequest, OpenCaseRequest,
-    RenderContentRequest, RenderedContent, SetChannelPreferenceRequest, StreamTimelineRequest, TimelineEvent,
-    UpdateCaseRequest, UpdateContentItemRequest, WatchChangesRequest, interaction_service_server::InteractionService,
+    CreateContentItemRequest, DecideExitReviewRequest, ExitReview, GetCaseRequest, GetContactabilityRequest,
+    GetContentItemRequest, GetExitReviewRequest, GetInteractionRequest, Interaction, ListAccountPlansRequest,
+    ListAccountPlansResponse, ListCasesRequest, ListCasesResponse, ListChannelPreferencesRequest,
+    ListChannelPreferencesResponse, ListExitReviewsRequest, ListExitReviewsResponse, ListInteractionsRequest,
+    ListInteractionsResponse, ListRecommendationsRequest, ListRecommendationsResponse, LogInteractionRequest,
+    OpenCaseRequest, RenderContentRequest, RenderedContent, SetChannelPreferenceRequest, StreamTimelineRequest,
+    TimelineEvent, UpdateAccountPlanRequest, UpdateCaseRequest, UpdateContentItemRequest, WatchChangesRequest,
+    interaction_service_server::InteractionService,
 };
 use tonic::{Request, Response, Status};
 
@@ -146,6 +148,32 @@ impl InteractionService for InteractionGrpc {
     ) -> Result<Response<AccountPlan>, Status> {
         let caller = Caller::from_request(&req)?;
         self.replier.unary(&caller, self.app.create_account_plan(&caller, req.into_inner()).await).await
+    }
+
+    async fn update_account_plan(
+        &self,
+        req: Request<UpdateAccountPlanRequest>,
+    ) -> Result<Response<AccountPlan>, Status> {
+        let caller = Caller::from_request(&req)?;
+        self.replier.unary(&caller, self.app.update_account_plan(&caller, req.into_inner()).await).await
+    }
+
+    async fn get_exit_review(&self, req: Request<GetExitReviewRequest>) -> Result<Response<ExitReview>, Status> {
+        let caller = Caller::from_request(&req)?;
+        self.replier.unary(&caller, self.app.get_exit_review(&caller, req.into_inner()).await).await
+    }
+
+    async fn list_exit_reviews(
+        &self,
+        req: Request<ListExitReviewsRequest>,
+    ) -> Result<Response<ListExitReviewsResponse>, Status> {
+        let caller = Caller::from_request(&req)?;
+        self.replier.unary(&caller, self.app.list_exit_reviews(&caller, req.into_inner()).await).await
+    }
+
+    async fn decide_exit_review(&self, req: Request<DecideExitReviewRequest>) -> Result<Response<ExitReview>, Status> {
+        let caller = Caller::from_request(&req)?;
+        self.replier.unary(&caller, self.app.decide_exit_review(&caller, req.into_inner()).await).await
     }
 
     async fn list_account_plans(

@@ -4,6 +4,7 @@
 mod cases;
 mod consent;
 mod content;
+mod exit_reviews;
 mod feed;
 mod grpc;
 mod interactions;

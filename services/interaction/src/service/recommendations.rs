@@ -4,16 +4,20 @@
 use std::collections::BTreeSet;
 
 use crm_kit::{ApiError, ApiResult};
-use crm_proto::crm::interaction::v1::{
-    Channel, ContactPurpose, ContactabilityReason, ListRecommendationsRequest, ListRecommendationsResponse,
-    Recommendation,
+use crm_proto::crm::{
+    interaction::v1::{
+        Channel, ContactPurpose, ContactabilityReason, EligibilityCheck, ListRecommendationsRequest,
+        ListRecommendationsResponse, Recommendation,
+    },
+    profile::v1::{Client, LifecycleStage},
 };
 
 use super::{Caller, InteractionApp};
 use crate::domain::{
     consent::Evaluation,
+    eligibility::{self, RiskFacts},
     names,
-    recommend::{self, SegmentFacts},
+    recommend::{self, Ranked, SegmentFacts},
 };
 
 /// Recommendations returned when the request says 0.
@@ -92,30 +96,79 @@ impl InteractionApp {
             });
         }
         let segments = memberships.iter().map(|m| m.segment.clone()).collect();
-        let ranked = recommend::rank(&facts, &held, limit);
+        let ranked = recommend::rank(&facts, &held, usize::MAX);
         if ranked.is_empty() {
-            return Ok(ListRecommendationsResponse { recommendations: Vec::new(), segments });
+            return Ok(ListRecommendationsResponse { segments, ..Default::default() });
         }
-        let eval = self.evaluate_for(&peers, &client, "", holds_products).await?;
-        let (contactable, channel, reason) = marketing_reach(&eval);
-        let recommendations = ranked
+        // The tier only matters for credit products: scoring is asked only then. When it
+        // cannot answer, credit is withheld (the check fails) and the rest is still offered.
+        let tier = if ranked.iter().any(|r| eligibility::is_credit(&r.product_line)) {
+            match peers.value_tier(survivor_id).await {
+                Ok(tier) => Ok(tier),
+                Err(err) if err.code() == tonic::Code::Unavailable => Err(()),
+                Err(err) => return Err(err),
+            }
+        } else {
+            Ok(None)
+        };
+        let risk = risk_facts(&client, tier);
+        let (mut offered, mut withheld): (Vec<_>, Vec<_>) = ranked
             .into_iter()
-            .map(|r| Recommendation {
-                product_line: r.product_line,
-                reason: r.reason,
-                lift: r.lift,
-                segment: r.segment,
-                segment_display_name: r.segment_display_name,
-                scheme: r.scheme,
-                segment_penetration: r.segment_penetration,
-                portfolio_penetration: r.portfolio_penetration,
-                contactable,
-                suggested_channel: channel as i32,
-                contact_reason: reason as i32,
-                score: r.score,
+            .map(|r| {
+                let checks = eligibility::checks(&r.product_line, &risk);
+                (r, checks)
             })
-            .collect();
-        Ok(ListRecommendationsResponse { recommendations, segments })
+            .partition(|(_, checks)| eligibility::eligible(checks));
+        offered.truncate(limit);
+        withheld.truncate(limit);
+        let unreachable = (false, Channel::Unspecified, ContactabilityReason::Unspecified);
+        let reach = if offered.is_empty() {
+            unreachable
+        } else {
+            marketing_reach(&self.evaluate_for(&peers, &client, "", holds_products).await?)
+        };
+        Ok(ListRecommendationsResponse {
+            recommendations: offered.into_iter().map(|(r, checks)| recommendation(r, checks, reach)).collect(),
+            segments,
+            withheld: withheld.into_iter().map(|(r, checks)| recommendation(r, checks, unreachable)).collect(),
+        })
+    }
+}
+
+/// What the risk checks look at: the client's grade and stage, and its value tier (`Err`:
+/// value scoring could not say).
+fn risk_facts(client: &Client, tier: Result<Option<String>, ()>) -> RiskFacts {
+    RiskFacts {
+        credit_grade: client.credit_grade.clone(),
+        stage: LifecycleStage::try_from(client.lifecycle_stage).unwrap_or(LifecycleStage::Unspecified),
+        tier_unknown: tier.is_err(),
+        tier: tier.unwrap_or_default(),
+    }
+}
+
+fn recommendation(
+    r: Ranked,
+    checks: Vec<eligibility::Check>,
+    (contactable, channel, reason): (bool, Channel, ContactabilityReason),
+) -> Recommendation {
+    Recommendation {
+        credit_product: eligibility::is_credit(&r.product_line),
+        product_line: r.product_line,
+        reason: r.reason,
+        lift: r.lift,
+        segment: r.segment,
+        segment_display_name: r.segment_display_name,
+        scheme: r.scheme,
+        segment_penetration: r.segment_penetration,
+        portfolio_penetration: r.portfolio_penetration,
+        contactable,
+        suggested_channel: channel as i32,
+        contact_reason: reason as i32,
+        score: r.score,
+        eligibility_checks: checks
+            .into_iter()
+            .map(|c| EligibilityCheck { rule_id: c.rule_id.to_owned(), passed: c.passed, detail: c.detail })
+            .collect(),
     }
 }
 

@@ -1,8 +1,9 @@
-//! SQL of erasure: the client's interactions, cases, consent instructions and plans
-//! rewritten without personal data, together with the change events that carried them.
+//! SQL of erasure: the client's interactions, cases, consent instructions, plans and exit
+//! reviews rewritten without personal data, together with the change events that carried
+//! them.
 
 use crm_kit::{ApiResult, call::WriteCtx, db, write::Work};
-use crm_proto::crm::interaction::v1::{AccountPlan, Case, ChannelPreference, Interaction};
+use crm_proto::crm::interaction::v1::{AccountPlan, Case, ChannelPreference, ExitReview, Interaction};
 use prost::Message;
 use sqlx::AssertSqlSafe;
 
@@ -28,6 +29,7 @@ impl InteractionStore {
                     rewrite(w, "cases", id, erasure::case, |c: &Case| &c.name).await?;
                     rewrite(w, "channel_preferences", id, erasure::preference, |p: &ChannelPreference| &p.name).await?;
                     rewrite(w, "account_plans", id, erasure::plan, |p: &AccountPlan| &p.name).await?;
+                    rewrite(w, "exit_reviews", id, erasure::exit_review, |r: &ExitReview| &r.name).await?;
                     let client = names::client_name(id);
                     w.record("client.ERASED", &client, &client, Vec::new()).await?;
                 }

@@ -7,6 +7,7 @@ mod cases;
 mod content;
 mod erase;
 mod events;
+mod exit_reviews;
 mod interactions;
 mod merges;
 mod plans;

@@ -7,9 +7,11 @@ use crm_kit::auth::Role;
 use crm_proto::crm::{
     interaction::v1::{
         Channel, ChannelPreference, ConsentStatus, ContactPurpose, ContactabilityReason, ListRecommendationsRequest,
-        ListRecommendationsResponse, SetChannelPreferenceRequest,
+        ListRecommendationsResponse, Recommendation, SetChannelPreferenceRequest,
     },
-    profile::v1::{Holding, MergeClientsRequest, ProductLine, UpsertHoldingRequest},
+    profile::v1::{
+        Client, Holding, LifecycleStage, MergeClientsRequest, ProductLine, UpdateClientRequest, UpsertHoldingRequest,
+    },
     segmentation::v1::{
         ActivateSchemeRequest, ActivationState, CreateSchemeRequest, GetActivationRequest, PreviewSchemeRequest,
         Scheme, Segment, SegmentationBasis, preview_scheme_request::Target,
@@ -19,12 +21,12 @@ use crm_proto::crm::{
 
 use crate::support::{self, Backend, conformance, eventually};
 
-/// The app with a segmentation service running.
+/// The app with segmentation and value scoring services running.
 pub struct TestApp(support::TestApp);
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
-        Self(support::TestApp::spawn_with(backend, true).await)
+        Self(support::TestApp::spawn_full(backend, true, true).await)
     }
 
     pub async fn finish(self) {
@@ -197,4 +199,61 @@ conformance!(a_merged_clients_old_name_gets_the_survivors_advice, async |app: &T
         (r.segments.clone(), r.recommendations.iter().map(|r| r.product_line.clone()).collect::<Vec<_>>())
     };
     assert_eq!(lines(&found), lines(&own));
+});
+
+/// Sets `fields` of `client` (an update mask over the profile's client).
+async fn update_client(app: &TestApp, client: Client, fields: &[&str]) {
+    let update_mask = Some(prost_types::FieldMask { paths: fields.iter().map(|f| (*f).to_owned()).collect() });
+    app.profile().update_client(UpdateClientRequest { client: Some(client), update_mask }).await.expect("update");
+}
+
+conformance!(no_credit_product_for_a_client_in_default_or_on_the_watch_list, async |app: &TestApp| {
+    let (wholesalers, _) = wholesale_portfolio(app).await;
+    let list = |parent: &String| {
+        let request = ListRecommendationsRequest { parent: parent.clone(), page_size: 0 };
+        async move { app.agent().list_recommendations(request).await.expect("recommendations").into_inner() }
+    };
+    let rules = |r: &Recommendation, passed: bool| -> Vec<String> {
+        r.eligibility_checks.iter().filter(|c| c.passed == passed).map(|c| c.rule_id.clone()).collect()
+    };
+    // A sound client is offered trade finance, and the action names the checks it passed.
+    let sound = list(&wholesalers[5]).await;
+    let offer = &sound.recommendations[0];
+    assert_eq!((offer.product_line.as_str(), offer.credit_product), ("TRADE_FINANCE", true));
+    assert_eq!(rules(offer, true), ["NBA-CREDIT-DEFAULT", "NBA-CREDIT-EXIT-TIER", "NBA-CREDIT-WATCH-LIST"]);
+    assert!(sound.withheld.is_empty());
+
+    // In default (grade D): withheld, with the rule that held it back.
+    let defaulted = Client { name: wholesalers[5].clone(), credit_grade: "D".into(), ..Default::default() };
+    update_client(app, defaulted, &["credit_grade"]).await;
+    let found = list(&wholesalers[5]).await;
+    assert!(found.recommendations.is_empty(), "{:?}", found.recommendations);
+    assert_eq!(found.withheld.len(), 1);
+    assert_eq!(found.withheld[0].product_line, "TRADE_FINANCE");
+    assert_eq!(rules(&found.withheld[0], false), ["NBA-CREDIT-DEFAULT"]);
+
+    // At risk (a watch-list stage): withheld too.
+    let stage =
+        |s: LifecycleStage| Client { name: wholesalers[4].clone(), lifecycle_stage: s as i32, ..Default::default() };
+    update_client(app, stage(LifecycleStage::Active), &["lifecycle_stage"]).await;
+    assert_eq!(list(&wholesalers[4]).await.recommendations.len(), 1, "an active client may be offered credit");
+    update_client(app, stage(LifecycleStage::AtRisk), &["lifecycle_stage"]).await;
+    let found = list(&wholesalers[4]).await;
+    assert!(found.recommendations.is_empty());
+    assert_eq!(rules(&found.withheld[0], false), ["NBA-CREDIT-WATCH-LIST"]);
+});
+
+conformance!(no_credit_product_for_a_client_in_review_for_exit, async |app: &TestApp| {
+    let (wholesalers, _) = wholesale_portfolio(app).await;
+    let target = wholesalers[5].clone();
+    app.score_below_hurdle(&target).await;
+    let request = ListRecommendationsRequest { parent: target, page_size: 0 };
+    let found = app.agent().list_recommendations(request).await.expect("recommendations").into_inner();
+    assert!(found.recommendations.is_empty(), "{:?}", found.recommendations);
+    let held_back = &found.withheld[0];
+    assert_eq!(held_back.product_line, "TRADE_FINANCE");
+    let failed: Vec<_> = held_back.eligibility_checks.iter().filter(|c| !c.passed).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].rule_id, "NBA-CREDIT-EXIT-TIER");
+    assert_eq!(failed[0].detail, "value tier REVIEW_FOR_EXIT; credit is not offered in REVIEW_FOR_EXIT");
 });

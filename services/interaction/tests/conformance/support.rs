@@ -1,6 +1,6 @@
 //! An interaction server and a real profile server, each on port 0 over a fresh database of
 //! the same backend, with typed clients. Segmentation is not running (its address refuses
-//! connections) unless the app is spawned with it.
+//! connections) unless the app is spawned with it; value scoring likewise.
 
 use std::{future::Future, time::Duration};
 
@@ -15,8 +15,13 @@ use crm_proto::crm::{
         Channel as ContactChannel, ContactPurpose, Contactability, ContactabilityReason,
         interaction_service_client::InteractionServiceClient,
     },
-    profile::v1::{Client, Contact, CreateClientRequest, CreateContactRequest},
+    profile::v1::{Client, Contact, CreateClientRequest, CreateContactRequest, UpdateClientRequest},
+    scoring::v1::{
+        ProfitabilityRecord, RecordProfitabilityRequest, ScoreClientRequest, Tier,
+        value_scoring_service_client::ValueScoringServiceClient,
+    },
 };
+use crm_proto::google::r#type::Money;
 pub use crm_testkit::{Backend, conformance, reason, violations};
 use crm_testkit::{ProfileClient, TestDb, TestKeys, TestProfile, TestServer, page_tokens};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
@@ -32,6 +37,8 @@ pub struct TestApp {
     interaction: TestServer,
     profile: TestProfile,
     segmentation_server: Option<TestServer>,
+    /// The value scoring service, when spawned with it.
+    pub scoring: Option<TestServer>,
 }
 
 impl TestApp {
@@ -43,11 +50,18 @@ impl TestApp {
     /// Like [`TestApp::spawn`], with a real segmentation service following the profile when
     /// `with_segmentation`.
     pub async fn spawn_with(backend: Backend, with_segmentation: bool) -> Self {
+        Self::spawn_full(backend, with_segmentation, false).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with a real value scoring service when `with_scoring`
+    /// (the interaction service then follows its feed and reads tiers from it).
+    pub async fn spawn_full(backend: Backend, with_segmentation: bool, with_scoring: bool) -> Self {
         let keys = TestKeys::new();
         let profile = TestProfile::start(backend, &keys).await;
         let segmentation_server =
             if with_segmentation { Some(spawn_segmentation(backend, &keys, profile.channel()).await) } else { None };
         let segmentation = segmentation_server.as_ref().map(TestServer::channel);
+        let scoring = if with_scoring { Some(spawn_scoring(backend, &keys, profile.channel()).await) } else { None };
         let store = TestDb::create(backend, "interaction.db", crm_interaction::migrations()).await;
         let db = store.db.clone();
         let deps = InteractionDeps {
@@ -60,11 +74,12 @@ impl TestApp {
                 Some(channel) => channel.clone(),
                 None => crm_testkit::nowhere().await,
             },
+            scoring: scoring.as_ref().map(TestServer::channel),
             peer_auth: keys.peer_auth("interaction"),
         };
         let interaction =
             TestServer::start(crm_interaction::SERVICE_NAME, deps, crm_interaction::serve).await.owning(store);
-        Self { db, keys, segmentation, interaction, profile, segmentation_server }
+        Self { db, keys, segmentation, interaction, profile, segmentation_server, scoring }
     }
 
     /// An interaction client acting as `role`/`subject`.
@@ -125,10 +140,45 @@ impl TestApp {
         self.profile().create_contact(request).await.expect("create contact").into_inner().name
     }
 
+    /// Sets the client's credit grade, records one period of `figures` (net interest income,
+    /// fees, cost to serve, exposure at default; CNY) and scores it; returns the tier.
+    pub async fn score(&self, client: &str, grade: &str, period: &str, figures: [i64; 4]) -> Tier {
+        let graded = Client { name: client.into(), credit_grade: grade.into(), ..Default::default() };
+        let update_mask = Some(prost_types::FieldMask { paths: vec!["credit_grade".into()] });
+        self.profile().update_client(UpdateClientRequest { client: Some(graded), update_mask }).await.expect("grade");
+        let channel = self.scoring.as_ref().expect("scoring runs").channel();
+        let mut scoring =
+            ValueScoringServiceClient::with_interceptor(channel, self.keys.bearer(Role::Admin, "admin-1", None));
+        let cny = |units| Some(Money { currency_code: "CNY".into(), units, nanos: 0 });
+        let record = ProfitabilityRecord {
+            client: client.into(),
+            period: period.into(),
+            net_interest_income: cny(figures[0]),
+            fee_income: cny(figures[1]),
+            cost_to_serve: cny(figures[2]),
+            exposure_at_default: cny(figures[3]),
+            source: "test".into(),
+            ..Default::default()
+        };
+        scoring.record_profitability(RecordProfitabilityRequest { record: Some(record) }).await.expect("recorded");
+        let request = ScoreClientRequest { name: format!("{client}/valueScore") };
+        let score = scoring.score_client(request).await.expect("scored").into_inner();
+        Tier::try_from(score.tier).expect("a tier")
+    }
+
+    /// Scores `client` into REVIEW_FOR_EXIT: grade B, a month earning below the hurdle rate.
+    pub async fn score_below_hurdle(&self, client: &str) {
+        let tier = self.score(client, "B", "2026-10", [20_000, 5_000, 15_000, 5_000_000]).await;
+        assert_eq!(tier, Tier::ReviewForExit);
+    }
+
     /// Stops the servers (draining) and removes their databases.
     pub async fn finish(self) {
         self.interaction.stop().await;
         if let Some(server) = self.segmentation_server {
+            server.stop().await;
+        }
+        if let Some(server) = self.scoring {
             server.stop().await;
         }
         self.profile.stop().await;
@@ -148,6 +198,20 @@ async fn spawn_segmentation(backend: Backend, keys: &TestKeys, profile: Channel)
         peer_auth: keys.peer_auth("segmentation"),
     };
     TestServer::start(crm_segmentation::SERVICE_NAME, deps, crm_segmentation::serve).await.owning(store)
+}
+
+/// Starts a value scoring service reading clients from `profile`.
+async fn spawn_scoring(backend: Backend, keys: &TestKeys, profile: Channel) -> TestServer {
+    let store = TestDb::create(backend, "scoring.db", crm_scoring::migrations()).await;
+    let deps = crm_scoring::ScoringDeps {
+        db: store.db.clone(),
+        verifier: keys.verifier.clone(),
+        page_tokens: page_tokens(),
+        limits: Limits::default(),
+        profile,
+        peer_auth: keys.peer_auth("scoring"),
+    };
+    TestServer::start(crm_scoring::SERVICE_NAME, deps, crm_scoring::serve).await.owning(store)
 }
 
 /// The permission of one purpose and channel in a contactability view: (allowed, reason).

@@ -6,6 +6,7 @@ mod history;
 mod import;
 mod matching;
 mod phones;
+mod processes;
 mod reindex;
 mod spoken;
 mod spoken_names;

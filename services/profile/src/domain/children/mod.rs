@@ -3,6 +3,7 @@
 
 mod contact;
 mod holding;
+mod ratios;
 mod statement;
 
 use crm_kit::Violations;
@@ -11,7 +12,8 @@ use crm_proto::google::r#type::Money;
 pub use self::{
     contact::{ContactPatch, NewContact},
     holding::NewHolding,
-    statement::{NewStatement, ratios},
+    ratios::ratios,
+    statement::NewStatement,
 };
 use super::money::Amount;
 

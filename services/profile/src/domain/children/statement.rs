@@ -2,27 +2,31 @@
 
 use crm_kit::{ApiResult, Violations};
 use crm_proto::{
-    crm::profile::v1::{FinancialRatios, FinancialStatement, Provenance, SourceType},
+    crm::profile::v1::{FinancialStatement, SourceType},
     google::r#type::Money,
 };
 
 use super::amount_ok;
 use crate::domain::parse_whole;
 
-fn amounts(s: &FinancialStatement) -> [(&'static str, Option<&Money>); 7] {
+/// The amounts of a statement, each with whether it may be negative.
+fn amounts(s: &FinancialStatement) -> [(&'static str, Option<&Money>, bool); 10] {
     [
-        ("revenue", s.revenue.as_ref()),
-        ("ebitda", s.ebitda.as_ref()),
-        ("total_assets", s.total_assets.as_ref()),
-        ("total_debt", s.total_debt.as_ref()),
-        ("current_assets", s.current_assets.as_ref()),
-        ("current_liabilities", s.current_liabilities.as_ref()),
-        ("interest_expense", s.interest_expense.as_ref()),
+        ("revenue", s.revenue.as_ref(), false),
+        ("ebitda", s.ebitda.as_ref(), true),
+        ("total_assets", s.total_assets.as_ref(), false),
+        ("total_debt", s.total_debt.as_ref(), false),
+        ("current_assets", s.current_assets.as_ref(), false),
+        ("current_liabilities", s.current_liabilities.as_ref(), false),
+        ("interest_expense", s.interest_expense.as_ref(), false),
+        ("total_equity", s.total_equity.as_ref(), true),
+        ("cash", s.cash.as_ref(), false),
+        ("operating_cash_flow", s.operating_cash_flow.as_ref(), true),
     ]
 }
 
 /// A financial statement to record: a period, its end, amounts in one currency (all
-/// non-negative but EBITDA).
+/// non-negative but EBITDA, equity and operating cash flow).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewStatement(FinancialStatement);
 
@@ -47,8 +51,11 @@ impl NewStatement {
             ok &= refuse(v, format!("{at}.period_end_time"), "is required");
         }
         let mut currency: Option<&str> = None;
-        for (field, money) in amounts(&s) {
-            ok &= amount_ok(v, at, field, money, field == "ebitda");
+        if !(0..=12).contains(&s.period_months) {
+            ok &= refuse(v, format!("{at}.period_months"), "must be 1..12, or 0 to take it from the period label");
+        }
+        for (field, money, signed) in amounts(&s) {
+            ok &= amount_ok(v, at, field, money, signed);
             if let Some(m) = money {
                 match currency {
                     None => currency = Some(&m.currency_code),
@@ -78,57 +85,12 @@ impl NewStatement {
     }
 }
 
-fn amount(m: Option<&Money>) -> f64 {
-    m.map_or(0.0, |m| m.units as f64 + f64::from(m.nanos) / 1e9)
-}
-
-fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
-    (denominator > 0.0).then(|| numerator / denominator)
-}
-
-/// The operating ratios the service derives from a statement.
-pub fn ratios(s: &FinancialStatement) -> FinancialRatios {
-    let ebitda = amount(s.ebitda.as_ref());
-    FinancialRatios {
-        leverage: ratio(amount(s.total_debt.as_ref()), ebitda),
-        interest_cover: ratio(ebitda, amount(s.interest_expense.as_ref())),
-        current_ratio: ratio(amount(s.current_assets.as_ref()), amount(s.current_liabilities.as_ref())),
-        ebitda_margin: ratio(ebitda, amount(s.revenue.as_ref())),
-        provenance: Some(Provenance {
-            source_type: SourceType::Derived as i32,
-            source_name: format!("derived from {}", s.name),
-            as_of_time: s.period_end_time,
-            verified: s.provenance.as_ref().is_some_and(|p| p.verified),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn cny(units: i64) -> Option<Money> {
         Some(Money { currency_code: "CNY".into(), units, nanos: 0 })
-    }
-
-    #[test]
-    fn ratios_match_hand_computation() {
-        let s = FinancialStatement {
-            revenue: cny(1_000),
-            ebitda: cny(200),
-            total_debt: cny(500),
-            current_assets: cny(300),
-            current_liabilities: cny(150),
-            interest_expense: cny(40),
-            ..Default::default()
-        };
-        let r = ratios(&s);
-        assert_eq!(r.leverage, Some(2.5));
-        assert_eq!(r.interest_cover, Some(5.0));
-        assert_eq!(r.current_ratio, Some(2.0));
-        assert_eq!(r.ebitda_margin, Some(0.2));
-        let none = ratios(&FinancialStatement { ebitda: cny(-5), ..Default::default() });
-        assert_eq!((none.leverage, none.interest_cover, none.current_ratio), (None, None, None));
     }
 
     #[test]

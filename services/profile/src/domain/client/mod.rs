@@ -6,6 +6,7 @@
 mod aliases;
 mod facts;
 mod field;
+mod lifecycle;
 mod values;
 
 use crm_kit::{ApiError, ApiResult, Violations};
@@ -18,6 +19,7 @@ use self::facts::{Facts, check_registration_country};
 pub use self::{
     aliases::Aliases,
     field::{Field, changed_fields, merged, set_facts},
+    lifecycle::check_transition,
     values::{
         ClientRef, CountryCode, CreditGrade, DisplayName, IndustryCode, Labels, Purchasing, RegistrationNumber,
         StaffId, Text,
@@ -101,12 +103,14 @@ impl ClientPatch {
     /// The next state of `current`, in the portfolio of `manager` (see
     /// [`ClientPatch::relationship_manager`]); every written fact with its stated source, else
     /// `default_source`. INVALID_ARGUMENT when the result has a registration number without
-    /// its country.
+    /// its country; FAILED_PRECONDITION when it moves the lifecycle stage along a transition
+    /// the lifecycle does not allow.
     pub fn apply(self, current: &Client, manager: String, default_source: &str) -> ApiResult<Client> {
         let mut next = current.clone();
         let sourcing = self.facts.write(&mut next);
         next.relationship_manager = manager;
         sourcing.record(&mut next, default_source);
+        check_transition(&names::client_name(&self.id), current.lifecycle_stage, next.lifecycle_stage)?;
         let mut v = Violations::default();
         check_registration_country(&mut v, "client", &next);
         v.check()?;
