@@ -2,6 +2,8 @@
 //! gRPC servers (a profile service and the segmentation service following its feed), as a
 //! client would use them.
 
+mod access;
+mod currency;
 mod feed;
 mod lifecycle;
 mod recovery;
