@@ -59,17 +59,20 @@ pub struct Member<'a> {
 
 /// One comparison: the parent (None = the portfolio), its level and the members' groups
 /// (one per sub-segment in order, then those staying in the parent / unassigned).
-fn comparisons<'a>(
-    compiled: &CompiledScheme,
-    all: &'a [Member<'a>],
-) -> Vec<(Option<usize>, i32, Vec<Vec<&'a Member<'a>>>)> {
+struct Comparison<'a> {
+    parent: Option<usize>,
+    level: i32,
+    groups: Vec<Vec<&'a Member<'a>>>,
+}
+
+fn comparisons<'a>(compiled: &CompiledScheme, all: &'a [Member<'a>]) -> Vec<Comparison<'a>> {
     let mut out = Vec::new();
     let mut top: Vec<Vec<&Member<'_>>> = vec![Vec::new(); compiled.roots.len() + 1];
     for m in all {
         let g = m.path.first().and_then(|i| compiled.roots.iter().position(|r| r == i));
         top[g.unwrap_or(compiled.roots.len())].push(m);
     }
-    out.push((None, 1, top));
+    out.push(Comparison { parent: None, level: 1, groups: top });
     for (index, segment) in compiled.segments.iter().enumerate().filter(|(_, s)| !s.children.is_empty()) {
         let depth = usize::try_from(segment.level).unwrap_or(0);
         let mut groups: Vec<Vec<&Member<'_>>> = vec![Vec::new(); segment.children.len() + 1];
@@ -77,7 +80,7 @@ fn comparisons<'a>(
             let g = m.path.get(depth).and_then(|c| segment.children.iter().position(|x| x == c));
             groups[g.unwrap_or(segment.children.len())].push(m);
         }
-        out.push((Some(index), segment.level + 1, groups));
+        out.push(Comparison { parent: Some(index), level: segment.level + 1, groups });
     }
     out
 }
@@ -93,7 +96,7 @@ pub fn per_level(
     name: impl Fn(usize) -> String,
 ) -> Vec<Homogeneity> {
     let mut out = Vec::new();
-    for (parent, level, groups) in comparisons(compiled, all) {
+    for Comparison { parent, level, groups } in comparisons(compiled, all) {
         let parent_segment = parent.map(&name).unwrap_or_default();
         for &(basis, var) in numeric {
             let values: Vec<Vec<f64>> =
