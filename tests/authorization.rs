@@ -218,7 +218,11 @@ fn row(method: &str, s: &Subject, sh: &Shared) -> Option<(Access, Value)> {
             "EvaluateTargetMarkets" => (AllBut(&[Agent]), json!({"name": sh.scheme})),
             "SelectTargetMarkets" => (
                 Only(SCHEME_MANAGERS),
-                json!({"name": sh.scheme, "segments": [format!("{}/segments/all", sh.scheme)], "rationale": "matrix"}),
+                json!({"name": sh.scheme, "segments": [format!("{}/segments/all", sh.scheme)], "rationale": "matrix",
+                "marketingMixes": {format!("{}/segments/all", sh.scheme): {
+                    "products": ["CASH_MANAGEMENT"], "price": "list", "promotion": "RM visits",
+                    "channels": ["RM_VISIT"], "responsibleTeam": "Corporate desk",
+                }}}),
             ),
             _ => return None,
         },

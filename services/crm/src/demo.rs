@@ -13,8 +13,9 @@ use crm_kit::{
 use crm_proto::{
     crm::{
         interaction::v1::{
-            Case, CaseCategory, Channel as ContactChannel, Direction, Interaction, InteractionKind,
-            LogInteractionRequest, OpenCaseRequest, interaction_service_client::InteractionServiceClient,
+            Case, CaseCategory, Channel as ContactChannel, ChannelPreference, ConsentStatus, ContactPurpose, Direction,
+            Interaction, InteractionKind, LogInteractionRequest, OpenCaseRequest, SetChannelPreferenceRequest,
+            interaction_service_client::InteractionServiceClient,
         },
         profile::v1::{Client, ListClientsRequest, client_profile_service_client::ClientProfileServiceClient},
         scoring::v1::{
@@ -57,6 +58,9 @@ pub fn clients_with_a_case() -> impl Iterator<Item = String> {
         .step_by(INTERACTION_EVERY * CASE_EVERY)
         .map(move |key| format!("clients/{}", crate::seeding::seeded_id(seed, key)))
 }
+
+/// Profitability records per ImportProfitability call (the scoring service's limit).
+const IMPORT_CHUNK: usize = 1000;
 
 /// Clients per page of the portfolio walk (one profitability import each).
 const PAGE: i32 = 500;
@@ -105,6 +109,7 @@ pub async fn ensure(config: &Config, suite: &Suite, expected: u64) -> anyhow::Re
             if (seen + i) % INTERACTION_EVERY == 0 {
                 history(&mut interactions, client, (seen + i) / INTERACTION_EVERY).await?;
             }
+            consent(&mut interactions, client).await?;
         }
         seen += page.clients.len();
         progress.bar.set_length(progress.bar.length().unwrap_or(0).max(seen as u64));
@@ -116,6 +121,38 @@ pub async fn ensure(config: &Config, suite: &Suite, expected: u64) -> anyhow::Re
     }
     progress.finish();
     segment_scheme(segmentation).await
+}
+
+/// Share of the demo clients that signed a marketing consent for e-mail.
+const MARKETING_CONSENT: f64 = 0.45;
+
+/// Whether the demo client `name` signed a marketing consent (a stable [`MARKETING_CONSENT`]
+/// share; the suffix spreads names that differ only in their last digits).
+fn consents(name: &str) -> bool {
+    unit(&format!("{name}#marketing-consent"), 7) < MARKETING_CONSENT
+}
+
+/// A stable share of the clients consents to marketing by e-mail (so segment accessibility
+/// has consent to count); the others gave none, which the bank must respect.
+async fn consent(service: &mut InteractionServiceClient<Authed>, client: &Client) -> anyhow::Result<()> {
+    if !consents(&client.name) {
+        return Ok(());
+    }
+    let preference = ChannelPreference {
+        purpose: ContactPurpose::Marketing as i32,
+        channel: ContactChannel::Email as i32,
+        consent: ConsentStatus::Granted as i32,
+        source: "signed marketing consent form".to_owned(),
+        effective_time: Some(
+            std::time::SystemTime::now().min(std::time::UNIX_EPOCH + Duration::from_secs(DEMO_ANCHOR_SECS)).into(),
+        ),
+        ..Default::default()
+    };
+    let request_id = format!("demo-consent-{}", client.name.replace('/', "-"));
+    let request =
+        SetChannelPreferenceRequest { parent: client.name.clone(), channel_preference: Some(preference), request_id };
+    service.set_channel_preference(request).await.context("recording a demo consent")?;
+    Ok(())
 }
 
 /// A stable pseudo-random number in 0..1 for a client and a purpose (FNV-1a).
@@ -131,9 +168,20 @@ fn money(currency: &str, amount: f64) -> Option<Money> {
     Some(Money { currency_code: currency.to_owned(), units: amount.round() as i64, nanos: 0 })
 }
 
-/// Quarterly figures in proportion to the client's turnover, in the bank's reporting
-/// currency (CNY, at the seed's approximate rates).
-fn profitability(client: &Client) -> ProfitabilityRecord {
+/// The quarter before [`PERIOD`]: value scoring compares revenue with it (growth), and so do
+/// target markets.
+const PREVIOUS_PERIOD: &str = "2026-Q2";
+
+/// A client's quarterly figures for [`PREVIOUS_PERIOD`] and [`PERIOD`]: revenue grew by a
+/// stable −10 % to +25 % between them.
+fn profitability_history(client: &Client) -> [ProfitabilityRecord; 2] {
+    let growth = -0.10 + 0.35 * unit(&client.name, 5);
+    [profitability(client, PREVIOUS_PERIOD, 1.0 / (1.0 + growth)), profitability(client, PERIOD, 1.0)]
+}
+
+/// Quarterly figures in proportion to the client's turnover (revenue scaled by `scale`), in
+/// the bank's reporting currency (CNY, at the seed's approximate rates).
+fn profitability(client: &Client, period: &str, scale: f64) -> ProfitabilityRecord {
     let currency = "CNY";
     let turnover = match &client.annual_turnover {
         Some(m) if m.units > 0 => {
@@ -143,12 +191,12 @@ fn profitability(client: &Client) -> ProfitabilityRecord {
         _ => 50_000_000.0,
     };
     let exposure = turnover * (0.05 + 0.25 * unit(&client.name, 1));
-    let interest = exposure * (0.004 + 0.006 * unit(&client.name, 2));
-    let fees = turnover * (0.0002 + 0.0015 * unit(&client.name, 3));
+    let interest = scale * exposure * (0.004 + 0.006 * unit(&client.name, 2));
+    let fees = scale * turnover * (0.0002 + 0.0015 * unit(&client.name, 3));
     let cost = (interest + fees) * (0.25 + 0.45 * unit(&client.name, 4));
     ProfitabilityRecord {
         client: client.name.clone(),
-        period: PERIOD.to_owned(),
+        period: period.to_owned(),
         net_interest_income: money(currency, interest),
         fee_income: money(currency, fees),
         cost_to_serve: money(currency, cost),
@@ -160,8 +208,11 @@ fn profitability(client: &Client) -> ProfitabilityRecord {
 
 /// Imports a page's profitability in one call, then scores its clients (8 at a time).
 async fn score(scoring: &mut ValueScoringServiceClient<Authed>, clients: &[Client]) -> anyhow::Result<()> {
-    let records = clients.iter().map(profitability).collect();
-    scoring.import_profitability(ImportProfitabilityRequest { records }).await.context("importing profitability")?;
+    let records: Vec<ProfitabilityRecord> = clients.iter().flat_map(profitability_history).collect();
+    for chunk in records.chunks(IMPORT_CHUNK) {
+        let request = ImportProfitabilityRequest { records: chunk.to_vec() };
+        scoring.import_profitability(request).await.context("importing profitability")?;
+    }
     futures::stream::iter(clients.iter().map(|client| {
         let mut scoring = scoring.clone();
         async move {
@@ -246,7 +297,7 @@ fn demo_scheme() -> Scheme {
             segment(
                 "large-corporate",
                 "Large corporates",
-                "client.customer_type == \"LARGE_CORPORATE\" || client.annual_turnover_units >= 2000000000",
+                "client.customer_type == \"LARGE_CORPORATE\" || client.annual_turnover_reporting >= 2000000000",
                 large,
             ),
             segment("mid-market", "Mid-market", "client.customer_type == \"MID_MARKET\"", vec![]),
@@ -283,4 +334,65 @@ async fn segment_scheme(mut service: SegmentationServiceClient<Authed>) -> anyho
     }
     progress.finish();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crm_kit::{client_view::ClientFacts, expr::Budget};
+    use crm_segmentation::domain::{
+        scheme,
+        view::{ClientRecord, ProfileFacts},
+    };
+
+    fn sme(turnover: i64, currency: &str) -> ClientRecord {
+        ClientRecord {
+            facts: ProfileFacts {
+                client: ClientFacts {
+                    customer_type: "SME".into(),
+                    annual_turnover_units: turnover,
+                    annual_turnover_currency: currency.into(),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn large_corporates_compare_turnover_in_the_reporting_currency() {
+        let compiled = scheme::check(&demo_scheme(), "scheme").expect("the demo scheme is valid");
+        let records = [
+            sme(10_000_000_000, "KRW"), // ≈ CNY 51 m
+            sme(50_000_000_000, "JPY"), // ≈ CNY 2.4 bn
+            sme(500_000_000, "USD"),    // ≈ CNY 3.6 bn
+            sme(300_000_000, "CNY"),
+        ];
+        let budget = Budget::until(std::time::Instant::now() + Duration::from_secs(60));
+        let paths = scheme::assign_records(&[&compiled], &records, &budget).expect("assigned");
+        let top: Vec<&str> = paths.iter().map(|p| p[0][0].as_str()).collect();
+        assert_eq!(top, ["sme", "large-corporate", "large-corporate", "sme"]);
+    }
+
+    #[test]
+    fn about_the_stated_share_of_demo_clients_consents_to_marketing() {
+        let seed = crm_synth::SeedConfig::default().seed;
+        let names: Vec<String> =
+            (0..10_000u64).map(|key| format!("clients/{}", crate::seeding::seeded_id(seed, key))).collect();
+        let share = names.iter().filter(|n| consents(n)).count() as f64 / names.len() as f64;
+        assert!((share - MARKETING_CONSENT).abs() < 0.03, "{share}");
+    }
+
+    #[test]
+    fn the_demo_history_has_two_comparable_periods() {
+        let client = Client { name: "clients/x".into(), ..Default::default() };
+        let [before, now] = profitability_history(&client);
+        assert_eq!((before.period.as_str(), now.period.as_str()), (PREVIOUS_PERIOD, PERIOD));
+        let revenue = |r: &ProfitabilityRecord| {
+            r.net_interest_income.as_ref().map_or(0, |m| m.units) + r.fee_income.as_ref().map_or(0, |m| m.units)
+        };
+        let growth = revenue(&now) as f64 / revenue(&before) as f64 - 1.0;
+        assert!((-0.11..=0.26).contains(&growth), "{growth}");
+    }
 }

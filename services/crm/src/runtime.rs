@@ -130,6 +130,7 @@ pub async fn segmentation_deps(config: &Config, peers: &PeerUrls) -> anyhow::Res
         limits: config.limits.clone(),
         profile: peer::channel(&peers.profile)?,
         scoring: Some(peer::channel(&peers.scoring)?),
+        interaction: Some(peer::channel(&peers.interaction)?),
         peer_auth: peer_auth(config, "segmentation")?,
     })
 }

@@ -1,4 +1,4 @@
-//! Following the profile's and (when it runs) the scoring service's change feeds
+//! Following the profile's and (when they run) the scoring and interaction services' change feeds
 //! (docs/architecture.md §5), each with a cursor stored in this database, to keep the local
 //! client projection, and so the memberships of ACTIVATING and ACTIVE schemes, current.
 //!
@@ -7,12 +7,16 @@
 //! holdings without events of their own: for those the client and all its holdings are read
 //! back from the profile. Each scoring event carries a client's new value score, kept for
 //! rules (`client.value_tier`, `client.value_score`, ...) and for the report's revenue and
-//! mean value. Applying is idempotent, so a batch re-applied after a crash does no harm.
+//! mean value, risk-adjusted income and substantiality. Each interaction event about a
+//! client's channel preferences (or the erasure of its data there) makes the client's
+//! contactability be read back and kept for accessibility. Applying is idempotent, so a
+//! batch re-applied after a crash does no harm.
 
 use std::{collections::BTreeSet, sync::Arc};
 
 use crm_kit::{auth::Principal, call::WriteCtx, db::Db, follow, server::Shutdown};
 use crm_proto::crm::{
+    interaction::v1 as interaction,
     profile::v1::{self as profile, ChangeKind, Client, change_event::ResourceState},
     scoring::v1::{self as scoring, Tier, ValueScore},
 };
@@ -20,8 +24,8 @@ use futures::{StreamExt, TryStreamExt};
 use tokio::task::JoinHandle;
 
 use crate::{
-    domain::view::ValueFacts,
-    peers::{Peers, ProfilePeer, ScoringPeer},
+    domain::view::{ContactFacts, ValueFacts},
+    peers::{InteractionPeer, Peers, ProfilePeer, ScoringPeer},
     store::{ProfileChange, SegmentationStore},
 };
 
@@ -29,6 +33,8 @@ use crate::{
 pub const PROFILE: &str = "profile";
 /// Cursor name of the scoring feed.
 pub const SCORING: &str = "scoring";
+/// Cursor name of the interaction feed.
+pub const INTERACTION: &str = "interaction";
 /// Clients read back from the profile at once.
 const READ_CONCURRENCY: usize = 8;
 
@@ -38,7 +44,58 @@ pub fn spawn(db: &Db, store: &Arc<SegmentationStore>, peers: Peers, shutdown: &S
     let scoring = peers
         .scoring
         .map(|scoring| tokio::spawn(follow_scoring(db.clone(), Arc::clone(store), scoring, shutdown.clone())));
-    std::iter::once(profile).chain(scoring).collect()
+    let interaction = peers.interaction.map(|interaction| {
+        tokio::spawn(follow_interaction(db.clone(), Arc::clone(store), interaction, shutdown.clone()))
+    });
+    std::iter::once(profile).chain(scoring).chain(interaction).collect()
+}
+
+async fn follow_interaction(db: Db, store: Arc<SegmentationStore>, interaction: InteractionPeer, shutdown: Shutdown) {
+    let open = |after: i64| {
+        let interaction = interaction.clone();
+        async move { interaction.changes(after).await }
+    };
+    let apply = |batch: Vec<interaction::ChangeEvent>| {
+        let (store, interaction) = (Arc::clone(&store), interaction.clone());
+        async move { apply_interaction(&store, &interaction, batch).await }
+    };
+    follow::follow(db, INTERACTION, open, apply, shutdown).await;
+}
+
+/// The clients whose contactability may have changed in `batch`: a channel preference
+/// recorded, or the client's data erased.
+pub fn contact_changes(batch: &[interaction::ChangeEvent]) -> BTreeSet<String> {
+    batch
+        .iter()
+        .filter(|e| {
+            matches!(e.resource_state, Some(interaction::change_event::ResourceState::ChannelPreferenceState(_)))
+                || e.kind == interaction::ChangeKind::Erased as i32
+        })
+        .map(|e| id_of(&e.client))
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+async fn apply_interaction(
+    store: &SegmentationStore,
+    interaction: &InteractionPeer,
+    batch: Vec<interaction::ChangeEvent>,
+) -> anyhow::Result<()> {
+    let ids = contact_changes(&batch);
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let contacts: Vec<(String, ContactFacts)> = futures::stream::iter(ids)
+        .map(|id| async move {
+            let contact = interaction.contact(&id).await?;
+            Ok::<_, tonic::Status>((id, contact.unwrap_or_default()))
+        })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let follower = Principal::system("segmentation-feed");
+    let ctx = WriteCtx::internal(&follower, "FollowInteraction", "");
+    store.apply_contacts(ctx, contacts).await.map_err(|e| anyhow::anyhow!("applying contactability: {e}"))
 }
 
 async fn follow_profile(db: Db, store: Arc<SegmentationStore>, profile: ProfilePeer, shutdown: Shutdown) {
@@ -131,12 +188,33 @@ fn value_facts(score: &ValueScore) -> ValueFacts {
     let tier = Tier::try_from(score.tier).map(|t| t.as_str_name()).unwrap_or_default();
     let revenue = score.revenue.as_ref();
     let factor = i64::from(score.annualisation_factor.max(1));
+    let currency =
+        revenue.or(score.risk_adjusted_income.as_ref()).map_or_else(String::new, |m| m.currency_code.clone());
+    // Risk-adjusted income and EVA are already annual; kept when in the revenue's currency.
+    let whole = |m: Option<&crm_proto::google::r#type::Money>| {
+        m.filter(|m| m.currency_code == currency).map(|m| annual_units(m.units, m.nanos, 1))
+    };
     ValueFacts {
         score: score.composite_score,
         tier: tier.strip_prefix("TIER_").unwrap_or(tier).to_owned(),
         revenue_units: revenue.map_or(0, |m| annual_units(m.units, m.nanos, factor)),
-        currency: revenue.map_or_else(String::new, |m| m.currency_code.clone()),
+        risk_adjusted_income_units: whole(score.risk_adjusted_income.as_ref()),
+        eva_units: whole(score.eva.as_ref()),
+        raroc: (!score.raroc_not_applicable).then_some(score.raroc),
+        pd: component_input(score, "pd").and_then(|v| v.parse().ok()),
+        previous_revenue_units: score
+            .components
+            .iter()
+            .find(|c| c.name == "previous_annualised_revenue")
+            .and_then(|c| c.value.parse::<f64>().ok())
+            .map(|x| x.round() as i64),
+        currency,
     }
+}
+
+/// The value of the first score component input named `name`.
+fn component_input<'a>(score: &'a ValueScore, name: &str) -> Option<&'a str> {
+    score.components.iter().flat_map(|c| &c.inputs).find(|i| i.name == name).map(|i| i.value.as_str())
 }
 
 /// `units + nanos` times `factor`, rounded half-even to whole units (saturating).
@@ -154,7 +232,10 @@ fn annual_units(units: i64, nanos: i32, factor: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crm_proto::google::r#type::Money;
+    use crm_proto::{
+        crm::scoring::v1::{ComponentInput, ScoreComponent},
+        google::r#type::Money,
+    };
 
     #[test]
     fn nanos_count_and_halves_round_to_even() {
@@ -174,7 +255,23 @@ mod tests {
             annualisation_factor: 4,
             ..Default::default()
         };
+        let mut score = score;
+        score.risk_adjusted_income = Some(Money { currency_code: "CNY".into(), units: 90_000, nanos: 0 });
+        score.components = vec![
+            ScoreComponent {
+                name: "expected_loss".into(),
+                inputs: vec![ComponentInput { name: "pd".into(), value: "0.0025".into(), ..Default::default() }],
+                ..Default::default()
+            },
+            ScoreComponent {
+                name: "previous_annualised_revenue".into(),
+                value: "800000.400000000".into(),
+                ..Default::default()
+            },
+        ];
         let facts = value_facts(&score);
+        assert_eq!(facts.risk_adjusted_income_units, Some(90_000));
+        assert_eq!((facts.pd, facts.previous_revenue_units), (Some(0.0025), Some(800_000)));
         assert_eq!(facts.tier, "KEY_ACCOUNT");
         assert_eq!((facts.revenue_units, facts.currency.as_str()), (1_000_000, "CNY"));
         assert_eq!(facts.score, 71.5);

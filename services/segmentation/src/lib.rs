@@ -41,6 +41,9 @@ pub struct SegmentationDeps {
     pub profile: Channel,
     /// Channel to the scoring service, when it runs (its feed of value scores).
     pub scoring: Option<Channel>,
+    /// Channel to the interaction service, when it runs (its feed, and contactability for
+    /// accessibility).
+    pub interaction: Option<Channel>,
     /// This service's token for its peers (it calls them as CHANNEL, `svc:segmentation`).
     pub peer_auth: PeerAuth,
 }
@@ -57,7 +60,8 @@ pub fn app(deps: &SegmentationDeps, shutdown: Shutdown) -> Arc<SegmentationApp> 
 pub async fn serve(listener: TcpListener, deps: SegmentationDeps, shutdown: Shutdown) -> anyhow::Result<()> {
     let app = app(&deps, shutdown.clone());
     app.recover().await.map_err(|e| anyhow::anyhow!("recovering interrupted activations: {e}"))?;
-    let peers = peers::Peers::new(deps.profile.clone(), deps.scoring.clone(), deps.peer_auth.clone());
+    let peers =
+        peers::Peers::new(deps.profile.clone(), deps.scoring.clone(), deps.interaction.clone(), deps.peer_auth.clone());
     let followers = follow::spawn(&deps.db, app.store(), peers, &shutdown);
     let replier = Replier::with_limits(DOMAIN, AuditSink::spawn(deps.db.clone()), &deps.limits);
     let grpc = SegmentationGrpc::new(app, replier);

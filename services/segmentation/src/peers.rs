@@ -1,17 +1,24 @@
 //! Calls to the other suite services, as CHANNEL `svc:segmentation`: the profile (its change
-//! feed, and clients read back after bulk loads and merges) and, when it runs, value scoring
-//! (its change feed).
+//! feed, and clients read back after bulk loads and merges), and, when they run, value scoring
+//! (its change feed) and interaction (its change feed, and contactability read back after a
+//! change of a client's channel preferences).
 
 use std::collections::BTreeSet;
 
 use crm_kit::peer::PeerAuth;
 use crm_proto::crm::{
+    interaction::v1::{
+        self as interaction, Channel as ContactChannel, ContactPurpose, GetContactabilityRequest,
+        interaction_service_client::InteractionServiceClient,
+    },
     profile::v1::{
         self as profile, BatchGetClientsRequest, Client, GetClientRequest, Holding, ListHoldingsRequest,
         client_profile_service_client::ClientProfileServiceClient,
     },
     scoring::v1::{self as scoring, value_scoring_service_client::ValueScoringServiceClient},
 };
+
+use crate::domain::view::ContactFacts;
 use tonic::{Status, Streaming, service::interceptor::InterceptedService, transport::Channel};
 
 type Authed = InterceptedService<Channel, PeerAuth>;
@@ -25,14 +32,19 @@ pub struct Peers {
     pub profile: ProfilePeer,
     /// `None` when the suite runs without value scoring.
     pub scoring: Option<ScoringPeer>,
+    /// `None` when the suite runs without the interaction service.
+    pub interaction: Option<InteractionPeer>,
 }
 
 impl Peers {
     /// The peers on these channels, called with `auth`.
-    pub fn new(profile: Channel, scoring: Option<Channel>, auth: PeerAuth) -> Self {
+    pub fn new(profile: Channel, scoring: Option<Channel>, interaction: Option<Channel>, auth: PeerAuth) -> Self {
         Self {
             profile: ProfilePeer(ClientProfileServiceClient::with_interceptor(profile, auth.clone())),
-            scoring: scoring.map(|channel| ScoringPeer(ValueScoringServiceClient::with_interceptor(channel, auth))),
+            scoring: scoring
+                .map(|channel| ScoringPeer(ValueScoringServiceClient::with_interceptor(channel, auth.clone()))),
+            interaction: interaction
+                .map(|channel| InteractionPeer(InteractionServiceClient::with_interceptor(channel, auth))),
         }
     }
 }
@@ -102,4 +114,42 @@ impl ScoringPeer {
         let request = scoring::WatchChangesRequest { after_sequence: after };
         Ok(self.0.clone().watch_changes(request).await?.into_inner())
     }
+}
+
+/// The interaction service.
+#[derive(Clone, Debug)]
+pub struct InteractionPeer(InteractionServiceClient<Authed>);
+
+impl InteractionPeer {
+    /// The interaction change feed after `after`.
+    pub async fn changes(&self, after: i64) -> Result<Streaming<interaction::ChangeEvent>, Status> {
+        let request = interaction::WatchChangesRequest { after_sequence: after };
+        Ok(self.0.clone().watch_changes(request).await?.into_inner())
+    }
+
+    /// The channels client `id` may be contacted on for marketing; `None` when the client
+    /// is unknown there.
+    pub async fn contact(&self, id: &str) -> Result<Option<ContactFacts>, Status> {
+        let request = GetContactabilityRequest { name: format!("clients/{id}/contactability"), contact: String::new() };
+        match self.0.clone().get_contactability(request).await {
+            Ok(reply) => Ok(Some(marketing_channels(&reply.into_inner()))),
+            Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
+            Err(status) => Err(status),
+        }
+    }
+}
+
+/// The channels a contactability allows for marketing (none under a do-not-contact).
+pub fn marketing_channels(c: &interaction::Contactability) -> ContactFacts {
+    let mut channels: Vec<String> = c
+        .permissions
+        .iter()
+        .filter(|p| !c.do_not_contact && p.allowed && p.purpose == ContactPurpose::Marketing as i32)
+        .filter_map(|p| ContactChannel::try_from(p.channel).ok())
+        .filter(|ch| *ch != ContactChannel::Unspecified)
+        .map(|ch| ch.as_str_name().trim_start_matches("CHANNEL_").to_owned())
+        .collect();
+    channels.sort();
+    channels.dedup();
+    ContactFacts { marketing_channels: channels }
 }

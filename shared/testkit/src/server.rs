@@ -38,6 +38,16 @@ impl TestServer {
         F: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        Self::start_on(listener, service, deps, serve).await
+    }
+
+    /// [`TestServer::start`] on a listener bound beforehand, for services that are each
+    /// other's peers (the first one's URL is known before it starts).
+    pub async fn start_on<D, S, F>(listener: TcpListener, service: &str, deps: D, serve: S) -> Self
+    where
+        S: FnOnce(TcpListener, D, Shutdown) -> F,
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
         let addr = listener.local_addr().expect("addr");
         let (trigger, shutdown) = Shutdown::new();
         let mut task = tokio::spawn(serve(listener, deps, shutdown));

@@ -195,6 +195,7 @@ async fn spawn_segmentation(backend: Backend, keys: &TestKeys, profile: Channel)
         limits: Limits::default(),
         profile,
         scoring: None,
+        interaction: None,
         peer_auth: keys.peer_auth("segmentation"),
     };
     TestServer::start(crm_segmentation::SERVICE_NAME, deps, crm_segmentation::serve).await.owning(store)

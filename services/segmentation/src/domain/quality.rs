@@ -1,6 +1,7 @@
-//! Quality of a segmentation (docs/domain.md §2): size and share, homogeneity (η² and coefficient
-//! of variation on the numeric variables of the scheme's bases), identifiability,
-//! accessibility, substantial, manageable, and product penetration.
+//! Quality of a segmentation (docs/domain.md §2): size and share, homogeneity (η² and
+//! coefficient of variation on numeric basis variables, Cramér's V on categorical ones, at
+//! every level), identifiability, accessibility, substantial, manageable, and product
+//! penetration. Money is compared in the scheme's reporting currency.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,6 +13,8 @@ use crm_proto::{
 };
 
 use super::{
+    fx::Fx,
+    homogeneity::{self, Member},
     scheme::{CompiledScheme, UNASSIGNED},
     view::{ClientRecord, product_line_names},
 };
@@ -19,12 +22,12 @@ use super::{
 /// Default maximum number of segments of a manageable scheme.
 pub const DEFAULT_MAX_SEGMENTS: i32 = 12;
 
-/// The numeric variables of a basis (categorical bases have none).
+/// The numeric variables of a basis (money in the reporting currency).
 pub fn numeric_variables(basis: SegmentationBasis) -> &'static [&'static str] {
     match basis {
-        SegmentationBasis::Size => &["annual_turnover_units", "employee_count", "branch_count"],
+        SegmentationBasis::Size => &["annual_turnover_reporting", "employee_count", "branch_count"],
         SegmentationBasis::ProductUsage => {
-            &["monthly_transaction_count", "monthly_transaction_volume_units", "total_balance_units"]
+            &["monthly_transaction_count", "monthly_transaction_volume_reporting", "deposit_balance", "loan_balance"]
         }
         SegmentationBasis::Product => &["product_count"],
         SegmentationBasis::PurchasingSystem => &["decision_cycle_days"],
@@ -32,7 +35,7 @@ pub fn numeric_variables(basis: SegmentationBasis) -> &'static [&'static str] {
     }
 }
 
-/// The categorical variables of a basis (homogeneity as the share of the modal value).
+/// The categorical variables of a basis (homogeneity as Cramér's V and the modal share).
 pub fn categorical_variables(basis: SegmentationBasis) -> &'static [&'static str] {
     match basis {
         SegmentationBasis::CustomerType => &["customer_type"],
@@ -73,17 +76,7 @@ pub fn coefficient_of_variation(values: &[f64]) -> f64 {
     variance.sqrt() / m.abs()
 }
 
-/// η² of groups of observations: (between-group SS / total SS, between SS, total SS).
-/// η² is 0 when the total SS is 0 (every observation equal).
-pub fn eta_squared(groups: &[Vec<f64>]) -> (f64, f64, f64) {
-    let all: Vec<f64> = groups.iter().flatten().copied().collect();
-    let grand = mean(&all);
-    let total: f64 = all.iter().map(|x| (x - grand).powi(2)).sum();
-    let between: f64 =
-        groups.iter().filter(|g| !g.is_empty()).map(|g| g.len() as f64 * (mean(g) - grand).powi(2)).sum();
-    let eta = if total > 0.0 { (between / total).clamp(0.0, 1.0) } else { 0.0 };
-    (eta, between, total)
-}
+pub use super::homogeneity::eta_squared;
 
 /// Share of `members` holding each product line (every line is a key).
 pub fn penetration(members: &[&ClientRecord]) -> BTreeMap<String, f64> {
@@ -103,6 +96,10 @@ fn share(part: usize, whole: usize) -> f64 {
     if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
 }
 
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// What a report is computed from: live clients with their segment paths.
 #[derive(Debug)]
 pub struct Assignment<'a> {
@@ -118,8 +115,10 @@ pub struct Measures {
     pub population: i64,
     /// Each segment in pre-order, then the unassigned bucket.
     pub segments: Vec<SegmentQuality>,
-    /// η² per numeric basis variable over the top-level segments (and the unassigned bucket).
+    /// Level-1 homogeneity per basis variable (η² numeric, Cramér's V categorical).
     pub homogeneity: Vec<Homogeneity>,
+    /// Homogeneity at every level.
+    pub level_homogeneity: Vec<Homogeneity>,
     /// Segments in the scheme.
     pub segment_count: i32,
     /// Configured maximum.
@@ -128,8 +127,127 @@ pub struct Measures {
     pub manageable: bool,
     /// Portfolio-wide penetration.
     pub product_penetration: BTreeMap<String, f64>,
-    /// Inputs the measures lacked (value scores, exchange rates), one sentence each.
+    /// Inputs the measures lacked (value scores, consent, exchange rates), one sentence each.
     pub missing_inputs: Vec<String>,
+}
+
+/// The substantiality thresholds in the reporting currency.
+struct Minimums {
+    members: i64,
+    revenue: Option<i64>,
+    risk_adjusted_income: i64,
+}
+
+impl Minimums {
+    fn of(t: &QualityThresholds, fx: &Fx) -> Self {
+        let reported = |m: Option<&Money>| m.and_then(|m| fx.convert(m.units, &m.currency_code));
+        Self {
+            members: t.min_members.max(1),
+            revenue: reported(t.min_revenue.as_ref()),
+            risk_adjusted_income: reported(t.min_risk_adjusted_income.as_ref()).unwrap_or(0),
+        }
+    }
+}
+
+/// Quality of one group of members identified by `fields`.
+fn segment_quality(
+    members: &[&ClientRecord],
+    fields: &[&str],
+    population: usize,
+    variables: &[(SegmentationBasis, &str)],
+    categories: &[(SegmentationBasis, &str)],
+    min: &Minimums,
+    fx: &Fx,
+) -> SegmentQuality {
+    let n = members.len();
+    let spreads = variables
+        .iter()
+        .map(|(_, var)| {
+            let values: Vec<f64> = members.iter().filter_map(|r| r.numeric(var, fx)).collect();
+            VariableSpread {
+                variable: (*var).to_owned(),
+                mean: mean(&values),
+                coefficient_of_variation: coefficient_of_variation(&values),
+            }
+        })
+        .collect();
+    let category_shares = categories
+        .iter()
+        .map(|(_, var)| {
+            let values: Vec<String> = members.iter().map(|r| r.categorical(var)).collect();
+            let (modal_value, share) = modal_share(values.iter().map(String::as_str));
+            CategoryShare { variable: (*var).to_owned(), modal_value, share }
+        })
+        .collect();
+    let identifiable = members.iter().filter(|r| fields.iter().all(|f| r.identifiable(f))).count();
+    let reachable = members.iter().filter(|r| r.reachable()).count();
+    let scored: Vec<_> = members.iter().filter_map(|r| r.value.as_ref()).collect();
+    let reported: Vec<_> = members.iter().filter(|r| r.value.is_some()).map(|r| r.reported(fx)).collect();
+    let revenue: i64 = reported.iter().filter_map(|r| r.revenue).fold(0, i64::saturating_add);
+    let rai: Vec<i64> = reported.iter().filter_map(|r| r.risk_adjusted_income).collect();
+    let total_rai = rai.iter().copied().fold(0, i64::saturating_add);
+    let money = |units| Money { currency_code: fx.currency.clone(), units, nanos: 0 };
+    let cur = &fx.currency;
+    let (substantial, reason) = if count(n) < min.members {
+        (false, format!("{n} members < minimum {}", min.members))
+    } else if rai.is_empty() {
+        (false, "no risk-adjusted income known (no value scores for its members)".to_owned())
+    } else if total_rai < min.risk_adjusted_income {
+        (false, format!("risk-adjusted income {cur} {total_rai} < minimum {cur} {}", min.risk_adjusted_income))
+    } else if let Some(min_revenue) = min.revenue.filter(|m| revenue < *m) {
+        (false, format!("revenue {cur} {revenue} < minimum {cur} {min_revenue}"))
+    } else {
+        (true, format!("{n} members, risk-adjusted income {cur} {total_rai} >= {cur} {}", min.risk_adjusted_income))
+    };
+    SegmentQuality {
+        member_count: count(n),
+        share: share(n, population),
+        product_penetration: penetration(members).into_iter().collect(),
+        spreads,
+        identifiability: share(identifiable, n),
+        accessibility: share(reachable, n),
+        substantial,
+        total_revenue: (!scored.is_empty()).then(|| money(revenue)),
+        mean_value: mean(&scored.iter().map(|v| v.score).collect::<Vec<_>>()),
+        scored_count: count(scored.len()),
+        category_shares,
+        reachable_count: count(reachable),
+        total_risk_adjusted_income: (!rai.is_empty()).then(|| money(total_rai)),
+        identifiable_count: count(identifiable),
+        substantial_reason: reason,
+        ..Default::default()
+    }
+}
+
+/// What the inputs lacked, one sentence each.
+fn missing(all: &[Assignment<'_>], fx: &Fx) -> Vec<String> {
+    let mut out = Vec::new();
+    if !all.iter().any(|a| a.record.contact.is_some()) {
+        out.push(
+            "consent: no contactability received from the interaction service, so no member counts as reachable"
+                .to_owned(),
+        );
+    }
+    if !all.iter().any(|a| a.record.value.is_some()) {
+        out.push(
+            "value scores: none received yet, so revenue, risk-adjusted income and substantiality are absent"
+                .to_owned(),
+        );
+    }
+    let mut unconvertible: BTreeMap<String, usize> = BTreeMap::new();
+    for a in all {
+        for c in a.record.unconvertible(fx) {
+            *unconvertible.entry(c).or_default() += 1;
+        }
+    }
+    for (currency, clients) in unconvertible {
+        out.push(format!(
+            "exchange rates: {clients} clients have money in {currency} with no rate into {} (as of {}); it is left out \
+             of rules, means, spreads, η² and totals",
+            fx.currency, fx.as_of_date
+        ));
+    }
+    out
 }
 
 /// Computes every measure; segment names are `{scheme}/segments/{id}`.
@@ -139,77 +257,26 @@ pub fn measure(
     thresholds: &QualityThresholds,
     all: &[Assignment<'_>],
 ) -> Measures {
+    let fx = &compiled.fx;
     let population = all.len();
     let variables: Vec<(SegmentationBasis, &str)> =
         compiled.bases.iter().flat_map(|&b| numeric_variables(b).iter().map(move |v| (b, *v))).collect();
-    let categories: Vec<&str> = compiled.bases.iter().flat_map(|&b| categorical_variables(b).iter().copied()).collect();
-    let min_members = thresholds.min_members.max(1);
+    let categories: Vec<(SegmentationBasis, &str)> =
+        compiled.bases.iter().flat_map(|&b| categorical_variables(b).iter().map(move |v| (b, *v))).collect();
+    let min = Minimums::of(thresholds, fx);
     let max_segments = if thresholds.max_segments > 0 { thresholds.max_segments } else { DEFAULT_MAX_SEGMENTS };
-    let scored_any = all.iter().any(|a| a.record.value.is_some());
     let name = |id: &str| format!("{scheme}/segments/{id}");
-
-    // A segment whose revenue is (partly) in another currency than `min_revenue` cannot be
-    // compared without exchange rates: not substantial, and said in `missing_inputs`.
-    let quality = |members: Vec<&ClientRecord>, fields: &[&str]| -> (SegmentQuality, Option<BTreeSet<String>>) {
-        let count = members.len();
-        let spreads = variables
-            .iter()
-            .map(|(_, var)| {
-                let values: Vec<f64> = members.iter().filter_map(|r| r.numeric(var)).collect();
-                VariableSpread {
-                    variable: (*var).to_owned(),
-                    mean: mean(&values),
-                    coefficient_of_variation: coefficient_of_variation(&values),
-                }
-            })
-            .collect();
-        let category_shares = categories
-            .iter()
-            .map(|var| {
-                let values: Vec<String> = members.iter().map(|r| r.categorical(var)).collect();
-                let (modal_value, share) = modal_share(values.iter().map(String::as_str));
-                CategoryShare { variable: (*var).to_owned(), modal_value, share }
-            })
-            .collect();
-        let identifiable = members.iter().filter(|r| fields.iter().all(|f| r.identifiable(f))).count();
-        let reachable = members.iter().filter(|r| !r.facts.client.relationship_manager.is_empty()).count();
-        let scored: Vec<_> = members.iter().filter_map(|r| r.value.as_ref()).collect();
-        let revenue: i64 = scored.iter().map(|v| v.revenue_units).fold(0, i64::saturating_add);
-        let currency = scored.first().map(|v| v.currency.clone()).unwrap_or_default();
-        let currencies: BTreeSet<String> = scored.iter().map(|v| v.currency.clone()).collect();
-        let (enough_revenue, uncomparable) = match (&thresholds.min_revenue, scored.is_empty()) {
-            (Some(min), false) if currencies.iter().all(|c| *c == min.currency_code) => (revenue >= min.units, None),
-            (Some(_), false) => (false, Some(currencies)),
-            _ => (true, None),
-        };
-        let quality = SegmentQuality {
-            member_count: i64::try_from(count).unwrap_or(i64::MAX),
-            share: share(count, population),
-            product_penetration: penetration(&members).into_iter().collect(),
-            spreads,
-            identifiability: if count == 0 { 0.0 } else { share(identifiable, count) },
-            accessibility: share(reachable, count),
-            substantial: i64::try_from(count).unwrap_or(i64::MAX) >= min_members && enough_revenue,
-            total_revenue: (!scored.is_empty()).then_some(Money { currency_code: currency, units: revenue, nanos: 0 }),
-            mean_value: mean(&scored.iter().map(|v| v.score).collect::<Vec<_>>()),
-            scored_count: i64::try_from(scored.len()).unwrap_or(i64::MAX),
-            category_shares,
-            ..Default::default()
-        };
-        (quality, uncomparable)
+    let quality = |members: &[&ClientRecord], fields: &[&str]| {
+        segment_quality(members, fields, population, &variables, &categories, &min, fx)
     };
-    let mut uncomparable: Vec<(String, BTreeSet<String>)> = Vec::new();
 
     let mut segments = Vec::with_capacity(compiled.segments.len() + 1);
     for (index, segment) in compiled.segments.iter().enumerate() {
         let level = usize::try_from(segment.level - 1).unwrap_or(0);
         let members: Vec<&ClientRecord> =
             all.iter().filter(|a| a.path.get(level) == Some(&index)).map(|a| a.record).collect();
-        let (mut q, currencies) = quality(members, &compiled.rule_fields(index));
+        let mut q = quality(&members, &compiled.rule_fields(index));
         q.segment = name(&segment.id);
-        if let Some(currencies) = currencies {
-            uncomparable.push((q.segment.clone(), currencies));
-        }
         q.display_name = segment.display_name.clone();
         q.level = segment.level;
         q.parent_segment = segment.parent.map(|p| name(&compiled.segments[p].id)).unwrap_or_default();
@@ -217,65 +284,28 @@ pub fn measure(
     }
     let root_fields: BTreeSet<&str> = compiled.roots.iter().flat_map(|&r| compiled.segments[r].rule.fields()).collect();
     let unassigned: Vec<&ClientRecord> = all.iter().filter(|a| a.path.is_empty()).map(|a| a.record).collect();
-    let (mut q, currencies) = quality(unassigned, &root_fields.into_iter().collect::<Vec<_>>());
+    let mut q = quality(&unassigned, &root_fields.into_iter().collect::<Vec<_>>());
     q.segment = name(UNASSIGNED);
-    if let Some(currencies) = currencies {
-        uncomparable.push((q.segment.clone(), currencies));
-    }
     q.display_name = "Unassigned".to_owned();
     q.level = 1;
     segments.push(q);
 
-    let homogeneity = variables
-        .iter()
-        .map(|&(basis, var)| {
-            let mut groups: Vec<Vec<f64>> = vec![Vec::new(); compiled.roots.len() + 1];
-            for a in all {
-                let group = a.path.first().and_then(|i| compiled.roots.iter().position(|r| r == i));
-                if let Some(x) = a.record.numeric(var) {
-                    groups[group.unwrap_or(compiled.roots.len())].push(x);
-                }
-            }
-            let (eta, between, total) = eta_squared(&groups);
-            Homogeneity {
-                basis: basis as i32,
-                variable: var.to_owned(),
-                eta_squared: eta,
-                between_sum_of_squares: between,
-                total_sum_of_squares: total,
-            }
-        })
-        .collect();
-
-    let mut missing_inputs = vec![
-        "consent: accessibility counts members with an assigned relationship manager; channel consent is not known here"
-            .to_owned(),
-    ];
-    if !scored_any {
-        missing_inputs.push("value scores: none received yet, so revenue and mean value are absent".to_owned());
-    }
-    if let Some(min) = &thresholds.min_revenue {
-        for (segment, currencies) in &uncomparable {
-            let currencies: Vec<&str> = currencies.iter().map(String::as_str).collect();
-            missing_inputs.push(format!(
-                "exchange rates: {segment} has revenue in {} that cannot be compared with the minimum revenue in {}, \
-                 so it is not counted as substantial",
-                currencies.join(", "),
-                min.currency_code
-            ));
-        }
-    }
+    let members: Vec<Member<'_>> = all.iter().map(|a| Member { record: a.record, path: &a.path }).collect();
+    let level_homogeneity =
+        homogeneity::per_level(compiled, &variables, &categories, &members, fx, |i| name(&compiled.segments[i].id));
+    let homogeneity = level_homogeneity.iter().filter(|h| h.level == 1).cloned().collect();
     let segment_count = i32::try_from(compiled.segments.len()).unwrap_or(i32::MAX);
     let records: Vec<&ClientRecord> = all.iter().map(|a| a.record).collect();
     Measures {
-        population: i64::try_from(population).unwrap_or(i64::MAX),
+        population: count(population),
         segments,
         homogeneity,
+        level_homogeneity,
         segment_count,
         max_segments,
         manageable: segment_count <= max_segments,
         product_penetration: penetration(&records),
-        missing_inputs,
+        missing_inputs: missing(all, fx),
     }
 }
 
@@ -284,20 +314,20 @@ mod tests {
     use super::*;
     use crate::domain::{
         scheme,
-        view::{HoldingFacts, ProfileFacts, ValueFacts},
+        view::{ContactFacts, HoldingFacts, ProfileFacts, ValueFacts},
     };
     use crm_kit::client_view::ClientFacts;
     use crm_proto::crm::segmentation::v1::{Scheme, Segment};
 
-    /// One root segment `big` (turnover above 1000) on the size basis.
+    /// One root segment `big` (turnover above CNY 1000) on the size and customer-type bases.
     fn size_plan() -> CompiledScheme {
         let plan = Scheme {
             display_name: "Size".into(),
-            bases: vec![SegmentationBasis::Size as i32],
+            bases: vec![SegmentationBasis::Size as i32, SegmentationBasis::CustomerType as i32],
             segments: vec![Segment {
                 segment_id: "big".into(),
                 display_name: "Big".into(),
-                rule: "client.annual_turnover_units > 1000".into(),
+                rule: "client.annual_turnover_reporting > 1000".into(),
                 ..Default::default()
             }],
             ..Default::default()
@@ -320,82 +350,168 @@ mod tests {
                 score: 50.0,
                 tier: "GROW".into(),
                 revenue_units,
+                risk_adjusted_income_units: Some(revenue_units / 2),
                 currency: currency.into(),
+                ..Default::default()
             }),
             ..Default::default()
         }
     }
 
-    fn spread<'a>(m: &'a Measures, segment: &str, variable: &str) -> &'a VariableSpread {
-        let q = m.segments.iter().find(|q| q.segment == format!("schemes/s/segments/{segment}")).expect("segment");
-        q.spreads.iter().find(|v| v.variable == variable).expect("variable")
+    fn assigned<'a>(records: &'a [ClientRecord], paths: &[Vec<usize>]) -> Vec<Assignment<'a>> {
+        records.iter().zip(paths).map(|(record, path)| Assignment { record, path: path.clone() }).collect()
+    }
+
+    fn segment<'a>(m: &'a Measures, id: &str) -> &'a SegmentQuality {
+        m.segments.iter().find(|q| q.segment == format!("schemes/s/segments/{id}")).expect("segment")
+    }
+
+    fn spread<'a>(m: &'a Measures, id: &str, variable: &str) -> &'a VariableSpread {
+        segment(m, id).spreads.iter().find(|v| v.variable == variable).expect("variable")
     }
 
     #[test]
-    fn a_missing_turnover_is_left_out_of_spreads_and_eta_squared() {
+    fn money_is_measured_in_the_reporting_currency_and_a_missing_turnover_is_left_out() {
         let compiled = size_plan();
         let records = [
-            client(Some((2_000, "GBP")), None),
-            client(Some((4_000, "GBP")), None),
-            client(Some((100, "GBP")), None),
+            client(Some((2_000, "CNY")), None),
+            client(Some((84_000, "JPY")), None), // CNY 4 000
+            client(Some((100, "CNY")), None),
             client(None, None),
         ];
-        let paths = [vec![0], vec![0], vec![], vec![]];
-        let all: Vec<Assignment<'_>> =
-            records.iter().zip(paths).map(|(record, path)| Assignment { record, path }).collect();
+        let all = assigned(&records, &[vec![0], vec![0], vec![], vec![]]);
         let m = measure("schemes/s", &compiled, &QualityThresholds::default(), &all);
-        let unassigned = spread(&m, UNASSIGNED, "annual_turnover_units");
+        let turnover = "annual_turnover_reporting";
+        let unassigned = spread(&m, UNASSIGNED, turnover);
         assert_eq!(unassigned.mean, 100.0, "the client without a turnover is not a turnover of 0");
         assert_eq!(unassigned.coefficient_of_variation, 0.0);
-        assert_eq!(spread(&m, "big", "annual_turnover_units").mean, 3_000.0);
-        let eta = m.homogeneity.iter().find(|h| h.variable == "annual_turnover_units").expect("η²");
+        assert_eq!(spread(&m, "big", turnover).mean, 3_000.0, "JPY 84 000 counts as CNY 4 000");
+        let eta = m.homogeneity.iter().find(|h| h.variable == turnover).expect("η²");
         let expected = eta_squared(&[vec![2_000.0, 4_000.0], vec![100.0]]);
         assert_eq!((eta.eta_squared, eta.between_sum_of_squares, eta.total_sum_of_squares), expected);
+        assert_eq!(eta.level, 1);
     }
 
     #[test]
-    fn min_revenue_in_another_currency_is_not_met_and_said_so() {
+    fn a_currency_without_a_rate_is_left_out_and_said_so() {
+        let compiled = size_plan();
+        let records = [client(Some((5_000, "XAU")), None), client(Some((5_000, "CNY")), None)];
+        let all = assigned(&records, &[vec![], vec![0]]);
+        let m = measure("schemes/s", &compiled, &QualityThresholds::default(), &all);
+        assert_eq!(segment(&m, UNASSIGNED).spreads[0].mean, 0.0, "no number, not 5 000");
+        let said: Vec<&String> = m.missing_inputs.iter().filter(|i| i.starts_with("exchange rates")).collect();
+        assert_eq!(said.len(), 1, "{:?}", m.missing_inputs);
+        assert!(said[0].contains("1 clients") && said[0].contains("XAU") && said[0].contains("CNY"));
+    }
+
+    #[test]
+    fn substantial_needs_members_and_risk_adjusted_income_in_the_reporting_currency() {
         let compiled = size_plan();
         let thresholds = QualityThresholds {
             min_members: 1,
-            min_revenue: Some(Money { currency_code: "GBP".into(), units: 1_000, nanos: 0 }),
-            max_segments: 0,
+            // EUR 1 000 = CNY 8 000.
+            min_risk_adjusted_income: Some(Money { currency_code: "EUR".into(), units: 1_000, nanos: 0 }),
+            ..Default::default()
         };
-        // `big` earns plenty, but in euros; the unassigned bucket earns enough pounds.
+        // `big`: RAI USD 1 500 = CNY 10 714 ≥ 8 000. Unassigned: RAI CNY 5 000 < 8 000.
         let records =
-            [client(Some((5_000, "GBP")), Some((1_000_000, "EUR"))), client(Some((10, "GBP")), Some((2_000, "GBP")))];
-        let paths = [vec![0], vec![]];
-        let all: Vec<Assignment<'_>> =
-            records.iter().zip(paths).map(|(record, path)| Assignment { record, path }).collect();
+            [client(Some((5_000, "CNY")), Some((3_000, "USD"))), client(Some((10, "CNY")), Some((10_000, "CNY")))];
+        let all = assigned(&records, &[vec![0], vec![]]);
         let m = measure("schemes/s", &compiled, &thresholds, &all);
-        let substantial: Vec<(&str, bool)> = m.segments.iter().map(|q| (q.segment.as_str(), q.substantial)).collect();
-        assert_eq!(substantial, [("schemes/s/segments/big", false), ("schemes/s/segments/unassigned", true)]);
-        let said: Vec<&String> = m.missing_inputs.iter().filter(|i| i.starts_with("exchange rates")).collect();
-        assert_eq!(said.len(), 1, "{:?}", m.missing_inputs);
-        assert!(said[0].contains("schemes/s/segments/big") && said[0].contains("EUR") && said[0].contains("GBP"));
+        let big = segment(&m, "big");
+        assert!(big.substantial, "{}", big.substantial_reason);
+        assert_eq!(
+            big.total_risk_adjusted_income.as_ref().map(|x| (x.currency_code.as_str(), x.units)),
+            Some(("CNY", 10_714))
+        );
+        assert_eq!(big.total_revenue.as_ref().map(|x| x.units), Some(21_429));
+        let rest = segment(&m, UNASSIGNED);
+        assert!(
+            !rest.substantial && rest.substantial_reason.contains("< minimum CNY 8000"),
+            "{}",
+            rest.substantial_reason
+        );
 
-        // Mixed currencies within one segment are not comparable either.
-        let mixed =
-            [client(Some((5_000, "GBP")), Some((900, "GBP"))), client(Some((6_000, "GBP")), Some((900, "EUR")))];
-        let all: Vec<Assignment<'_>> = mixed.iter().map(|record| Assignment { record, path: vec![0] }).collect();
-        let m = measure("schemes/s", &compiled, &thresholds, &all);
-        assert!(!m.segments[0].substantial);
-        assert!(m.missing_inputs.iter().any(|i| i.contains("EUR, GBP")), "{:?}", m.missing_inputs);
-        // Without a revenue minimum, currencies do not matter.
-        let m = measure("schemes/s", &compiled, &QualityThresholds { min_revenue: None, ..thresholds }, &all);
-        assert!(m.missing_inputs.iter().all(|i| !i.starts_with("exchange rates")));
+        // Without value scores nothing shows it repays the effort; the default minimum is 0.
+        let unscored = [client(Some((5_000, "CNY")), None)];
+        let m = measure("schemes/s", &compiled, &QualityThresholds::default(), &assigned(&unscored, &[vec![0]]));
+        assert!(!segment(&m, "big").substantial);
+        assert!(segment(&m, "big").substantial_reason.contains("no risk-adjusted income"));
+        let mut losing = client(Some((5_000, "CNY")), Some((1_000, "CNY")));
+        losing.value.as_mut().expect("scored").risk_adjusted_income_units = Some(-1);
+        let losing = [losing];
+        let m = measure("schemes/s", &compiled, &QualityThresholds::default(), &assigned(&losing, &[vec![0]]));
+        assert!(!segment(&m, "big").substantial, "loses money after risk");
     }
 
     #[test]
-    fn eta_squared_matches_a_hand_computation() {
-        // Groups {1,2,3} and {7,8,9}: grand mean 5; total SS = 16+9+4+4+9+16 = 58;
-        // between SS = 3·(2−5)² + 3·(8−5)² = 54; η² = 54/58.
-        let (eta, between, total) = eta_squared(&[vec![1.0, 2.0, 3.0], vec![7.0, 8.0, 9.0]]);
-        assert!((between - 54.0).abs() < 1e-9 && (total - 58.0).abs() < 1e-9);
-        assert!((eta - 54.0 / 58.0).abs() < 1e-12);
-        // Identical groups explain nothing; constant data has no variance to explain.
-        assert_eq!(eta_squared(&[vec![1.0, 3.0], vec![1.0, 3.0]]).0, 0.0);
-        assert_eq!(eta_squared(&[vec![4.0, 4.0], vec![4.0], vec![]]), (0.0, 0.0, 0.0));
+    fn accessibility_needs_a_relationship_manager_and_a_consented_channel() {
+        let compiled = size_plan();
+        let with = |rm: &str, channels: Option<&[&str]>| {
+            let mut r = client(Some((5_000, "CNY")), None);
+            r.facts.client.relationship_manager = rm.into();
+            r.contact =
+                channels.map(|c| ContactFacts { marketing_channels: c.iter().map(|s| (*s).to_owned()).collect() });
+            r
+        };
+        let records =
+            [with("rm-1", Some(&["EMAIL"])), with("rm-1", Some(&[])), with("", Some(&["EMAIL"])), with("rm-2", None)];
+        let all = assigned(&records, &[vec![0], vec![0], vec![0], vec![0]]);
+        let m = measure("schemes/s", &compiled, &QualityThresholds::default(), &all);
+        assert_eq!((segment(&m, "big").accessibility, segment(&m, "big").reachable_count), (0.25, 1));
+        assert!(m.missing_inputs.iter().all(|i| !i.starts_with("consent")), "{:?}", m.missing_inputs);
+        let unknown = [with("rm-1", None)];
+        let m = measure("schemes/s", &compiled, &QualityThresholds::default(), &assigned(&unknown, &[vec![0]]));
+        assert_eq!(segment(&m, "big").accessibility, 0.0, "an RM alone does not make a client reachable");
+        assert!(m.missing_inputs.iter().any(|i| i.starts_with("consent")));
+    }
+
+    #[test]
+    fn categorical_bases_get_cramers_v_at_every_level() {
+        let plan = Scheme {
+            display_name: "Types".into(),
+            bases: vec![SegmentationBasis::CustomerType as i32],
+            segments: vec![Segment {
+                segment_id: "corp".into(),
+                display_name: "Corporates".into(),
+                rule: "client.customer_type in [\"SME\", \"LARGE_CORPORATE\"]".into(),
+                sub_segments: vec![Segment {
+                    segment_id: "sme".into(),
+                    display_name: "SME".into(),
+                    rule: "client.customer_type == \"SME\"".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let compiled = scheme::check(&plan, "scheme").expect("valid");
+        let typed = |t: &str| {
+            let mut r = client(None, None);
+            r.facts.client.customer_type = t.into();
+            r
+        };
+        let records = [typed("SME"), typed("SME"), typed("LARGE_CORPORATE"), typed("NON_PROFIT")];
+        let all = assigned(&records, &[vec![0, 1], vec![0, 1], vec![0], vec![]]);
+        let m = measure("schemes/s", &compiled, &QualityThresholds::default(), &all);
+        let top = m.homogeneity.iter().find(|h| h.variable == "customer_type").expect("level 1");
+        assert!(top.categorical && top.level == 1 && top.cramers_v > 0.99, "{top:?}");
+        let sub = m.level_homogeneity.iter().find(|h| h.level == 2).expect("level 2");
+        assert_eq!(sub.parent_segment, "schemes/s/segments/corp");
+        assert!((sub.cramers_v - 1.0).abs() < 1e-12, "SME sub-segment vs the rest of corp: {sub:?}");
+        assert_eq!(sub.observations, 3);
+    }
+
+    #[test]
+    fn identifiability_counts_members_whose_rule_fields_are_verified_or_sourced() {
+        let compiled = size_plan();
+        let mut sourced = client(Some((5_000, "CNY")), None);
+        sourced.facts.trusted.insert("annual_turnover".into());
+        let unsourced = client(Some((5_000, "CNY")), None);
+        let records = [sourced, unsourced];
+        let m =
+            measure("schemes/s", &compiled, &QualityThresholds::default(), &assigned(&records, &[vec![0], vec![0]]));
+        assert_eq!((segment(&m, "big").identifiability, segment(&m, "big").identifiable_count), (0.5, 1));
     }
 
     #[test]

@@ -14,7 +14,10 @@ use crm_kit::{
 };
 use crm_proto::crm::segmentation::v1::{Scheme, Segment, SegmentationBasis};
 
-use super::view::{ClientRecord, HoldingFacts, RULE_FIELDS};
+use super::{
+    fx::Fx,
+    view::{ClientRecord, HoldingFacts, RULE_FIELDS},
+};
 
 /// Id of the scheme's unassigned bucket.
 pub const UNASSIGNED: &str = "unassigned";
@@ -50,6 +53,8 @@ pub struct CompiledScheme {
     /// Indexes of the top-level segments, in order.
     pub roots: Vec<usize>,
     pub bases: Vec<SegmentationBasis>,
+    /// The reporting currency and rates money is compared in.
+    pub fx: Fx,
 }
 
 impl CompiledScheme {
@@ -122,14 +127,14 @@ pub fn assign_records(schemes: &[&CompiledScheme], records: &[ClientRecord], bud
             if record.facts.client.deleted {
                 return Ok(vec![Vec::new(); schemes.len()]);
             }
-            let scope = evaluator.scope("client", expr::to_value(record.rule_view())?);
-            Ok(schemes
+            schemes
                 .iter()
                 .map(|scheme| {
+                    let scope = evaluator.scope("client", expr::to_value(record.rule_view(&scheme.fx))?);
                     let ids = scheme.ids(&scheme.assign(&scope));
-                    if ids.is_empty() { vec![UNASSIGNED.to_owned()] } else { ids }
+                    Ok(if ids.is_empty() { vec![UNASSIGNED.to_owned()] } else { ids })
                 })
-                .collect())
+                .collect()
         })
         .collect()
 }
@@ -182,11 +187,25 @@ pub fn check(scheme: &Scheme, prefix: &str) -> ApiResult<CompiledScheme> {
     if scheme.segments.is_empty() {
         v.add(format!("{prefix}.segments"), "define at least one segment");
     }
-    let mut compiled = CompiledScheme { segments: Vec::new(), roots: Vec::new(), bases };
+    let fx = Fx::check(scheme.exchange_rates.as_ref(), &format!("{prefix}.exchange_rates"), &mut v);
+    for (name, money) in [
+        ("min_revenue", scheme.thresholds.as_ref().and_then(|t| t.min_revenue.as_ref())),
+        ("min_risk_adjusted_income", scheme.thresholds.as_ref().and_then(|t| t.min_risk_adjusted_income.as_ref())),
+    ] {
+        if let Some(m) = money
+            && fx.rate(&m.currency_code).is_none()
+        {
+            v.add(
+                format!("{prefix}.thresholds.{name}"),
+                format!("is in {} which has no rate into the reporting currency {}", m.currency_code, fx.currency),
+            );
+        }
+    }
+    let sample = sample_record(&fx);
+    let mut compiled = CompiledScheme { segments: Vec::new(), roots: Vec::new(), bases, fx };
     let mut seen = HashSet::new();
-    let sample = sample_record();
     let evaluator = expr::Evaluator::new();
-    let scope = evaluator.scope("client", expr::to_value(sample.rule_view())?);
+    let scope = evaluator.scope("client", expr::to_value(sample.rule_view(&compiled.fx))?);
     let mut walk = Walk { v: &mut v, seen: &mut seen, out: &mut compiled, scope: &scope };
     for (i, segment) in scheme.segments.iter().enumerate() {
         if let Some(index) = walk.segment(segment, &format!("{prefix}.segments[{i}]"), 1, None) {
@@ -200,12 +219,20 @@ pub fn check(scheme: &Scheme, prefix: &str) -> ApiResult<CompiledScheme> {
     Ok(compiled)
 }
 
-/// A client with every field at its zero value (and one holding), for type checks.
-fn sample_record() -> ClientRecord {
-    ClientRecord {
-        holdings: vec![HoldingFacts { product_line: "DEPOSITS".into(), ..Default::default() }],
+/// A client with every field at its zero value (and one holding), its money in the
+/// reporting currency, for type checks.
+fn sample_record(fx: &Fx) -> ClientRecord {
+    let mut record = ClientRecord {
+        holdings: vec![HoldingFacts {
+            product_line: "DEPOSITS".into(),
+            currency: fx.currency.clone(),
+            ..Default::default()
+        }],
+        value: Some(super::view::ValueFacts { currency: fx.currency.clone(), ..Default::default() }),
         ..Default::default()
-    }
+    };
+    record.facts.client.annual_turnover_currency.clone_from(&fx.currency);
+    record
 }
 
 struct Walk<'a, 'b> {
@@ -335,7 +362,8 @@ mod tests {
 
     fn path_of(compiled: &CompiledScheme, r: &ClientRecord) -> Vec<String> {
         let evaluator = expr::Evaluator::new();
-        let scope = evaluator.scope("client", expr::to_value(r.rule_view()).expect("value"));
+        let scope =
+            evaluator.scope("client", expr::to_value(r.rule_view(&crate::domain::fx::Fx::default())).expect("value"));
         compiled.ids(&compiled.assign(&scope))
     }
 

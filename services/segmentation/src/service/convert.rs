@@ -9,7 +9,7 @@ use crm_kit::{
 use crm_proto::crm::segmentation::v1::{Activation, ActivationState, Scheme, SchemeReport, Segment, SegmentMembership};
 
 use crate::{
-    domain::{names, quality::Measures, scheme::UNASSIGNED},
+    domain::{fx::Fx, names, quality::Measures, scheme::UNASSIGNED},
     store::MembershipRow,
 };
 
@@ -62,7 +62,7 @@ pub fn membership(row: &MembershipRow, scheme: &Scheme, titles: &HashMap<String,
 }
 
 /// A report from computed measures.
-pub fn report(scheme: &Scheme, measures: Measures) -> SchemeReport {
+pub fn report(scheme: &Scheme, measures: Measures, fx: &Fx) -> SchemeReport {
     SchemeReport {
         scheme: scheme.name.clone(),
         state: scheme.state,
@@ -75,5 +75,7 @@ pub fn report(scheme: &Scheme, measures: Measures) -> SchemeReport {
         manageable: measures.manageable,
         product_penetration: measures.product_penetration.into_iter().collect(),
         missing_inputs: measures.missing_inputs,
+        exchange_rates: Some(fx.to_proto()),
+        level_homogeneity: measures.level_homogeneity,
     }
 }

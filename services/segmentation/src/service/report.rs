@@ -66,7 +66,7 @@ impl SegmentationApp {
             .collect();
         let name = if scheme.name.is_empty() { "schemes/-".to_owned() } else { scheme.name.clone() };
         let measures = quality::measure(&name, &compiled, &scheme.thresholds.clone().unwrap_or_default(), &assignments);
-        Ok(convert::report(&Scheme { name, ..scheme }, measures))
+        Ok(convert::report(&Scheme { name, ..scheme }, measures, &compiled.fx))
     }
 
     /// GetSchemeReport: quality of an ACTIVE (or ACTIVATING) scheme's current memberships.
@@ -89,7 +89,7 @@ impl SegmentationApp {
         let m = self.materialised(&scheme).await?;
         let thresholds = scheme.thresholds.clone().unwrap_or_default();
         let measures = quality::measure(&scheme.name, &m.compiled, &thresholds, &m.assignments());
-        let report = convert::report(&scheme, measures);
+        let report = convert::report(&scheme, measures, &m.compiled.fx);
         let shown = shown(&report);
         self.reports.put(key, generation, Arc::new(report));
         Ok(shown)

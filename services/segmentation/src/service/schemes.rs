@@ -8,13 +8,13 @@ use crm_proto::crm::segmentation::v1::{
 
 use super::{Caller, SegmentationApp, require_manager};
 use crate::{
-    domain::{names, policy, scheme},
+    domain::{fx, names, policy, scheme},
     store::state_name,
 };
 use crm_kit::call::Idempotency;
 
 /// Fields UpdateScheme may change.
-const UPDATABLE: [&str; 5] = ["display_name", "description", "bases", "segments", "thresholds"];
+const UPDATABLE: [&str; 6] = ["display_name", "description", "bases", "segments", "thresholds", "exchange_rates"];
 
 /// Sets each segment's resource name from its id.
 fn name_segments(scheme_name: &str, segments: &mut [Segment]) {
@@ -65,6 +65,7 @@ impl SegmentationApp {
         let mut scheme = original;
         tidy(&mut scheme);
         scheme::check(&scheme, "scheme")?;
+        scheme.exchange_rates.get_or_insert_with(fx::default_rates);
         let id = uuid::Uuid::now_v7().simple().to_string();
         let name = names::scheme_name(&id);
         name_segments(&name, &mut scheme.segments);
@@ -132,14 +133,14 @@ impl SegmentationApp {
         }
         let mut patch = patch;
         tidy(&mut patch);
-        let changes_rules = fields.iter().any(|f| matches!(*f, "bases" | "segments"));
+        let changes_rules = fields.iter().any(|f| matches!(*f, "bases" | "segments" | "exchange_rates"));
         let mutation = move |current: Scheme| -> ApiResult<Scheme> {
             check_etag(&patch.etag, &current)?;
             if current.state == SchemeState::Retired as i32 {
                 return Err(not_in_state(&current, "not RETIRED"));
             }
             if changes_rules && current.state != SchemeState::Draft as i32 {
-                return Err(not_in_state(&current, "DRAFT (bases and segments change only in DRAFT)"));
+                return Err(not_in_state(&current, "DRAFT (bases, segments and exchange rates change only in DRAFT)"));
             }
             let mut next = current;
             for field in &fields {
@@ -148,10 +149,12 @@ impl SegmentationApp {
                     "description" => next.description.clone_from(&patch.description),
                     "bases" => next.bases.clone_from(&patch.bases),
                     "segments" => next.segments.clone_from(&patch.segments),
+                    "exchange_rates" => next.exchange_rates.clone_from(&patch.exchange_rates),
                     _ => next.thresholds.clone_from(&patch.thresholds),
                 }
             }
             scheme::check(&next, "scheme")?;
+            next.exchange_rates.get_or_insert_with(fx::default_rates);
             let scheme_name = next.name.clone();
             name_segments(&scheme_name, &mut next.segments);
             Ok(next)

@@ -24,9 +24,10 @@ impl SegmentationApp {
         let scheme = self.store.get_scheme(id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
         let weights = target::weights(req.weights.as_ref(), "weights")?;
         let m = self.materialised(&scheme).await?;
+        let appetite = target::risk_appetite(req.risk_appetite.as_ref(), "risk_appetite")?;
         let outlooks = target::outlooks(&req.outlooks, &scheme.name, &m.compiled, "outlooks")?;
-        let evaluations = target::evaluate(&scheme.name, &m.compiled, &m.assignments(), &weights, &outlooks);
-        Ok(EvaluateTargetMarketsResponse { evaluations, weights: Some(weights) })
+        let evaluations = target::evaluate(&scheme.name, &m.compiled, &m.assignments(), &weights, &outlooks, &appetite);
+        Ok(EvaluateTargetMarketsResponse { evaluations, weights: Some(weights), risk_appetite: Some(appetite) })
     }
 
     /// SelectTargetMarkets: records the chosen segments with their evaluations on the scheme.
@@ -36,6 +37,7 @@ impl SegmentationApp {
         let scheme = self.store.get_scheme(&id).await?.ok_or_else(|| ApiError::not_found(&req.name))?;
         check_etag(&req.etag, &scheme)?;
         let weights = target::weights(req.weights.as_ref(), "weights")?;
+        let appetite = target::risk_appetite(req.risk_appetite.as_ref(), "risk_appetite")?;
         let m = self.materialised(&scheme).await?;
         let outlooks = target::outlooks(&req.outlooks, &scheme.name, &m.compiled, "outlooks")?;
         let mut v = Violations::default();
@@ -45,7 +47,10 @@ impl SegmentationApp {
         if req.rationale.chars().count() > 4000 {
             v.add("rationale", "must be at most 4000 characters");
         }
-        let evaluations = target::evaluate(&scheme.name, &m.compiled, &m.assignments(), &weights, &outlooks);
+        let evaluations = target::evaluate(&scheme.name, &m.compiled, &m.assignments(), &weights, &outlooks, &appetite);
+        for segment in req.marketing_mixes.keys().filter(|k| !req.segments.contains(k)) {
+            v.add(format!("marketing_mixes[{segment}]"), "is not one of the chosen segments");
+        }
         let now = Some(time::to_timestamp(time::now_micros()));
         let mut chosen: Vec<TargetMarket> = Vec::new();
         for (i, segment) in req.segments.iter().enumerate() {
@@ -55,6 +60,11 @@ impl SegmentationApp {
                     v.add(format!("segments[{i}]"), "is listed twice");
                 }
                 Some(evaluation) => chosen.push(TargetMarket {
+                    marketing_mix: {
+                        let mix = req.marketing_mixes.get(segment);
+                        target::check_mix(mix, &format!("marketing_mixes[{segment}]"), &mut v);
+                        mix.cloned()
+                    },
                     segment: segment.clone(),
                     evaluation: Some(evaluation.clone()),
                     rationale: req.rationale.clone(),

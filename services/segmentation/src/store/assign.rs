@@ -15,7 +15,7 @@ use super::{
 };
 use crate::domain::{
     scheme::{self, CompiledScheme},
-    view::ValueFacts,
+    view::{ContactFacts, ValueFacts},
 };
 
 /// What one activation step did.
@@ -42,6 +42,23 @@ impl SegmentationStore {
     pub async fn apply_values(&self, ctx: WriteCtx<'_>, values: Vec<(String, ValueFacts)>) -> ApiResult<()> {
         let latest: BTreeMap<String, ValueFacts> = values.into_iter().collect();
         self.reproject(ctx, &latest, projection::put_value).await
+    }
+
+    /// Stores the latest contactability of clients (last one per client wins). Rules do not
+    /// read it, so memberships stay as they are; reports count it in accessibility.
+    pub async fn apply_contacts(&self, ctx: WriteCtx<'_>, contacts: Vec<(String, ContactFacts)>) -> ApiResult<()> {
+        let latest: BTreeMap<String, ContactFacts> = contacts.into_iter().collect();
+        let now = now_micros();
+        self.writer
+            .run(ctx, async |w| {
+                for (id, contact) in &latest {
+                    projection::put_contact(w.conn(), id, contact, now).await?;
+                }
+                Ok(())
+            })
+            .await?;
+        self.changed();
+        Ok(())
     }
 
     /// Applies each client's update to the projection with `apply`, then recomputes the

@@ -12,7 +12,7 @@ use crm_proto::crm::profile::v1::{Client, Holding};
 use sqlx::{AnyConnection, Row};
 
 use super::SegmentationStore;
-use crate::domain::view::{ClientRecord, HoldingFacts, ProfileFacts, ValueFacts};
+use crate::domain::view::{ClientRecord, ContactFacts, HoldingFacts, ProfileFacts, ValueFacts};
 
 /// One change of the client projection, from the profile's feed.
 #[derive(Clone, Debug)]
@@ -74,9 +74,10 @@ async fn touch(conn: &mut AnyConnection, id: &str, now: i64) -> ApiResult<()> {
 async fn upsert_holding(conn: &mut AnyConnection, client_id: &str, h: &HoldingFacts) -> ApiResult<()> {
     sqlx::query(
         "INSERT INTO client_holding (client_id, holding_id, product_line, balance_units, transaction_count, \
-         transaction_volume_units) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_id, holding_id) DO UPDATE SET \
-         product_line = excluded.product_line, balance_units = excluded.balance_units, \
-         transaction_count = excluded.transaction_count, transaction_volume_units = excluded.transaction_volume_units",
+         transaction_volume_units, currency) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id, holding_id) \
+         DO UPDATE SET product_line = excluded.product_line, balance_units = excluded.balance_units, \
+         transaction_count = excluded.transaction_count, transaction_volume_units = excluded.transaction_volume_units, \
+         currency = excluded.currency",
     )
     .bind(client_id)
     .bind(&h.holding_id)
@@ -84,6 +85,7 @@ async fn upsert_holding(conn: &mut AnyConnection, client_id: &str, h: &HoldingFa
     .bind(h.balance_units)
     .bind(h.transaction_count)
     .bind(h.transaction_volume_units)
+    .bind(&h.currency)
     .execute(conn)
     .await?;
     Ok(())
@@ -143,6 +145,21 @@ pub(super) async fn put_value(conn: &mut AnyConnection, id: &str, value: &ValueF
     Ok(())
 }
 
+/// Stores what the interaction service says about reaching client `id`.
+pub(super) async fn put_contact(conn: &mut AnyConnection, id: &str, contact: &ContactFacts, now: i64) -> ApiResult<()> {
+    touch(&mut *conn, id, now).await?;
+    sqlx::query(
+        "INSERT INTO client_contact (client_id, doc, update_time) VALUES ($1, $2, $3) \
+         ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc, update_time = excluded.update_time",
+    )
+    .bind(id)
+    .bind(json(contact)?)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// One record by client id.
 pub(super) async fn load_record(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<ClientRecord>> {
     let Some(row) =
@@ -152,8 +169,8 @@ pub(super) async fn load_record(conn: &mut AnyConnection, id: &str) -> ApiResult
     };
     let facts: ProfileFacts = parse(&row.try_get::<String, _>("doc")?)?;
     let holdings = sqlx::query(
-        "SELECT client_id, holding_id, product_line, balance_units, transaction_count, transaction_volume_units \
-         FROM client_holding WHERE client_id = $1 ORDER BY holding_id",
+        "SELECT client_id, holding_id, product_line, balance_units, transaction_count, transaction_volume_units, \
+         currency FROM client_holding WHERE client_id = $1 ORDER BY holding_id",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -164,7 +181,16 @@ pub(super) async fn load_record(conn: &mut AnyConnection, id: &str) -> ApiResult
     let value =
         sqlx::query("SELECT doc FROM client_value WHERE client_id = $1").bind(id).fetch_optional(&mut *conn).await?;
     let value = value.map(|r| parse::<ValueFacts>(&r.try_get::<String, _>("doc")?)).transpose()?;
-    Ok(Some(ClientRecord { id: id.to_owned(), facts, holdings: holdings.into_iter().map(|(_, h)| h).collect(), value }))
+    let contact =
+        sqlx::query("SELECT doc FROM client_contact WHERE client_id = $1").bind(id).fetch_optional(&mut *conn).await?;
+    let contact = contact.map(|r| parse::<ContactFacts>(&r.try_get::<String, _>("doc")?)).transpose()?;
+    Ok(Some(ClientRecord {
+        id: id.to_owned(),
+        facts,
+        holdings: holdings.into_iter().map(|(_, h)| h).collect(),
+        value,
+        contact,
+    }))
 }
 
 fn holding_of(row: &sqlx::any::AnyRow) -> ApiResult<(String, HoldingFacts)> {
@@ -176,6 +202,7 @@ fn holding_of(row: &sqlx::any::AnyRow) -> ApiResult<(String, HoldingFacts)> {
             balance_units: row.try_get("balance_units")?,
             transaction_count: row.try_get("transaction_count")?,
             transaction_volume_units: row.try_get("transaction_volume_units")?,
+            currency: row.try_get("currency")?,
         },
     ))
 }
@@ -205,8 +232,8 @@ pub(super) async fn load_records(
         records.push(ClientRecord { id, facts: parse(&row.try_get::<String, _>("doc")?)?, ..Default::default() });
     }
     let holdings = sqlx::query(
-        "SELECT client_id, holding_id, product_line, balance_units, transaction_count, transaction_volume_units \
-         FROM client_holding WHERE client_id > $1 AND client_id <= $2 ORDER BY client_id, holding_id",
+        "SELECT client_id, holding_id, product_line, balance_units, transaction_count, transaction_volume_units, \
+         currency FROM client_holding WHERE client_id > $1 AND client_id <= $2 ORDER BY client_id, holding_id",
     )
     .bind(after)
     .bind(&last)
@@ -227,6 +254,17 @@ pub(super) async fn load_records(
         let client: String = row.try_get("client_id")?;
         if let Some(&i) = index.get(&client) {
             records[i].value = Some(parse(&row.try_get::<String, _>("doc")?)?);
+        }
+    }
+    let contacts = sqlx::query("SELECT client_id, doc FROM client_contact WHERE client_id > $1 AND client_id <= $2")
+        .bind(after)
+        .bind(&last)
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in &contacts {
+        let client: String = row.try_get("client_id")?;
+        if let Some(&i) = index.get(&client) {
+            records[i].contact = Some(parse(&row.try_get::<String, _>("doc")?)?);
         }
     }
     Ok(records)

@@ -126,7 +126,7 @@ conformance!(value_scores_feed_rules_and_the_report, async |app: &TestApp| {
     scheme.thresholds = Some(QualityThresholds {
         min_members: 1,
         min_revenue: Some(Money { currency_code: "GBP".into(), units: 2_000_000, nanos: 0 }),
-        max_segments: 0,
+        ..Default::default()
     });
     let (scheme, _) = activate(app, scheme).await;
     assert_eq!(segments_of(app, &p.small, None).await, [at("unassigned", 1)]);
@@ -134,7 +134,9 @@ conformance!(value_scores_feed_rules_and_the_report, async |app: &TestApp| {
         score,
         tier: tier.into(),
         revenue_units: revenue,
+        risk_adjusted_income_units: Some(revenue / 10),
         currency: "GBP".into(),
+        ..Default::default()
     };
     let report = |name: String| async move {
         let request = GetSchemeReportRequest { name, max_staleness: None };
@@ -160,7 +162,9 @@ conformance!(value_scores_feed_rules_and_the_report, async |app: &TestApp| {
     })
     .await;
     let key = report.segments.iter().find(|s| s.segment.ends_with("/key")).expect("key segment");
-    assert_eq!(key.total_revenue.as_ref().map(|m| m.units), Some(3_000_000));
+    // GBP 3 000 000 in the reporting currency (CNY 9.52381 per GBP).
+    let revenue = key.total_revenue.as_ref().map(|m| (m.units, m.currency_code.as_str()));
+    assert_eq!(revenue, Some((28_571_430, "CNY")));
     assert_eq!((key.mean_value, key.scored_count, key.substantial), (90.0, 1, true));
     let large = report.segments.iter().find(|s| s.segment.ends_with("/large")).expect("large segment");
     assert!(!large.substantial, "revenue below the minimum");

@@ -14,7 +14,13 @@ use crate::{
 };
 
 fn key_account() -> ValueFacts {
-    ValueFacts { score: 90.0, tier: "KEY_ACCOUNT".into(), revenue_units: 3_000_000, currency: "GBP".into() }
+    ValueFacts {
+        score: 90.0,
+        tier: "KEY_ACCOUNT".into(),
+        revenue_units: 3_000_000,
+        currency: "GBP".into(),
+        ..Default::default()
+    }
 }
 
 conformance!(a_feed_batch_racing_retirement_leaves_no_open_membership, async |app: &TestApp| {

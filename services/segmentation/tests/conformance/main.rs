@@ -2,6 +2,8 @@
 //! gRPC servers (a profile service and the segmentation service following its feed), as a
 //! client would use them.
 
+mod access;
+mod currency;
 mod feed;
 mod lifecycle;
 mod recovery;
@@ -340,8 +342,18 @@ conformance!(report_counts_shares_and_penetration_match, async |app: &TestApp| {
     assert_eq!(by["big"].parent_segment, format!("{}/segments/finance", scheme.name));
     assert_eq!(report.segment_count, 4);
     assert!(report.manageable);
-    let size = report.homogeneity.iter().find(|h| h.variable == "annual_turnover_units").expect("size basis");
+    let size = report.homogeneity.iter().find(|h| h.variable == "annual_turnover_reporting").expect("size basis");
     assert!(size.eta_squared > 0.0 && size.eta_squared <= 1.0);
+    // The industry basis has Cramér's V at level 1 and within `finance` at level 2.
+    let industry: Vec<(i32, &str, bool)> = report
+        .level_homogeneity
+        .iter()
+        .filter(|h| h.variable == "industry_division")
+        .map(|h| (h.level, h.parent_segment.rsplit('/').next().unwrap_or_default(), h.categorical))
+        .collect();
+    assert_eq!(industry, [(1, "", true), (2, "finance", true)]);
+    let top = report.homogeneity.iter().find(|h| h.variable == "industry_division").expect("level 1");
+    assert!(top.cramers_v > 0.0 && top.cramers_v <= 1.0, "{top:?}");
     assert!(by["finance"].identifiability > 0.99, "created facts are PRIMARY");
     let industry = &by["finance"].category_shares[0];
     assert_eq!(

@@ -9,7 +9,7 @@ use crm_proto::{
     crm::{
         profile::v1::Client,
         scoring::v1::{ProfitabilityRecord, RecordProfitabilityRequest, ScoreClientRequest, Tier, ValueScore},
-        segmentation::v1::GetSchemeReportRequest,
+        segmentation::v1::{EvaluateTargetMarketsRequest, GetSchemeReportRequest},
     },
     google::r#type::Money,
 };
@@ -97,4 +97,47 @@ conformance!(a_score_from_the_scoring_service_moves_the_client_between_segments,
         (segments_of(app, &client, None).await == [at("unassigned", 1)]).then_some(())
     })
     .await;
+});
+
+conformance!(substance_and_return_come_from_risk_adjusted_figures_and_growth_from_history, async |app: &TestApp| {
+    let scored =
+        create_client(app, Client { credit_grade: "A".into(), ..new_client("Jinhai", "R7", "4711", 300_000) }).await;
+    let unscored = create_client(app, new_client("Quiet", "R8", "2410", 20_000_000)).await;
+    crate::wait_for_projection(app, 2, 0.0).await;
+    let mut scheme = crate::plan();
+    scheme.segments.insert(0, crate::seg("retail", r#"client.industry_code.startsWith("47")"#, vec![]));
+    let (scheme, _) = activate(app, scheme).await;
+    assert_eq!(segments_of(app, &unscored, None).await, [at("large", 1)]);
+
+    // Two comparable quarters: revenue 400 000 after 320 000 (+25 %).
+    score(app, &scored, "2026-Q2", 220_000, 100_000, 50_000).await;
+    let latest = score(app, &scored, "2026-Q3", 300_000, 100_000, 50_000).await;
+    let request = GetSchemeReportRequest { name: scheme.name.clone(), max_staleness: None };
+    let report = eventually("the second score to reach the report", || async {
+        let report = app.analyst().get_scheme_report(request.clone()).await.expect("report").into_inner();
+        let retail = report.segments.iter().find(|s| s.segment.ends_with("/retail")).expect("retail");
+        (retail.total_revenue.as_ref().map(|m| m.units) == Some(1_600_000)).then_some(report)
+    })
+    .await;
+    let quality = |id: &str| report.segments.iter().find(|s| s.segment.ends_with(&format!("/{id}"))).expect(id);
+    let retail = quality("retail");
+    let rai = latest.risk_adjusted_income.as_ref().map(|m| m.units);
+    assert_eq!(retail.total_risk_adjusted_income.as_ref().map(|m| m.units), rai);
+    assert!(retail.substantial, "{}", retail.substantial_reason);
+    let large = quality("large");
+    assert!(!large.substantial, "members without value scores show no risk-adjusted income");
+    assert!(large.substantial_reason.contains("no risk-adjusted income"), "{}", large.substantial_reason);
+
+    let request = EvaluateTargetMarketsRequest { name: scheme.name.clone(), ..Default::default() };
+    let reply = app.analyst().evaluate_target_markets(request).await.expect("evaluate").into_inner();
+    let retail = reply.evaluations.iter().find(|e| e.segment.ends_with("/retail")).expect("retail");
+    let profit = retail.profit.as_ref().expect("profit");
+    let input = |name: &str| profit.inputs.iter().find(|i| i.name == name).map(|i| i.value);
+    // g = 0.25: ½ + ½ · 0.25 / 0.35.
+    let growth = input("growth").expect("growth from the previous quarter");
+    assert!((growth - (0.5 + 0.5 * 0.25 / 0.35)).abs() < 1e-6, "{growth}");
+    assert!(input("return").is_some_and(|r| r > 0.5), "EVA above zero");
+    let large = reply.evaluations.iter().find(|e| e.segment.ends_with("/large")).expect("large");
+    assert!(large.confidence < retail.confidence, "no scores: lower confidence");
+    assert!(large.missing_inputs.iter().any(|m| m.starts_with("return")));
 });

@@ -251,8 +251,9 @@ pub(super) struct Sourcing {
 }
 
 impl Sourcing {
-    /// For every written fact: the source the request stated for it, else PRIMARY from
-    /// `default_source` as of now, unverified. A fact the write cleared loses its entry.
+    /// For every written fact: the source the request stated for it, else `default_source`
+    /// as of now, unverified, of the field's default source type (PRIMARY; DERIVED for the
+    /// credit grade, a rating the bank computes). A fact the write cleared loses its entry.
     pub(super) fn record(mut self, c: &mut Client, default_source: &str) {
         let now = time::to_timestamp(time::now_micros());
         for field in self.written.into_iter().filter(|f| f.is_fact()) {
@@ -261,13 +262,13 @@ impl Sourcing {
                 continue;
             }
             let mut p = self.stated.remove(field.name()).unwrap_or_else(|| Provenance {
-                source_type: SourceType::Primary as i32,
+                source_type: field.default_source_type() as i32,
                 source_name: default_source.to_owned(),
                 as_of_time: None,
                 verified: false,
             });
             if p.source_type == SourceType::Unspecified as i32 {
-                p.source_type = SourceType::Primary as i32;
+                p.source_type = field.default_source_type() as i32;
             }
             if p.source_name.is_empty() {
                 p.source_name = default_source.to_owned();

@@ -91,6 +91,13 @@ impl Field {
         Self::ALL.into_iter().find(|f| f.name() == name)
     }
 
+    /// The source type recorded when a write states none: DERIVED for what the bank
+    /// computes (the internal credit rating), PRIMARY for what is observed or declared.
+    pub fn default_source_type(self) -> crm_proto::crm::profile::v1::SourceType {
+        use crm_proto::crm::profile::v1::SourceType;
+        if matches!(self, Self::CreditGrade) { SourceType::Derived } else { SourceType::Primary }
+    }
+
     /// Whether the field is a fact about the client, and so carries provenance.
     pub fn is_fact(self) -> bool {
         !matches!(self, Self::Provenance | Self::Labels)

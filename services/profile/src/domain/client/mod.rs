@@ -195,6 +195,17 @@ mod tests {
         assert_eq!(client.provenance["display_name"].source_name, "RELATIONSHIP_MANAGER:rm-1");
         assert!(!client.provenance.contains_key("tax_id"));
 
+        // A rating is derived, not observed: without a stated source it is not PRIMARY.
+        let rated = Client { credit_grade: "BBB".into(), ..valid() };
+        let client = NewClient::parse(rated).expect("valid").into_client(String::new(), "ADMIN:a");
+        assert_eq!(client.provenance["credit_grade"].source_type, SourceType::Derived as i32);
+        let mut stated = Client { credit_grade: "BBB".into(), ..valid() };
+        stated
+            .provenance
+            .insert("credit_grade".into(), Provenance { source_name: "rating-desk".into(), ..Default::default() });
+        let client = NewClient::parse(stated).expect("valid").into_client(String::new(), "ADMIN:a");
+        assert_eq!(client.provenance["credit_grade"].source_type, SourceType::Derived as i32, "type unstated");
+
         let mut claim = valid();
         claim.provenance.insert("tax_id".into(), Provenance::default());
         claim.lei = "bad".into();
