@@ -432,6 +432,8 @@ const enumsZh: Record<string, string> = {
   LIFECYCLE_STAGE_ACTIVE: '活跃',
   LIFECYCLE_STAGE_AT_RISK: '有流失风险',
   LIFECYCLE_STAGE_EXITED: '已退出',
+  LIFECYCLE_STAGE_TARGET: '目标客户',
+  LIFECYCLE_STAGE_EXITING: '退出中',
   CHANNEL_RM_VISIT: '客户经理拜访',
   CHANNEL_PHONE: '电话',
   CHANNEL_CONTACT_CENTRE: '客服中心',

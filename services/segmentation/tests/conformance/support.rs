@@ -150,6 +150,7 @@ async fn start_interaction(backend: Backend, keys: &TestKeys, profile: &TestProf
         limits: Limits::default(),
         profile: crm_kit::peer::channel(&profile.url()).expect("profile channel"),
         segmentation: crm_kit::peer::channel(segmentation).expect("segmentation channel"),
+        scoring: None,
         peer_auth: keys.peer_auth("interaction"),
     };
     TestServer::start(crm_interaction::SERVICE_NAME, deps, crm_interaction::serve).await.owning(store)
