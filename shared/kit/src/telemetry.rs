@@ -25,7 +25,7 @@ use tracing_subscriber::layer::SubscriberExt;
 pub use propagation::{
     HeaderExtractor, HeaderInjector, MetadataExtractor, MetadataInjector, TRACEPARENT, context_from_traceparent,
     current_traceparent, extract_context, extract_context_headers, inject_context, inject_context_headers,
-    set_remote_parent, traceparent,
+    inject_current, set_remote_parent, traceparent,
 };
 pub use throttle::Throttle;
 
