@@ -12,6 +12,7 @@ use crm_kit::{
     db::{Db, Migrations},
     paging::PageTokens,
     peer::{self, PeerAuth},
+    relay::StreamFollow,
 };
 use crm_profile::ProfileDeps;
 use crm_scoring::ScoringDeps;
@@ -130,6 +131,7 @@ pub async fn segmentation_deps(config: &Config, peers: &PeerUrls) -> anyhow::Res
         profile: peer::channel(&peers.profile)?,
         scoring: Some(peer::channel(&peers.scoring)?),
         peer_auth: peer_auth(config, "segmentation")?,
+        stream: StreamFollow::configured(&config.nats).await?,
     })
 }
 
@@ -142,6 +144,7 @@ pub async fn scoring_deps(config: &Config, peers: &PeerUrls) -> anyhow::Result<S
         limits: config.limits.clone(),
         profile: peer::channel(&peers.profile)?,
         peer_auth: peer_auth(config, "scoring")?,
+        stream: StreamFollow::configured(&config.nats).await?,
     })
 }
 
@@ -155,6 +158,7 @@ pub async fn interaction_deps(config: &Config, peers: &PeerUrls) -> anyhow::Resu
         profile: peer::channel(&peers.profile)?,
         segmentation: peer::channel(&peers.segmentation)?,
         peer_auth: peer_auth(config, "interaction")?,
+        stream: StreamFollow::configured(&config.nats).await?,
     })
 }
 

@@ -61,6 +61,7 @@ impl TestApp {
                 None => crm_testkit::nowhere().await,
             },
             peer_auth: keys.peer_auth("interaction"),
+            stream: None,
         };
         let interaction =
             TestServer::start(crm_interaction::SERVICE_NAME, deps, crm_interaction::serve).await.owning(store);
@@ -146,6 +147,7 @@ async fn spawn_segmentation(backend: Backend, keys: &TestKeys, profile: Channel)
         profile,
         scoring: None,
         peer_auth: keys.peer_auth("segmentation"),
+        stream: None,
     };
     TestServer::start(crm_segmentation::SERVICE_NAME, deps, crm_segmentation::serve).await.owning(store)
 }

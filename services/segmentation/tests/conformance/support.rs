@@ -60,6 +60,7 @@ impl TestApp {
             profile: crm_kit::peer::channel(&profile.url()).expect("profile channel"),
             scoring: scoring.as_ref().map(|s| crm_kit::peer::channel(&s.url()).expect("scoring channel")),
             peer_auth: keys.peer_auth("segmentation"),
+            stream: None,
         };
         let segmentation =
             TestServer::start(crm_segmentation::SERVICE_NAME, deps, crm_segmentation::serve).await.owning(store);
@@ -107,6 +108,7 @@ async fn start_scoring(backend: Backend, keys: &TestKeys, profile: &TestProfile)
         limits: Limits::default(),
         profile: crm_kit::peer::channel(&profile.url()).expect("profile channel"),
         peer_auth: keys.peer_auth("scoring"),
+        stream: None,
     };
     TestServer::start(crm_scoring::SERVICE_NAME, deps, crm_scoring::serve).await.owning(store)
 }

@@ -1,12 +1,16 @@
-//! Following a feed through the stream instead of the service's WatchChanges: an ordered
-//! consumer on the feed's subjects, from the start of the stream, skipping what the follower
-//! has already applied (its cursor is the feed sequence, which the stream does not index).
+//! Following a feed through the stream instead of the service's WatchChanges (`[nats]
+//! follow`): an ordered consumer on the feed's subjects, from the start of the stream,
+//! skipping what the follower has already applied. The follower's position stays its own
+//! cursor, stored in its database with what it applied (the stream does not index the feed
+//! sequence): a restart, or a broken connection, opens a new consumer after that cursor, so
+//! delivery is at least once and in feed order, as over WatchChanges, and appliers stay
+//! idempotent.
 
 use async_nats::jetstream::{
     self,
     consumer::{DeliverPolicy, pull},
 };
-use futures::{Stream, StreamExt as _};
+use futures::{Stream, StreamExt as _, stream::BoxStream};
 use tonic::Status;
 
 use super::{NatsConfig, Relayed};
@@ -42,4 +46,53 @@ pub async fn subscribe<E: Relayed>(
         })
     });
     Ok(Box::pin(events))
+}
+
+/// A feed's events as a follower reads them, from the stream or from WatchChanges.
+pub type FeedEvents<E> = BoxStream<'static, Result<E, Status>>;
+
+/// Followers' access to the stream when `[nats] follow` is on.
+#[derive(Clone, Debug)]
+pub struct StreamFollow {
+    js: jetstream::Context,
+    config: NatsConfig,
+}
+
+impl StreamFollow {
+    /// Connected to the configured server when `[nats] follow` is on (and a URL is set);
+    /// `None` otherwise: followers read their peers' WatchChanges.
+    pub async fn configured(config: &NatsConfig) -> anyhow::Result<Option<Self>> {
+        if !(config.enabled() && config.follow) {
+            return Ok(None);
+        }
+        let js = super::connect(config).await?;
+        Ok(Some(Self { js, config: config.clone() }))
+    }
+
+    /// The events of `feed` after `after` from the stream.
+    pub async fn open<E: Relayed>(&self, feed: &str, after: i64) -> Result<FeedEvents<E>, Status> {
+        Ok(Box::pin(subscribe(&self.js, &self.config, feed, after).await?))
+    }
+}
+
+/// Opens `feed` after `after` for a follower: from the stream when `stream` is set, else
+/// with `watch` (the peer's WatchChanges, not called otherwise).
+pub async fn open_feed<E, S, W>(
+    stream: Option<&StreamFollow>,
+    feed: &str,
+    after: i64,
+    watch: W,
+) -> Result<FeedEvents<E>, Status>
+where
+    E: Relayed,
+    S: Stream<Item = Result<E, Status>> + Send + 'static,
+    W: std::future::Future<Output = Result<S, Status>>,
+{
+    match stream {
+        Some(stream) => {
+            tracing::debug!(feed, after, "following through the NATS stream");
+            stream.open(feed, after).await
+        }
+        None => Ok(Box::pin(watch.await?)),
+    }
 }

@@ -1,0 +1,90 @@
+//! Following through NATS (`[nats] follow = true`) against the real JetStream server of this
+//! machine (127.0.0.1:4222): the followers read the relayed stream instead of the profile's
+//! and scoring's WatchChanges, and a profile write still reaches segmentation's memberships.
+
+use crm::relay;
+use crm_e2e::{FEED_TIMEOUT, portfolio, start_configured};
+use crm_kit::auth::Role;
+use crm_proto::crm::{
+    audit::v1::{ListAuditEventsRequest, audit_service_client::AuditServiceClient},
+    profile::v1::{Client, ProductLine},
+    segmentation::v1::{GetClientSegmentsRequest, segmentation_service_client::SegmentationServiceClient},
+};
+
+/// The NATS server every machine here runs; the test is skipped (saying so) without it.
+const NATS_URL: &str = "nats://127.0.0.1:4222";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_follow_on_a_profile_write_reaches_segment_membership_through_the_stream_alone() {
+    if tokio::net::TcpStream::connect("127.0.0.1:4222").await.is_err() {
+        eprintln!("SKIPPED: no NATS server on 127.0.0.1:4222 (start nats-server -js to run this test)");
+        return;
+    }
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    let nats = crm_kit::relay::NatsConfig {
+        url: NATS_URL.into(),
+        stream: format!("CRMFOLLOW_{tag}"),
+        subject_prefix: format!("crmfollow{tag}"),
+        position_stream: format!("CRMFOLLOW_RELAY_{tag}"),
+        relay: true,
+        follow: true,
+        ..Default::default()
+    };
+    let running = start_configured(|config| config.nats = nats.clone()).await;
+    // As `crm up` does with `[nats] relay = true`: the feeds go to the stream.
+    let (stop, shutdown) = crm_kit::server::Shutdown::new();
+    let urls = running.suite.peer_urls(&running.config);
+    let relays = relay::spawn_configured(&running.config, &relay::FEEDS, &urls, &shutdown).await.expect("relay");
+
+    let set_up = portfolio::wholesale_portfolio(&running).await;
+    let client = Client {
+        display_name: format!("Followed Wholesaler {tag}"),
+        country_code: "CN".into(),
+        industry_code: "5171".into(),
+        relationship_manager: "rm-e2e".into(),
+        ..Default::default()
+    };
+    let client = portfolio::create_client(&running, client).await;
+    portfolio::hold(&running, &client.name, &[ProductLine::Deposits]).await;
+    let segments = running.client(Role::MarketingAnalyst, SegmentationServiceClient::new);
+    let memberships = crm_testkit::poll_until("the new client's membership", FEED_TIMEOUT, || {
+        let (mut segments, name) = (segments.clone(), client.name.clone());
+        async move {
+            let request = GetClientSegmentsRequest { client: name, read_time: None };
+            let found = segments.get_client_segments(request).await?.into_inner().memberships;
+            Ok::<_, tonic::Status>((!found.is_empty()).then_some(found))
+        }
+    })
+    .await;
+    assert!(memberships.iter().all(|m| m.scheme == set_up.scheme.name), "{memberships:?}");
+    let segments: Vec<&str> = memberships.iter().map(|m| m.segment.as_str()).collect();
+    let other = format!("{}/segments/wholesale-other", set_up.scheme.name);
+    assert!(segments.contains(&other.as_str()), "a wholesaler without trade finance: {segments:?}");
+
+    // Only the relay subscribed to the profile's feed: the followers read the stream.
+    let audit = running.client(Role::Admin, AuditServiceClient::new);
+    let subscribers = crm_testkit::poll_until("the relay's subscription in the profile's trail", FEED_TIMEOUT, || {
+        let mut audit = audit.clone();
+        async move {
+            let request = ListAuditEventsRequest {
+                service: "profile".into(),
+                action: "WatchChanges".into(),
+                page_size: 1000,
+                ..Default::default()
+            };
+            let events = audit.list_audit_events(request).await?.into_inner().audit_events;
+            let subjects: Vec<String> = events.into_iter().map(|e| e.subject).collect();
+            Ok::<_, tonic::Status>(subjects.iter().any(|s| s == "svc:relay").then_some(subjects))
+        }
+    })
+    .await;
+    for follower in ["svc:segmentation", "svc:scoring", "svc:interaction"] {
+        assert!(!subscribers.iter().any(|s| s == follower), "{follower} subscribed to WatchChanges: {subscribers:?}");
+    }
+
+    stop.fire();
+    for task in relays {
+        task.await.expect("the relay stops");
+    }
+    running.finish().await;
+}
