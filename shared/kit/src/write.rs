@@ -350,51 +350,6 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    /// W3C trace context across the feed: the event of a write carries the write's trace,
-    /// and a follower's span for that event joins the same trace (so an OTLP backend shows
-    /// the follower's work under the write that caused it).
-    #[tokio::test]
-    async fn an_event_carries_its_writes_trace_and_the_followers_span_joins_it() {
-        use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
-        use tracing::Instrument as _;
-        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-        use tracing_subscriber::layer::SubscriberExt as _;
-
-        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-        let subscriber =
-            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-        // A current-thread test runtime: the thread's default subscriber is the task's.
-        let _default = tracing::subscriber::set_default(subscriber);
-        let (writer, dir) = temp_writer().await;
-        let caller = Caller::new(Principal::system("t"), "/svc/UpdateThing", "req-1");
-
-        let span = tracing::info_span!("UpdateThing");
-        let trace_id = span.context().span().span_context().trace_id();
-        writer
-            .run(caller.write(), async |w| w.record("thing.UPDATED", "clients/1", "clients/1", vec![1]).await)
-            .instrument(span)
-            .await
-            .expect("committed");
-        let untraced = writer
-            .run(caller.write(), async |w| w.record("thing.UPDATED", "clients/1", "clients/1", vec![2]).await)
-            .await
-            .expect("committed");
-
-        let events = Feed::read(writer.db().reader(), 0, 10).await.expect("events");
-        assert!(events[0].traceparent.contains(&trace_id.to_string()), "{:?}", events[0].traceparent);
-        assert_eq!((events[1].sequence, events[1].traceparent.as_str()), (untraced, ""), "no span, no context");
-
-        let delivered = crm_proto::crm::profile::v1::ChangeEvent {
-            sequence: events[0].sequence,
-            traceparent: events[0].traceparent.clone(),
-            ..Default::default()
-        };
-        let follower = crate::follow::batch_span("segmentation", "profile", &[delivered]);
-        assert_eq!(follower.context().span().span_context().trace_id(), trace_id, "the follower joins the trace");
-        let _ = provider.shutdown();
-        let _ = std::fs::remove_dir_all(dir);
-    }
-
     #[tokio::test]
     async fn every_watcher_sees_every_event_once_in_order_backlog_then_live() {
         let (writer, dir) = temp_writer().await;
