@@ -61,6 +61,32 @@ async fn with_follow_on_a_profile_write_reaches_segment_membership_through_the_s
     let other = format!("{}/segments/wholesale-other", set_up.scheme.name);
     assert!(segments.contains(&other.as_str()), "a wholesaler without trade finance: {segments:?}");
 
+    // A follower resuming after an event starts reading at the next one, found by bisection
+    // over the stream (which interleaves the scoring feed's messages with the profile's).
+    let js = crm_kit::relay::connect(&nats).await.expect("JetStream");
+    let mut stream = js.get_stream(&nats.stream).await.expect("stream");
+    let last = stream.info().await.expect("stream info").state.last_sequence;
+    let feed_sequence_at = async |at: u64| {
+        let message = stream
+            .raw_message_builder()
+            .sequence(at)
+            .next_by_subject(nats.feed_subjects("profile"))
+            .send()
+            .await
+            .expect("a profile message at or after the start");
+        let sequence = message.headers.get("Crm-Sequence").expect("Crm-Sequence").as_str().parse::<i64>();
+        (message.sequence, sequence.expect("a number"))
+    };
+    for after in [1, 7, 20] {
+        let start = crm_kit::relay::start_sequence(&stream, &nats, "profile", after).await.expect("bisection");
+        let (_, sequence) = feed_sequence_at(start).await;
+        assert_eq!(sequence, after + 1, "the first event a follower after {after} reads");
+        let (before, _) = feed_sequence_at(1).await;
+        assert!(start > before, "it skips the stream's earlier messages ({start} > {before})");
+    }
+    let beyond = crm_kit::relay::start_sequence(&stream, &nats, "profile", i64::MAX).await.expect("bisection");
+    assert_eq!(beyond, last + 1, "a follower that has everything waits for the next message");
+
     // Only the relay subscribed to the profile's feed: the followers read the stream.
     let audit = running.client(Role::Admin, AuditServiceClient::new);
     let subscribers = crm_testkit::poll_until("the relay's subscription in the profile's trail", FEED_TIMEOUT, || {

@@ -34,7 +34,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt as _};
 use serde::{Deserialize, Serialize};
 
-pub use follow::{FeedEvents, StreamFollow, open_feed, subscribe};
+pub use follow::{FeedEvents, StreamFollow, open_feed, start_sequence, subscribe};
 
 use crate::{follow::Sequenced, server::Shutdown};
 
