@@ -12,7 +12,10 @@ use std::{
 };
 
 use crm_e2e::{FEED_TIMEOUT, Running, portfolio, start};
-use crm_kit::{auth::Role, telemetry::TelemetryConfig};
+use crm_kit::{
+    auth::Role,
+    telemetry::{TelemetryConfig, TelemetryGuard},
+};
 use crm_proto::crm::{
     gateway::v1::{GetClient360Request, client_view_service_client::ClientViewServiceClient},
     profile::v1::{Client, CreateClientRequest, client_profile_service_client::ClientProfileServiceClient},
@@ -60,9 +63,17 @@ impl Receiver {
         spans.iter().filter(|s| s.trace_id == trace_id).cloned().collect()
     }
 
-    /// Waits until trace `trace_id` holds spans satisfying `done`; the trace then.
-    async fn wait_for(&self, what: &str, trace_id: &[u8], done: impl Fn(&[Span]) -> bool) -> Vec<Span> {
+    /// Waits until trace `trace_id` holds spans satisfying `done` (exporting what `telemetry`
+    /// buffers at each look); the trace then.
+    async fn wait_for(
+        &self,
+        telemetry: &TelemetryGuard,
+        what: &str,
+        trace_id: &[u8],
+        done: impl Fn(&[Span]) -> bool,
+    ) -> Vec<Span> {
         crm_testkit::poll_until(what, FEED_TIMEOUT, || async {
+            telemetry.flush();
             let spans = self.trace(trace_id);
             Ok::<_, std::convert::Infallible>(done(&spans).then_some(spans))
         })
@@ -128,8 +139,8 @@ async fn a_client_360_is_one_trace_across_the_gateway_and_every_service_and_a_wr
     assert!(telemetry.is_exporting(), "the first init of this process exports");
     let running = start().await;
 
-    let write = check_write_trace(&running, &receiver).await;
-    check_client360_trace(&running, &receiver, &write).await;
+    let write = check_write_trace(&running, &receiver, &telemetry).await;
+    check_client360_trace(&running, &receiver, &telemetry, &write).await;
 
     running.finish().await;
     telemetry.shutdown();
@@ -137,7 +148,7 @@ async fn a_client_360_is_one_trace_across_the_gateway_and_every_service_and_a_wr
 
 /// A CreateClient through the gateway: its trace holds the profile's unit of work and the
 /// segmentation follower's batch (and that batch's own unit of work). The client created.
-async fn check_write_trace(running: &Running, receiver: &Receiver) -> Client {
+async fn check_write_trace(running: &Running, receiver: &Receiver, telemetry: &TelemetryGuard) -> Client {
     let (trace_id, traceparent) = new_trace();
     let client =
         Client { registration_number: format!("TR-{}", uuid::Uuid::new_v4().simple()), ..portfolio::target_client() };
@@ -147,7 +158,7 @@ async fn check_write_trace(running: &Running, receiver: &Receiver) -> Client {
 
     let is_follower = |s: &Span| s.name == "follow_feed" && attribute(s, "follower") == Some("segmentation");
     let spans = receiver
-        .wait_for("the segmentation follower's span in the write's trace", &trace_id, |spans| {
+        .wait_for(telemetry, "the segmentation follower's span in the write's trace", &trace_id, |spans| {
             spans.iter().any(is_follower)
                 && spans.iter().any(|s| s.name == "unit_of_work" && attribute(s, "db") == Some("segmentation"))
         })
@@ -179,7 +190,7 @@ async fn check_write_trace(running: &Running, receiver: &Receiver) -> Client {
 /// One GetClient360 through the gateway: one trace, the gateway's span at its root, a span
 /// per part fetched, every service's server span, and the profile calls the interaction
 /// service made for contactability under its span.
-async fn check_client360_trace(running: &Running, receiver: &Receiver, client: &Client) {
+async fn check_client360_trace(running: &Running, receiver: &Receiver, telemetry: &TelemetryGuard, client: &Client) {
     let (trace_id, traceparent) = new_trace();
     let mut views = running.client(Role::Admin, ClientViewServiceClient::new);
     let request = GetClient360Request { name: client.name.clone(), ..Default::default() };
@@ -191,7 +202,7 @@ async fn check_client360_trace(running: &Running, receiver: &Receiver, client: &
     assert!(view.warnings.is_empty(), "every part was fetched: {:?}", view.warnings);
 
     let spans = receiver
-        .wait_for("a span of every service in the client 360's trace", &trace_id, |spans| {
+        .wait_for(telemetry, "a span of every service in the client 360's trace", &trace_id, |spans| {
             SERVICES.iter().all(|service| !rpc_spans(spans, service).is_empty())
                 && spans.iter().any(|s| s.name == "gateway")
         })
