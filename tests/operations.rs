@@ -19,8 +19,16 @@ async fn metrics_show_calls_errors_latency_pools_and_feed_lag_of_the_whole_proce
             .unwrap_or(0.0)
     };
     let (gateway_before, profile_before) = (created_before("gateway"), created_before("profile"));
+    let rest_before = |method: &str, code: &str| {
+        let labels = [("server", "gateway"), ("protocol", "rest"), ("method", method), ("code", code)];
+        sample(&before, "crm_rpc_requests_total", &labels).unwrap_or(0.0)
+    };
+    let (rest_found_before, rest_missing_before) =
+        (rest_before("GetClient", "OK"), rest_before("GetClient", "NOT_FOUND"));
 
     const CLIENTS: usize = 3;
+    // REST calls through the gateway count under the gRPC method they become.
+    let mut last = None;
     for n in 0..CLIENTS {
         let client = Client {
             display_name: format!("Metrics Test {n}"),
@@ -29,8 +37,14 @@ async fn metrics_show_calls_errors_latency_pools_and_feed_lag_of_the_whole_proce
             industry_code: "6419".into(),
             ..portfolio::target_client()
         };
-        portfolio::create_client(&running, client).await;
+        last = Some(portfolio::create_client(&running, client).await);
     }
+    let created_name = last.expect("created").name;
+    running.rest_ok(http::Method::GET, &format!("/v1/{created_name}"), Role::Admin, None).await;
+    let missing = running.rest(http::Method::GET, "/v1/clients/does-not-exist", Role::Admin, None).await;
+    assert_eq!(missing.status, http::StatusCode::NOT_FOUND);
+    let nowhere = running.rest(http::Method::GET, "/v1/no/such/route", Role::Admin, None).await;
+    assert_eq!(nowhere.status, http::StatusCode::NOT_FOUND);
     let mut profiles = running.client(Role::Admin, ClientProfileServiceClient::new);
     let missing = GetClientRequest { name: "clients/does-not-exist".into(), ..Default::default() };
     let status = profiles.get_client(missing).await.expect_err("no such client");
@@ -52,6 +66,17 @@ async fn metrics_show_calls_errors_latency_pools_and_feed_lag_of_the_whole_proce
     // (Other tests of this process may create clients too: at least ours were counted.)
     assert!(created("gateway").is_some_and(|n| n >= gateway_before + CLIENTS as f64), "{text}");
     assert!(created("profile").is_some_and(|n| n >= profile_before + CLIENTS as f64), "{text}");
+    let rest = |method: &str, code: &str| {
+        let labels = [("server", "gateway"), ("protocol", "rest"), ("method", method), ("code", code)];
+        sample(&text, "crm_rpc_requests_total", &labels)
+    };
+    assert!(rest("GetClient", "OK").is_some_and(|n| n >= rest_found_before + 1.0), "{text}");
+    assert!(rest("GetClient", "NOT_FOUND").is_some_and(|n| n >= rest_missing_before + 1.0), "{text}");
+    assert!(rest("unknown", "NOT_FOUND").is_some_and(|n| n >= 1.0), "a path of no route: {text}");
+    let rest_timed = [("server", "gateway"), ("protocol", "rest"), ("method", "GetClient"), ("le", "+Inf")];
+    assert!(sample(&text, "crm_rpc_duration_seconds_bucket", &rest_timed).is_some_and(|n| n >= 2.0), "{text}");
+    let grpc = [("server", "gateway"), ("protocol", "grpc"), ("method", "CreateClient"), ("code", "OK")];
+    assert!(sample(&text, "crm_rpc_requests_total", &grpc).is_some(), "gRPC calls say so: {text}");
     let not_found = [("server", "profile"), ("method", "GetClient"), ("code", "NOT_FOUND")];
     assert!(sample(&text, "crm_rpc_requests_total", &not_found).is_some_and(|n| n >= 1.0), "{text}");
     let timed = [("server", "profile"), ("method", "CreateClient"), ("le", "+Inf")];

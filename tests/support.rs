@@ -53,6 +53,13 @@ pub async fn start() -> Running {
     start_with(test_config()).await
 }
 
+/// Starts the suite with `edit` made to the test configuration (e.g. `[nats]`).
+pub async fn start_configured(edit: impl FnOnce(&mut Config)) -> Running {
+    let mut config = test_config();
+    edit(&mut config);
+    start_with(config).await
+}
+
 /// Starts the suite as `crm up --demo --demo-clients <clients>` does: the deterministic demo
 /// portfolio first, then every service, then the demo's scores, interactions, cases and
 /// segmentation scheme through the services' APIs.

@@ -77,6 +77,7 @@ fn the_kubernetes_config_loads_strictly_and_serves_what_the_manifests_probe() {
     assert!(GATEWAY.contains(&format!("containerPort: {gateway_port}")));
     assert!(POLICIES.contains(&format!("port: {gateway_port}")));
     assert!(config.nats.enabled() && config.nats.relay, "the pods relay their feeds");
+    assert!(config.nats.follow, "and follow each other through the stream");
     for (name, values) in VALUES {
         let service = match name {
             "profile" => &config.profile,

@@ -12,6 +12,7 @@ use crm_kit::{
     db::{Db, Migrations},
     paging::PageTokens,
     peer::{self, PeerAuth},
+    relay::StreamFollow,
 };
 use crm_profile::ProfileDeps;
 use crm_scoring::ScoringDeps;
@@ -132,6 +133,7 @@ pub async fn segmentation_deps(config: &Config, peers: &PeerUrls) -> anyhow::Res
         scoring: Some(peer::channel(&peers.scoring)?),
         interaction: Some(peer::channel(&peers.interaction)?),
         peer_auth: peer_auth(config, "segmentation")?,
+        stream: StreamFollow::configured(&config.nats).await?,
     })
 }
 
@@ -144,6 +146,7 @@ pub async fn scoring_deps(config: &Config, peers: &PeerUrls) -> anyhow::Result<S
         limits: config.limits.clone(),
         profile: peer::channel(&peers.profile)?,
         peer_auth: peer_auth(config, "scoring")?,
+        stream: StreamFollow::configured(&config.nats).await?,
     })
 }
 
@@ -158,6 +161,7 @@ pub async fn interaction_deps(config: &Config, peers: &PeerUrls) -> anyhow::Resu
         segmentation: peer::channel(&peers.segmentation)?,
         scoring: Some(peer::channel(&peers.scoring)?),
         peer_auth: peer_auth(config, "interaction")?,
+        stream: StreamFollow::configured(&config.nats).await?,
     })
 }
 

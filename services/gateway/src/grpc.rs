@@ -15,13 +15,16 @@ use crate::{Gateway, backends::service_of, edge::is_public_grpc, proxy};
 pub type GrpcService = tower::util::BoxCloneService<Request<Body>, Response<Body>, tower::BoxError>;
 
 /// The gRPC service: deadlines as in every crm server (DEADLINE_EXCEEDED just before the
-/// caller's deadline, a ceiling for unary calls, streams not cut).
-pub fn service(gateway: Arc<Gateway>, ceiling: Duration) -> GrpcService {
+/// caller's deadline, a ceiling for unary calls, streams not cut); its calls are counted
+/// with `protocol` (`grpc`, or `grpc-web` behind tonic-web).
+pub fn service(gateway: Arc<Gateway>, ceiling: Duration, protocol: &'static str) -> GrpcService {
     let inner = tower::service_fn(move |request: Request<Body>| {
         let gateway = gateway.clone();
         async move { Ok::<_, Infallible>(handle(&gateway, request).await) }
     });
-    let metered = crm_kit::metrics::RpcMetricsLayer::new("gateway").layer(DeadlineLayer::new(ceiling).layer(inner));
+    let metered = crm_kit::metrics::RpcMetricsLayer::new("gateway")
+        .protocol(protocol)
+        .layer(DeadlineLayer::new(ceiling).layer(inner));
     tower::util::BoxCloneService::new(metered)
 }
 

@@ -49,7 +49,8 @@ impl Protocol {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// Its name in spans and metrics labels.
+    pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Grpc => "grpc",
             Protocol::GrpcWeb => "grpc-web",
@@ -81,11 +82,12 @@ async fn dispatch(State(gateway): State<Arc<Gateway>>, request: Request<Body>) -
     match Protocol::of(request.headers()) {
         Protocol::Rest => rest::handle(&gateway, request).await,
         Protocol::Grpc => {
-            let service = grpc::service(gateway.clone(), gateway.request_timeout);
+            let service = grpc::service(gateway.clone(), gateway.request_timeout, Protocol::Grpc.as_str());
             into_response(service.oneshot(request.map(tonic::body::Body::new)).await)
         }
         Protocol::GrpcWeb => {
-            let service = tonic_web::GrpcWebLayer::new().layer(grpc::service(gateway.clone(), gateway.request_timeout));
+            let grpc = grpc::service(gateway.clone(), gateway.request_timeout, Protocol::GrpcWeb.as_str());
+            let service = tonic_web::GrpcWebLayer::new().layer(grpc);
             into_response(service.oneshot(request).await)
         }
     }

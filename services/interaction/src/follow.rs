@@ -11,7 +11,15 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use crm_kit::{auth::Principal, call::WriteCtx, db::Db, follow, peer::PeerAuth, server::Shutdown};
+use crm_kit::{
+    auth::Principal,
+    call::WriteCtx,
+    db::Db,
+    follow,
+    peer::PeerAuth,
+    relay::{StreamFollow, open_feed},
+    server::Shutdown,
+};
 use crm_proto::crm::profile::v1::{
     ChangeEvent, ChangeKind, LifecycleStage, WatchChangesRequest, change_event::ResourceState,
     client_profile_service_client::ClientProfileServiceClient,
@@ -59,21 +67,27 @@ pub fn erasure_of(event: &ChangeEvent) -> Option<String> {
     (event.kind == ChangeKind::Erased as i32).then(|| event.client.trim_start_matches("clients/").to_owned())
 }
 
-/// Follows the profile feed as CHANNEL until `shutdown`, recording merges and erasures in `store`; the
-/// cursor is kept in `db` (the store's database).
+/// Follows the profile feed as CHANNEL (through WatchChanges, or from `stream` when set)
+/// until `shutdown`, recording merges and erasures in `store`; the cursor is kept in `db`
+/// (the store's database).
 pub async fn follow_profile(
     store: Arc<InteractionStore>,
     db: Db,
     profile: Channel,
     auth: PeerAuth,
+    stream: Option<StreamFollow>,
     shutdown: Shutdown,
 ) {
     let client = ClientProfileServiceClient::with_interceptor(profile, auth);
     let principal = Principal::system("interaction");
     let open = move |after: i64| {
-        let mut client = client.clone();
+        let (mut client, stream) = (client.clone(), stream.clone());
         async move {
-            client.watch_changes(WatchChangesRequest { after_sequence: after }).await.map(tonic::Response::into_inner)
+            let watch = async move {
+                let request = WatchChangesRequest { after_sequence: after };
+                client.watch_changes(request).await.map(tonic::Response::into_inner)
+            };
+            open_feed(stream.as_ref(), PROFILE_FEED, after, watch).await
         }
     };
     let apply = move |batch: Vec<ChangeEvent>| {

@@ -15,8 +15,8 @@ pub mod store;
 use std::sync::Arc;
 
 use crm_kit::{
-    audit::AuditSink, auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, peer::PeerAuth, reply::Replier,
-    server::Shutdown,
+    audit::AuditSink, auth::TokenVerifier, config::Limits, db::Db, paging::PageTokens, peer::PeerAuth,
+    relay::StreamFollow, reply::Replier, server::Shutdown,
 };
 use crm_proto::crm::interaction::v1::interaction_service_server::InteractionServiceServer;
 use tokio::net::TcpListener;
@@ -45,6 +45,8 @@ pub struct InteractionDeps {
     pub scoring: Option<tonic::transport::Channel>,
     /// This service's token for its peers (CHANNEL, subject `svc:interaction`).
     pub peer_auth: PeerAuth,
+    /// With `[nats] follow`: the stream the profile feed is read from instead of WatchChanges.
+    pub stream: Option<StreamFollow>,
 }
 
 /// Builds the application over `store` (the store of `deps.db`, shared with the feed
@@ -66,6 +68,7 @@ pub async fn serve(listener: TcpListener, deps: InteractionDeps, shutdown: Shutd
         deps.db.clone(),
         deps.profile.clone(),
         deps.peer_auth.clone(),
+        deps.stream.clone(),
         shutdown.clone(),
     ))];
     if let Some(scoring) = &deps.scoring {

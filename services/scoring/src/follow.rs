@@ -6,7 +6,13 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use crm_kit::{auth::Principal, db::Db, follow, server::Shutdown};
+use crm_kit::{
+    auth::Principal,
+    db::Db,
+    follow,
+    relay::{StreamFollow, open_feed},
+    server::Shutdown,
+};
 use crm_proto::crm::profile::v1::{ChangeEvent, Client, WatchChangesRequest, change_event::ResourceState};
 
 use crate::{
@@ -17,17 +23,19 @@ use crate::{
 /// Name of the followed feed in `feed_cursor`.
 const SOURCE: &str = "profile";
 
-/// Follows the profile feed until `shutdown`, keeping its cursor in `db` (the scoring database).
-pub async fn follow_profile(app: Arc<ScoringApp>, db: Db, shutdown: Shutdown) {
+/// Follows the profile feed (read from `stream` when set, else through WatchChanges) until
+/// `shutdown`, keeping its cursor in `db` (the scoring database).
+pub async fn follow_profile(app: Arc<ScoringApp>, db: Db, stream: Option<StreamFollow>, shutdown: Shutdown) {
     let open = {
         let peers = app.peers.clone();
         move |after: i64| {
-            let mut client = peers.raw();
+            let (mut client, stream) = (peers.raw(), stream.clone());
             async move {
-                client
-                    .watch_changes(WatchChangesRequest { after_sequence: after })
-                    .await
-                    .map(tonic::Response::into_inner)
+                let watch = async move {
+                    let request = WatchChangesRequest { after_sequence: after };
+                    client.watch_changes(request).await.map(tonic::Response::into_inner)
+                };
+                open_feed(stream.as_ref(), SOURCE, after, watch).await
             }
         }
     };

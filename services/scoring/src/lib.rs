@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crm_kit::{
     audit::AuditSink, auth::TokenVerifier, config::Limits, db::Db, jobs::Jobs, paging::PageTokens, peer::PeerAuth,
-    reply::Replier, server::Shutdown,
+    relay::StreamFollow, reply::Replier, server::Shutdown,
 };
 use crm_proto::crm::scoring::v1::value_scoring_service_server::ValueScoringServiceServer;
 use tokio::net::TcpListener;
@@ -37,6 +37,8 @@ pub struct ScoringDeps {
     pub profile: tonic::transport::Channel,
     /// This service's token towards its peers (`PeerAuth::minted(secret, "scoring")`).
     pub peer_auth: PeerAuth,
+    /// With `[nats] follow`: the stream the profile feed is read from instead of WatchChanges.
+    pub stream: Option<StreamFollow>,
 }
 
 /// Builds the application over the scoring database of `deps`.
@@ -63,7 +65,7 @@ pub async fn serve(listener: TcpListener, deps: ScoringDeps, shutdown: Shutdown)
     if interrupted > 0 {
         tracing::warn!(interrupted, "portfolio scoring runs interrupted by a restart were marked failed");
     }
-    tokio::spawn(follow::follow_profile(Arc::clone(&app), deps.db.clone(), shutdown.clone()));
+    tokio::spawn(follow::follow_profile(Arc::clone(&app), deps.db.clone(), deps.stream.clone(), shutdown.clone()));
     tokio::spawn(service::rerank_marked(Arc::clone(&app)));
     let replier = Replier::with_limits(DOMAIN, AuditSink::spawn(deps.db.clone()), &deps.limits);
     crm_kit::serve_grpc!(listener, ValueScoringServiceServer::new(ScoringGrpc::new(app, replier)), deps, shutdown).await

@@ -1,5 +1,6 @@
-//! Following the profile's and (when they run) the scoring and interaction services' change feeds
-//! (docs/architecture.md §5), each with a cursor stored in this database, to keep the local
+//! Following the profile's and (when they run) the scoring and interaction services' change
+//! feeds (docs/architecture.md §5), through their WatchChanges or, with `[nats] follow`, the
+//! NATS stream they are relayed to, each with a cursor stored in this database, to keep the local
 //! client projection, and so the memberships of ACTIVATING and ACTIVE schemes, current.
 //!
 //! Profile events of interactive writes carry the resource state: client records and
@@ -14,7 +15,14 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use crm_kit::{auth::Principal, call::WriteCtx, db::Db, follow, server::Shutdown};
+use crm_kit::{
+    auth::Principal,
+    call::WriteCtx,
+    db::Db,
+    follow,
+    relay::{StreamFollow, open_feed},
+    server::Shutdown,
+};
 use crm_proto::crm::{
     interaction::v1 as interaction,
     profile::v1::{self as profile, ChangeKind, Client, change_event::ResourceState},
@@ -38,22 +46,36 @@ pub const INTERACTION: &str = "interaction";
 /// Clients read back from the profile at once.
 const READ_CONCURRENCY: usize = 8;
 
-/// Starts following the feeds of `peers` into `store` until `shutdown`; `db` keeps the cursors.
-pub fn spawn(db: &Db, store: &Arc<SegmentationStore>, peers: Peers, shutdown: &Shutdown) -> Vec<JoinHandle<()>> {
-    let profile = tokio::spawn(follow_profile(db.clone(), Arc::clone(store), peers.profile, shutdown.clone()));
-    let scoring = peers
-        .scoring
-        .map(|scoring| tokio::spawn(follow_scoring(db.clone(), Arc::clone(store), scoring, shutdown.clone())));
+/// Starts following the feeds of `peers` (read from `stream` when set) into `store` until
+/// `shutdown`; `db` keeps the cursors.
+pub fn spawn(
+    db: &Db,
+    store: &Arc<SegmentationStore>,
+    peers: Peers,
+    stream: Option<StreamFollow>,
+    shutdown: &Shutdown,
+) -> Vec<JoinHandle<()>> {
+    let profile =
+        tokio::spawn(follow_profile(db.clone(), Arc::clone(store), peers.profile, stream.clone(), shutdown.clone()));
+    let scoring = peers.scoring.map(|scoring| {
+        tokio::spawn(follow_scoring(db.clone(), Arc::clone(store), scoring, stream.clone(), shutdown.clone()))
+    });
     let interaction = peers.interaction.map(|interaction| {
-        tokio::spawn(follow_interaction(db.clone(), Arc::clone(store), interaction, shutdown.clone()))
+        tokio::spawn(follow_interaction(db.clone(), Arc::clone(store), interaction, stream, shutdown.clone()))
     });
     std::iter::once(profile).chain(scoring).chain(interaction).collect()
 }
 
-async fn follow_interaction(db: Db, store: Arc<SegmentationStore>, interaction: InteractionPeer, shutdown: Shutdown) {
+async fn follow_interaction(
+    db: Db,
+    store: Arc<SegmentationStore>,
+    interaction: InteractionPeer,
+    stream: Option<StreamFollow>,
+    shutdown: Shutdown,
+) {
     let open = |after: i64| {
-        let interaction = interaction.clone();
-        async move { interaction.changes(after).await }
+        let (interaction, stream) = (interaction.clone(), stream.clone());
+        async move { open_feed(stream.as_ref(), INTERACTION, after, interaction.changes(after)).await }
     };
     let apply = |batch: Vec<interaction::ChangeEvent>| {
         let (store, interaction) = (Arc::clone(&store), interaction.clone());
@@ -98,10 +120,16 @@ async fn apply_interaction(
     store.apply_contacts(ctx, contacts).await.map_err(|e| anyhow::anyhow!("applying contactability: {e}"))
 }
 
-async fn follow_profile(db: Db, store: Arc<SegmentationStore>, profile: ProfilePeer, shutdown: Shutdown) {
+async fn follow_profile(
+    db: Db,
+    store: Arc<SegmentationStore>,
+    profile: ProfilePeer,
+    stream: Option<StreamFollow>,
+    shutdown: Shutdown,
+) {
     let open = |after: i64| {
-        let profile = profile.clone();
-        async move { profile.changes(after).await }
+        let (profile, stream) = (profile.clone(), stream.clone());
+        async move { open_feed(stream.as_ref(), PROFILE, after, profile.changes(after)).await }
     };
     let apply = |batch: Vec<profile::ChangeEvent>| {
         let (store, profile) = (Arc::clone(&store), profile.clone());
@@ -159,10 +187,16 @@ async fn snapshot(profile: &ProfilePeer, client_id: String, client: Option<Clien
     Ok(ProfileChange::Snapshot { client_id, client, holdings })
 }
 
-async fn follow_scoring(db: Db, store: Arc<SegmentationStore>, scoring: ScoringPeer, shutdown: Shutdown) {
+async fn follow_scoring(
+    db: Db,
+    store: Arc<SegmentationStore>,
+    scoring: ScoringPeer,
+    stream: Option<StreamFollow>,
+    shutdown: Shutdown,
+) {
     let open = |after: i64| {
-        let scoring = scoring.clone();
-        async move { scoring.changes(after).await }
+        let (scoring, stream) = (scoring.clone(), stream.clone());
+        async move { open_feed(stream.as_ref(), SCORING, after, scoring.changes(after)).await }
     };
     let apply = |batch: Vec<scoring::ChangeEvent>| {
         let store = Arc::clone(&store);

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crm_kit::{
     audit::AuditSink, auth::TokenVerifier, config::Limits, db::Db, jobs::Jobs, paging::PageTokens, peer::PeerAuth,
-    reply::Replier, server::Shutdown,
+    relay::StreamFollow, reply::Replier, server::Shutdown,
 };
 use crm_proto::crm::segmentation::v1::segmentation_service_server::SegmentationServiceServer;
 use tokio::net::TcpListener;
@@ -46,6 +46,8 @@ pub struct SegmentationDeps {
     pub interaction: Option<Channel>,
     /// This service's token for its peers (it calls them as CHANNEL, `svc:segmentation`).
     pub peer_auth: PeerAuth,
+    /// With `[nats] follow`: the stream the feeds are read from instead of WatchChanges.
+    pub stream: Option<StreamFollow>,
 }
 
 /// The application over the database of `deps`; its activation workers stop at `shutdown`.
@@ -62,7 +64,7 @@ pub async fn serve(listener: TcpListener, deps: SegmentationDeps, shutdown: Shut
     app.recover().await.map_err(|e| anyhow::anyhow!("recovering interrupted activations: {e}"))?;
     let peers =
         peers::Peers::new(deps.profile.clone(), deps.scoring.clone(), deps.interaction.clone(), deps.peer_auth.clone());
-    let followers = follow::spawn(&deps.db, app.store(), peers, &shutdown);
+    let followers = follow::spawn(&deps.db, app.store(), peers, deps.stream.clone(), &shutdown);
     let replier = Replier::with_limits(DOMAIN, AuditSink::spawn(deps.db.clone()), &deps.limits);
     let grpc = SegmentationGrpc::new(app, replier);
     let served = crm_kit::serve_grpc!(listener, SegmentationServiceServer::new(grpc), deps, shutdown).await;

@@ -180,7 +180,7 @@ where
 /// The span of applying one batch: a child of the trace of the batch's first traced write,
 /// linked to the traces of the others, so each write's trace shows the work it caused in
 /// its followers. Without OpenTelemetry this is a plain span.
-pub(crate) fn batch_span<E: Sequenced>(follower: &str, source: &str, batch: &[E]) -> tracing::Span {
+pub fn batch_span<E: Sequenced>(follower: &str, source: &str, batch: &[E]) -> tracing::Span {
     use opentelemetry::trace::TraceContextExt as _;
     use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 

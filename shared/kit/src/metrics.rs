@@ -4,8 +4,9 @@
 //! (the whole process) and on `[metrics] listen` of each `crm serve` process ([`serve`]).
 //!
 //! Series (all prefixed `crm_`; see deploy/grafana-dashboard.json):
-//! - `rpc_requests_total{server,service,method,code}`, `rpc_duration_seconds{server,service,method}`
-//!   from [`RpcMetricsLayer`];
+//! - `rpc_requests_total{server,protocol,service,method,code}`,
+//!   `rpc_duration_seconds{server,protocol,service,method}` from [`RpcMetricsLayer`] (and
+//!   [`record_call`] for the gateway's REST calls);
 //! - `rpc_shed_total{server}`, `rpc_rate_limited_total{server}`;
 //! - `db_pool_connections{db,pool,state}`, `db_pool_max_connections{db,pool}`,
 //!   `db_acquire_seconds{db,pool}`, `db_transaction_seconds{db,outcome}`,
@@ -32,7 +33,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sqlx::AnyPool;
 
 pub use endpoint::{forget, router, serve, set_ready};
-pub use rpc::{RpcMetrics, RpcMetricsLayer};
+pub use rpc::{RpcMetrics, RpcMetricsLayer, record_call};
 
 /// Histogram buckets of every `*_seconds` series: 0.5 ms to 10 s.
 const SECONDS_BUCKETS: [f64; 14] =

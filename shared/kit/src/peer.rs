@@ -1,5 +1,5 @@
 //! Calls from one suite service to another: a lazily connected channel per peer, and the
-//! calling service's own bearer token.
+//! calling service's own bearer token, sent with the W3C trace context of the calling span.
 //!
 //! In embedded mode a service mints its own short-lived CHANNEL token (subject
 //! `svc:<name>`) with the data directory's signing key; in production it presents the token
@@ -36,7 +36,8 @@ struct Cached {
     renew_at: Instant,
 }
 
-/// The token a service presents to its peers. Cheap to clone; `Debug` never shows it.
+/// The token a service presents to its peers (as an interceptor, it also passes on the
+/// current span's trace context). Cheap to clone; `Debug` never shows it.
 #[derive(Clone)]
 pub struct PeerAuth {
     source: Arc<Source>,
@@ -107,6 +108,8 @@ impl Interceptor for PeerAuth {
         request
             .metadata_mut()
             .insert(crate::server::PRIORITY_HEADER, MetadataValue::from_static(crate::server::PRIORITY_BATCH));
+        // The peer's span joins the trace of the call (or follower batch) that made this one.
+        crate::telemetry::inject_current(request.metadata_mut());
         Ok(request)
     }
 }

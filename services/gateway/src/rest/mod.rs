@@ -27,23 +27,41 @@ pub use routes::{Binding, BodyTarget, Found, RestRoutes};
 
 use crate::{Gateway, upstream::forwarded_metadata};
 
-/// Serves one REST request.
+/// Serves one REST request, counted in the gateway's RPC metrics (`protocol="rest"`) under
+/// the gRPC method it is transcoded to (`unknown` when no route matches).
 pub async fn handle(gateway: &Gateway, request: Request<Body>) -> Response {
+    let start = std::time::Instant::now();
     let (parts, body) = request.into_parts();
-    let (binding, vars) = match gateway.rest.find(&parts.method, parts.uri.path()) {
-        Found::Route(binding, vars) => (binding, vars),
+    let (path, response, code) = match gateway.rest.find(&parts.method, parts.uri.path()) {
+        Found::Route(binding, vars) => {
+            let (response, code) = call(gateway, binding, &vars, parts, body).await;
+            (binding.grpc_path.as_str(), response, code)
+        }
         Found::NotFound => {
-            let err = ApiError::not_found(parts.uri.path().to_owned());
-            return error_response(&err.into_status(crate::DOMAIN));
+            let status = ApiError::not_found(parts.uri.path().to_owned()).into_status(crate::DOMAIN);
+            ("", error_response(&status), status.code())
         }
         Found::MethodNotAllowed => {
             let status = Status::unimplemented(format!("{} is not allowed on {}", parts.method, parts.uri.path()));
-            return error::json_response(StatusCode::METHOD_NOT_ALLOWED, &error_json(&status));
+            ("", error::json_response(StatusCode::METHOD_NOT_ALLOWED, &error_json(&status)), status.code())
         }
     };
+    crm_kit::metrics::record_call("gateway", "rest", path, code, start);
+    response
+}
+
+/// Transcodes a REST call to `binding` and makes it: the response and its gRPC code.
+async fn call(
+    gateway: &Gateway,
+    binding: &Binding,
+    vars: &[(String, String)],
+    parts: http::request::Parts,
+    body: Body,
+) -> (Response, tonic::Code) {
+    let failed = |status: Status| (error_response(&status), status.code());
     let admitted = match gateway.edge.admit(&parts.headers).await {
         Ok(admitted) => admitted,
-        Err(status) => return error_response(&status),
+        Err(status) => return failed(status),
     };
     let span = tracing::Span::current();
     span.record("subject", admitted.principal.subject.as_str());
@@ -51,18 +69,19 @@ pub async fn handle(gateway: &Gateway, request: Request<Body>) -> Response {
         Ok(body) => body,
         Err(_) => {
             let err = ApiError::exhausted("REQUEST_TOO_LARGE", "the request body is too large");
-            let mut response = error_response(&err.into_status(crate::DOMAIN));
+            let status = err.into_status(crate::DOMAIN);
+            let mut response = error_response(&status);
             *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-            return response;
+            return (response, status.code());
         }
     };
-    let message = match request_message(binding, &vars, parts.uri.query(), &body) {
+    let message = match request_message(binding, vars, parts.uri.query(), &body) {
         Ok(message) => message,
-        Err(err) => return error_response(&err.into_status(crate::DOMAIN)),
+        Err(err) => return failed(err.into_status(crate::DOMAIN)),
     };
     let Some(upstream) = gateway.upstream(crate::backends::service_of(&binding.grpc_path)) else {
         let err = ApiError::unavailable("BACKEND_NOT_CONFIGURED", "no backend is configured for this API");
-        return error_response(&err.into_status(crate::DOMAIN));
+        return failed(err.into_status(crate::DOMAIN));
     };
     let metadata = forwarded_metadata(&parts.headers);
     let client_timeout =
@@ -71,14 +90,14 @@ pub async fn handle(gateway: &Gateway, request: Request<Body>) -> Response {
     let output = binding.rpc.output();
     if binding.rpc.is_server_streaming() {
         return match upstream.server_streaming(&binding.grpc_path, metadata, encoded, client_timeout).await {
-            Ok(stream) => ndjson(output, stream.into_inner()),
-            Err(status) => error_response(&status),
+            Ok(stream) => (ndjson(output, stream.into_inner()), tonic::Code::Ok),
+            Err(status) => failed(status),
         };
     }
     let timeout = Some(client_timeout.unwrap_or(gateway.request_timeout).min(gateway.request_timeout));
     match upstream.unary(&binding.grpc_path, metadata, encoded, timeout).await {
         Ok(reply) => json_reply(output, reply.into_inner()),
-        Err(status) => error_response(&status),
+        Err(status) => failed(status),
     }
 }
 
@@ -150,13 +169,19 @@ fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     })
 }
 
-fn json_reply(output: MessageDescriptor, bytes: Bytes) -> Response {
+fn json_reply(output: MessageDescriptor, bytes: Bytes) -> (Response, tonic::Code) {
     let json = DynamicMessage::decode(output, bytes)
         .map_err(|err| ApiError::internal(anyhow::anyhow!("backend reply does not decode: {err}")))
         .and_then(|message| serde_json::to_vec(&message).map_err(|err| ApiError::internal(anyhow::Error::new(err))));
     match json {
-        Ok(json) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json).into_response(),
-        Err(err) => error_response(&err.into_status(crate::DOMAIN)),
+        Ok(json) => {
+            let response = ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json);
+            (response.into_response(), tonic::Code::Ok)
+        }
+        Err(err) => {
+            let status = err.into_status(crate::DOMAIN);
+            (error_response(&status), status.code())
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! One fetch per part of the client 360 view, each a call to the service that owns the part,
-//! made with the caller's metadata (token, trace context) under the part's deadline.
+//! made with the caller's metadata (token, trace context) under the part's deadline, in a
+//! span of its own that the service's span joins.
 
 use std::{future::Future, time::Duration};
 
@@ -17,7 +18,9 @@ use crm_proto::crm::{
     scoring::v1::{GetValueScoreRequest, value_scoring_service_client::ValueScoringServiceClient},
     segmentation::v1::{GetClientSegmentsRequest, segmentation_service_client::SegmentationServiceClient},
 };
+use opentelemetry::trace::TraceContextExt as _;
 use tonic::{Code, Request, Status, metadata::MetadataMap, transport::Channel};
+use tracing::Instrument as _;
 
 use super::{PartFuture, PartValue};
 use crate::{backends::Backends, upstream::request};
@@ -79,8 +82,14 @@ impl<'a> Fetcher<'a> {
             return;
         };
         let (channel, max) = (backend.channel(), backend.max_message_bytes());
-        let request = request(self.metadata.clone(), message, Some(self.timeout));
-        self.fetches.push((part, Box::pin(run(channel, max, request))));
+        let mut request = request(self.metadata.clone(), message, Some(self.timeout));
+        // One span per backend call: the service's own span is its child.
+        let span = tracing::info_span!("fetch_part", part = part.as_str_name(), service);
+        let cx = tracing_opentelemetry::OpenTelemetrySpanExt::context(&span);
+        if cx.span().span_context().is_valid() {
+            crm_kit::telemetry::inject_context(&cx, request.metadata_mut());
+        }
+        self.fetches.push((part, Box::pin(run(channel, max, request).instrument(span))));
     }
 
     /// Profile, contacts, holdings and statements (the profile itself only when it was not

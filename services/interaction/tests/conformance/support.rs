@@ -76,6 +76,7 @@ impl TestApp {
             },
             scoring: scoring.as_ref().map(TestServer::channel),
             peer_auth: keys.peer_auth("interaction"),
+            stream: None,
         };
         let interaction =
             TestServer::start(crm_interaction::SERVICE_NAME, deps, crm_interaction::serve).await.owning(store);
@@ -197,6 +198,7 @@ async fn spawn_segmentation(backend: Backend, keys: &TestKeys, profile: Channel)
         scoring: None,
         interaction: None,
         peer_auth: keys.peer_auth("segmentation"),
+        stream: None,
     };
     TestServer::start(crm_segmentation::SERVICE_NAME, deps, crm_segmentation::serve).await.owning(store)
 }
@@ -211,6 +213,7 @@ async fn spawn_scoring(backend: Backend, keys: &TestKeys, profile: Channel) -> T
         limits: Limits::default(),
         profile,
         peer_auth: keys.peer_auth("scoring"),
+        stream: None,
     };
     TestServer::start(crm_scoring::SERVICE_NAME, deps, crm_scoring::serve).await.owning(store)
 }

@@ -45,6 +45,7 @@ impl TestApp {
             limits: Limits::default(),
             profile: crm_kit::peer::channel(&profile.url()).expect("profile channel"),
             peer_auth: keys.peer_auth("scoring"),
+            stream: None,
         };
         let scoring = TestServer::start(crm_scoring::SERVICE_NAME, deps, crm_scoring::serve).await.owning(store);
         Self { scoring_db, keys, profile, scoring }

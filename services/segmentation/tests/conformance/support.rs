@@ -76,6 +76,7 @@ impl TestApp {
             scoring: scoring.as_ref().map(|s| crm_kit::peer::channel(&s.url()).expect("scoring channel")),
             interaction: interaction.as_ref().map(|s| crm_kit::peer::channel(&s.url()).expect("interaction channel")),
             peer_auth: keys.peer_auth("segmentation"),
+            stream: None,
         };
         let segmentation =
             TestServer::start_on(listener, crm_segmentation::SERVICE_NAME, deps, crm_segmentation::serve)
@@ -135,6 +136,7 @@ async fn start_scoring(backend: Backend, keys: &TestKeys, profile: &TestProfile)
         limits: Limits::default(),
         profile: crm_kit::peer::channel(&profile.url()).expect("profile channel"),
         peer_auth: keys.peer_auth("scoring"),
+        stream: None,
     };
     TestServer::start(crm_scoring::SERVICE_NAME, deps, crm_scoring::serve).await.owning(store)
 }
@@ -152,6 +154,7 @@ async fn start_interaction(backend: Backend, keys: &TestKeys, profile: &TestProf
         segmentation: crm_kit::peer::channel(segmentation).expect("segmentation channel"),
         scoring: None,
         peer_auth: keys.peer_auth("interaction"),
+        stream: None,
     };
     TestServer::start(crm_interaction::SERVICE_NAME, deps, crm_interaction::serve).await.owning(store)
 }

@@ -4,7 +4,9 @@
 //! read from the response headers (an error answered at once) or else from the trailers; a
 //! call whose body is dropped before its trailers (the caller went away) counts as
 //! CANCELLED. Methods outside the suite's contract are counted as `unknown`, so random
-//! paths cannot grow the series without bound.
+//! paths cannot grow the series without bound. Each series has a `protocol` label: `grpc`,
+//! or at the gateway also `grpc-web`, and `rest` for a REST call it transcoded, counted with
+//! [`record_call`] under the gRPC method it became.
 
 use std::{
     pin::Pin,
@@ -22,20 +24,28 @@ use tower::{Layer, Service};
 #[derive(Clone, Copy, Debug)]
 pub struct RpcMetricsLayer {
     server: &'static str,
+    protocol: &'static str,
 }
 
 impl RpcMetricsLayer {
-    /// Metrics labelled `server="<server>"`; installs the process's recorder if needed.
+    /// Metrics labelled `server="<server>"`, `protocol="grpc"`; installs the process's
+    /// recorder if needed.
     pub fn new(server: &'static str) -> Self {
         super::install();
-        Self { server }
+        Self { server, protocol: "grpc" }
+    }
+
+    /// The same metrics labelled `protocol="<protocol>"` (`grpc-web` at the gateway).
+    #[must_use]
+    pub fn protocol(self, protocol: &'static str) -> Self {
+        Self { protocol, ..self }
     }
 }
 
 impl<S> Layer<S> for RpcMetricsLayer {
     type Service = RpcMetrics<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        RpcMetrics { inner, server: self.server }
+        RpcMetrics { inner, server: self.server, protocol: self.protocol }
     }
 }
 
@@ -44,6 +54,7 @@ impl<S> Layer<S> for RpcMetricsLayer {
 pub struct RpcMetrics<S> {
     inner: S,
     server: &'static str,
+    protocol: &'static str,
 }
 
 type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
@@ -63,15 +74,11 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (service, method) = labels(request.uri().path());
-        let call = Call { server: self.server, service, method, start: Instant::now() };
+        let call = Call { server: self.server, protocol: self.protocol, service, method, start: Instant::now() };
         let response = self.inner.call(request);
         Box::pin(async move {
             let response = response.await?;
-            ::metrics::histogram!(
-                "crm_rpc_duration_seconds",
-                "server" => call.server, "service" => call.service, "method" => call.method
-            )
-            .record(super::seconds_since(call.start));
+            call.time();
             if let Some(code) = code_of(response.headers()) {
                 call.count(code);
                 return Ok(response);
@@ -142,18 +149,39 @@ pub fn code_name(code: i32) -> &'static str {
     usize::try_from(code).ok().and_then(|i| NAMES.get(i)).copied().unwrap_or("UNKNOWN")
 }
 
+/// Counts and times one call served without [`RpcMetricsLayer`]: a REST call the gateway
+/// transcoded to the gRPC method at `path` (`/pkg.Service/Method`; a path outside the
+/// contract counts as `unknown`), answered with `code`, begun at `start`.
+pub fn record_call(server: &'static str, protocol: &'static str, path: &str, code: tonic::Code, start: Instant) {
+    super::install();
+    let (service, method) = labels(path);
+    let call = Call { server, protocol, service, method, start };
+    call.time();
+    call.count(code_name(code as i32));
+}
+
 struct Call {
     server: &'static str,
+    protocol: &'static str,
     service: &'static str,
     method: &'static str,
     start: Instant,
 }
 
 impl Call {
+    fn time(&self) {
+        ::metrics::histogram!(
+            "crm_rpc_duration_seconds",
+            "server" => self.server, "protocol" => self.protocol, "service" => self.service, "method" => self.method
+        )
+        .record(super::seconds_since(self.start));
+    }
+
     fn count(&self, code: &'static str) {
         ::metrics::counter!(
             "crm_rpc_requests_total",
-            "server" => self.server, "service" => self.service, "method" => self.method, "code" => code
+            "server" => self.server, "protocol" => self.protocol, "service" => self.service,
+            "method" => self.method, "code" => code
         )
         .increment(1);
     }
@@ -258,6 +286,15 @@ mod tests {
         assert_eq!(count("unknown", "OK"), Some(1.0), "random paths share one series: {text}");
         let timed = [("server", server), ("method", "ListClients")];
         assert_eq!(sample(&text, "crm_rpc_duration_seconds_count", &timed), Some(3.0), "{text}");
+        assert_eq!(
+            sample(
+                &text,
+                "crm_rpc_requests_total",
+                &[("server", server), ("method", "GetClient"), ("protocol", "grpc")]
+            ),
+            Some(1.0),
+            "{text}"
+        );
         let bucket = [("server", server), ("method", "ListClients"), ("le", "+Inf")];
         assert_eq!(sample(&text, "crm_rpc_duration_seconds_bucket", &bucket), Some(3.0), "{text}");
     }

@@ -84,6 +84,19 @@ pub fn inject_context(cx: &Context, md: &mut MetadataMap) {
     TraceContextPropagator::new().inject_context(cx, &mut MetadataInjector(md));
 }
 
+/// Writes the current span's trace context into outgoing gRPC metadata, so the callee's
+/// span joins the caller's trace (a peer call made inside an RPC, a follower's read-back).
+/// Writes nothing outside an OpenTelemetry span, and leaves a `traceparent` already there.
+pub fn inject_current(md: &mut MetadataMap) {
+    if md.contains_key(TRACEPARENT) {
+        return;
+    }
+    let cx = tracing::Span::current().context();
+    if cx.span().span_context().is_valid() {
+        inject_context(&cx, md);
+    }
+}
+
 /// The remote trace context carried by incoming HTTP headers.
 pub fn extract_context_headers(headers: &http::HeaderMap) -> Context {
     TraceContextPropagator::new().extract(&HeaderExtractor(headers))
@@ -213,6 +226,34 @@ mod tests {
         let inside = inside.expect("a traceparent inside the span");
         assert!(inside.starts_with(&format!("00-{TRACE_HEX}-")), "{inside}");
         assert!(!inside.contains(SPAN_HEX), "the local span has its own id: {inside}");
+        let _ = provider.shutdown();
+    }
+
+    #[test]
+    fn a_call_made_inside_a_span_carries_its_context_and_one_outside_carries_none() {
+        let provider = SdkTracerProvider::builder().build();
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let mut incoming = MetadataMap::new();
+        inject_context(&remote_context(), &mut incoming);
+
+        let (outside, inside, kept) = tracing::subscriber::with_default(subscriber, || {
+            let mut outside = MetadataMap::new();
+            inject_current(&mut outside);
+            let span = tracing::info_span!("rpc");
+            set_remote_parent(&span, &incoming);
+            let _entered = span.enter();
+            let mut inside = MetadataMap::new();
+            inject_current(&mut inside);
+            let mut kept = incoming.clone();
+            inject_current(&mut kept);
+            (outside, inside, kept)
+        });
+        assert!(outside.get(TRACEPARENT).is_none(), "no span, no context");
+        let inside = inside.get(TRACEPARENT).and_then(|v| v.to_str().ok()).expect("a traceparent").to_owned();
+        assert!(inside.starts_with(&format!("00-{TRACE_HEX}-")), "the caller's trace: {inside}");
+        assert!(!inside.contains(SPAN_HEX), "the calling span is the parent: {inside}");
+        assert_eq!(kept.get(TRACEPARENT), incoming.get(TRACEPARENT), "an explicit context is left alone");
         let _ = provider.shutdown();
     }
 
