@@ -158,8 +158,10 @@ describe('the client on one screen', () => {
     await page.goto(`${BASE}/console/clients/${keyAccount.name.split('/')[1]}`);
     const chart = page.locator('.score-chart svg[role=img]');
     await chart.waitFor();
-    assert.match(await chart.getAttribute('aria-label'), /RAROC .*EVA .*Relationship/);
-    assert.equal(await chart.locator('rect.bar').count(), 3);
+    // The client's own risk-adjusted value (RAROC, EVA, relationship) and the market access
+    // it brings to the portfolio.
+    assert.match(await chart.getAttribute('aria-label'), /RAROC .*EVA .*Relationship.*access/i);
+    assert.equal(await chart.locator('rect.bar').count(), 4);
     await page.locator('details.components summary').press('Enter');
     const rows = await page.locator('details.components tbody tr').count();
     assert.ok(rows >= 10, `component rows: ${rows}`);
@@ -312,9 +314,10 @@ describe('portfolio, segments, administration', () => {
     await page.goto(`${BASE}/console/admin`);
     await page.getByText(/^Version \d+$/).waitFor();
     const audit = page.locator('[data-section=audit]');
-    // The demo's loading wrote profile records (creations) as the demo loader.
+    // The profile's trail: the demo's seeding, the followers' subscriptions, clear reads.
     await audit.locator('table tbody tr').first().waitFor();
-    assert.match(await audit.locator('table').textContent(), /Create|Update/);
+    assert.match(await audit.locator('table').textContent(), /SeedPortfolio/);
+    assert.match(await audit.locator('table').textContent(), /WatchChanges/);
     await page.getByLabel('Trail of').selectOption('interaction');
     await audit.locator('table tbody tr, p.muted').first().waitFor();
     await page.close();

@@ -83,6 +83,10 @@ impl<'a> Fetcher<'a> {
         };
         let (channel, max) = (backend.channel(), backend.max_message_bytes());
         let mut request = request(self.metadata.clone(), message, Some(self.timeout));
+        // The parts are the gateway's own work for a caller its edge admitted: they wait for a
+        // place at the backend rather than be shed (and a caller's own priority is not passed on).
+        let batch = tonic::metadata::MetadataValue::from_static(crm_kit::server::PRIORITY_BATCH);
+        request.metadata_mut().insert(crm_kit::server::PRIORITY_HEADER, batch);
         // One span per backend call: the service's own span is its child.
         let span = tracing::info_span!("fetch_part", part = part.as_str_name(), service);
         let cx = tracing_opentelemetry::OpenTelemetrySpanExt::context(&span);
