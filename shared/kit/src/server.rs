@@ -30,7 +30,7 @@ pub use authenticated::serve_authenticated;
 pub use deadline::{DeadlineLayer, parse_grpc_timeout};
 pub use guard::GuardLayer;
 pub(crate) use guard::in_contract;
-pub use limit::{ConcurrencyLimit, Estimator, Permit};
+pub use limit::{ConcurrencyLimit, Estimator, Permit, default_floor};
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_signal};
 
 use crate::{config::Limits, db::Db};

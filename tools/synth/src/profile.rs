@@ -196,8 +196,15 @@ pub(crate) fn provenance(
     let turnover = if audited {
         entry(rng, SourceType::Secondary, "audited-accounts", true)
     } else {
+        // Small firms publish no accounts: the relationship manager's figure, confirmed from
+        // documents seen at a visit in 40% of cases, else the manager's own estimate (derived,
+        // unverified: segmentation does not count it as identifying).
         let verified = rng.random_bool(0.4);
-        entry(rng, SourceType::Primary, "rm-visit", verified)
+        if verified {
+            entry(rng, SourceType::Primary, "rm-visit", true)
+        } else {
+            entry(rng, SourceType::Derived, "rm-estimate", false)
+        }
     };
     out.insert("annual_turnover".to_owned(), turnover);
     out.insert("credit_grade".to_owned(), entry(rng, SourceType::Derived, "internal-rating", true));

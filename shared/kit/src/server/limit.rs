@@ -1,21 +1,22 @@
 //! An adaptive concurrency limit: how many calls may run at once follows the latency they
 //! see, so that a server takes on what it can serve quickly and sheds the rest.
 //!
-//! The estimator keeps a *baseline*: the latency of calls that have the server nearly to
-//! themselves. It starts at the floor (the machine's cores, so that a loaded machine still
-//! works in parallel) and measures its first window there; every half minute it *probes*:
-//! one window at the floor again, whose average starts a new baseline period. The baseline is
-//! the lowest window average of the current and the previous period. Every window of calls
-//! is compared with it: while calls take no more than 1.5 times the baseline the
-//! limit grows by one (smoothed); when they take longer it shrinks in proportion (by at most
-//! half per window). The limit is smoothed and stays between the floor and the
+//! The estimator keeps a *baseline*: the latency of calls at the floor, the fewest calls it
+//! ever lets run at once (four per core and at least eight, so that the bursts of normal
+//! work are never taken for overload). It starts at the floor and measures its first window
+//! there; every half minute it *probes*: one window at the floor again, whose average starts
+//! a new baseline period. The baseline is the lowest window average of the current and the
+//! previous period. Every window of calls is compared with it: while calls take no more than
+//! 1.5 times the baseline the limit grows by one (smoothed); when they take longer it shrinks
+//! in proportion (by at most half per window). The limit stays between the floor and the
 //! configured ceiling. This is the gradient family of limits (as in Netflix's
 //! concurrency-limits); the probes keep sustained overload from passing for the norm.
 //!
 //! Callers beyond the limit may wait, a few and briefly: up to the configured queue, each for
 //! at most the tolerated latency (at least a millisecond, at most the configured wait), or
-//! until its deadline when the caller says it would rather wait (the suite's own jobs). A caller who would wait longer is shed at once, which keeps the
-//! latency of admitted calls within a small multiple of the unloaded latency at any load.
+//! until its deadline when the caller says it would rather wait (the suite's own jobs). A
+//! caller who would wait longer is shed at once, which keeps the latency of admitted calls
+//! within a small multiple of the latency at the floor at any load.
 
 use std::{
     sync::{
@@ -56,10 +57,15 @@ pub struct Permit {
 }
 
 impl ConcurrencyLimit {
-    /// At most `max` calls at once (the limit adapts below it), `max_waiting` waiting at most
-    /// `max_wait`; `label` names the server in metrics.
+    /// At most `max` calls at once (the limit adapts below it, never below
+    /// [`default_floor`]), `max_waiting` waiting at most `max_wait`; `label` names the server
+    /// in metrics.
     pub fn new(max: usize, max_waiting: usize, max_wait: Duration, label: &'static str) -> Self {
-        let floor = std::thread::available_parallelism().map_or(2, usize::from).max(2);
+        Self::with_floor(max, default_floor(), max_waiting, max_wait, label)
+    }
+
+    /// As [`ConcurrencyLimit::new`], never below `floor` calls at once.
+    pub fn with_floor(max: usize, floor: usize, max_waiting: usize, max_wait: Duration, label: &'static str) -> Self {
         let estimator = Estimator::new(floor, max.max(1), Instant::now());
         let inner = Inner {
             inflight: AtomicUsize::new(0),
@@ -141,6 +147,14 @@ impl ConcurrencyLimit {
             us => Duration::from_micros(us).mul_f64(TOLERANCE).clamp(Duration::from_millis(1), max),
         }
     }
+}
+
+/// The fewest calls the limit ever lets run at once: four per core and at least eight, so
+/// that the bursts of normal work (a client 360's fan-out, a few durable writes sharing one
+/// fsync) are never mistaken for overload.
+pub fn default_floor() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    (4 * cores).max(8)
 }
 
 impl Drop for Permit {
@@ -317,7 +331,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn at_twice_capacity_admitted_calls_stay_near_the_unloaded_latency_and_the_rest_are_shed() {
         let cores = Arc::new(tokio::sync::Semaphore::new(2));
-        let limit = ConcurrencyLimit::new(64, 64, Duration::from_millis(50), "test");
+        let limit = ConcurrencyLimit::with_floor(64, 2, 64, Duration::from_millis(50), "test");
         let call = |limit: ConcurrencyLimit, cores: Arc<tokio::sync::Semaphore>| async move {
             let began = Instant::now();
             let _place = limit.acquire(false).await?;
