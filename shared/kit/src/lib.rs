@@ -16,6 +16,7 @@ pub mod error;
 pub mod expr;
 pub mod feed;
 pub mod follow;
+pub mod fx;
 pub mod idempotency;
 pub mod jobs;
 pub mod metrics;

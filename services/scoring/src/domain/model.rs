@@ -59,20 +59,8 @@ pub fn default_model() -> ValueModel {
             .map(|(tenor_months, premium)| TermPremium { tenor_months, premium })
             .collect(),
         target_margin_rate: 0.005,
-        // Approximate 2025 rates (CNY per unit); update them with UpdateValueModel.
-        exchange_rates: [
-            ("AUD", 4.651163),
-            ("EUR", 8.0),
-            ("GBP", 9.52381),
-            ("HKD", 0.917431),
-            ("JPY", 0.047619),
-            ("KRW", 0.005128),
-            ("SGD", 5.555556),
-            ("USD", 7.142857),
-        ]
-        .into_iter()
-        .map(|(code, rate)| (code.to_owned(), rate))
-        .collect(),
+        // The bank's reference rates (CNY per unit); update them with UpdateValueModel.
+        exchange_rates: crm_kit::fx::REFERENCE_RATES.into_iter().map(|(code, rate)| (code.to_owned(), rate)).collect(),
         ..Default::default()
     }
 }

@@ -13,20 +13,10 @@ pub const MAX_RATE: f64 = 1_000_000.0;
 /// The bank's default table: CNY reporting, the same approximate reference rates as the value
 /// model's built-in first version, dated and sourced as a bank setting.
 pub fn default_rates() -> ExchangeRates {
-    let rates = [
-        ("AUD", 4.651163),
-        ("EUR", 8.0),
-        ("GBP", 9.52381),
-        ("HKD", 0.917431),
-        ("JPY", 0.047619),
-        ("KRW", 0.005128),
-        ("SGD", 5.555556),
-        ("USD", 7.142857),
-    ];
     ExchangeRates {
-        reporting_currency: "CNY".to_owned(),
-        rates: rates.into_iter().map(|(c, r)| (c.to_owned(), r)).collect(),
-        as_of_date: "2025-12-31".to_owned(),
+        reporting_currency: crm_kit::fx::REPORTING_CURRENCY.to_owned(),
+        rates: crm_kit::fx::REFERENCE_RATES.into_iter().map(|(c, r)| (c.to_owned(), r)).collect(),
+        as_of_date: crm_kit::fx::REFERENCE_AS_OF.to_owned(),
         source: "bank setting: approximate year-end 2025 reference rates (CNY per unit)".to_owned(),
     }
 }
