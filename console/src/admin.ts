@@ -110,14 +110,14 @@ async function loadAudit(section: HTMLElement): Promise<void> {
       mount(
         results,
         table(
-          [t('when'), t('who'), t('what'), t('outcomeCol'), t('resource'), t('detail')],
+          [t('when'), t('who'), t('what'), t('outcomeCol'), t('resource')],
           events.map((e) => [
             e.eventTime ? fmt.dateTime(e.eventTime) : '—',
-            e.role ? `${e.subject ?? '—'} (${e.role})` : (e.subject ?? '—'),
-            e.action ?? '—',
+            h('span', { class: 'wrap' }, e.role ? `${e.subject ?? '—'} (${e.role})` : (e.subject ?? '—')),
+            // The action, with its detail (a change kind, a refusal's reason) beneath it.
+            h('span', { class: 'wrap' }, e.action ?? '—', e.detail ? h('br') : null, e.detail ? h('small', { class: 'muted' }, e.detail) : null),
             (e.outcome ?? '').replace(/^AUDIT_OUTCOME_/, '') || '—',
-            e.resource || '—',
-            e.detail || '—',
+            e.resource ? h('span', { class: 'mono' }, e.resource) : '—',
           ]),
         ),
       );
