@@ -9,7 +9,7 @@ use crate::{audit, bench, check, eval, reindex, relay, runtime, seeding, token, 
 /// The corporate client management suite.
 #[derive(Debug, Parser)]
 #[command(name = "crm", version, about)]
-struct Cli {
+pub(crate) struct Cli {
     /// Configuration file (default: ./crm.toml when present).
     #[arg(long, global = true, env = "CRM_CONFIG")]
     config: Option<PathBuf>,
@@ -17,11 +17,11 @@ struct Cli {
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
     #[command(subcommand)]
-    command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {
+pub(crate) enum Command {
     /// Run every service in one process (embedded SQLite by default).
     Up(up::UpArgs),
     /// Run one service.

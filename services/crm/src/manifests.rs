@@ -11,6 +11,8 @@ const K8S_CONFIG: &str = include_str!("../../../deploy/k8s/crm.toml");
 const COMPOSE: &str = include_str!("../../../deploy/compose.yaml");
 const SERVICE_DEPLOYMENT: &str = include_str!("../../../deploy/k8s/components/grpc-service/deployment.yaml");
 const GATEWAY: &str = include_str!("../../../deploy/k8s/gateway.yaml");
+const MIGRATE_JOB: &str = include_str!("../../../deploy/k8s/migrate-job.yaml");
+const KUSTOMIZATION: &str = include_str!("../../../deploy/k8s/kustomization.yaml");
 const PEER_TOKEN: &str = include_str!("../../../deploy/k8s/components/peer-token/kustomization.yaml");
 const POLICIES: &str = include_str!("../../../deploy/k8s/network-policies.yaml");
 const VALUES: [(&str, &str); 4] = [
@@ -98,7 +100,12 @@ fn the_kubernetes_config_loads_strictly_and_serves_what_the_manifests_probe() {
 #[test]
 fn every_environment_variable_the_deployments_set_is_a_configuration_key() {
     let config = serde_json::to_value(Config::default()).expect("serializable");
-    let sources = [("compose.yaml", COMPOSE), ("peer-token", PEER_TOKEN), ("grpc-service", SERVICE_DEPLOYMENT)];
+    let sources = [
+        ("compose.yaml", COMPOSE),
+        ("peer-token", PEER_TOKEN),
+        ("grpc-service", SERVICE_DEPLOYMENT),
+        ("migrate-job.yaml", MIGRATE_JOB),
+    ];
     let mut checked = 0;
     for (file, text) in sources.into_iter().chain(VALUES) {
         for key in env_keys(text) {
@@ -108,4 +115,28 @@ fn every_environment_variable_the_deployments_set_is_a_configuration_key() {
     }
     assert!(checked >= 6, "found {checked} variables");
     assert!(!is_config_key(&config, "CRM__FEED__NATS_URL"), "an unknown key is caught");
+}
+
+#[test]
+fn the_migration_job_runs_crm_migrate_on_every_service_database() {
+    assert!(KUSTOMIZATION.contains("- migrate-job.yaml"), "the kustomization includes the Job");
+    assert!(MIGRATE_JOB.contains("kind: Job") && MIGRATE_JOB.contains("apiVersion: batch/v1"));
+    // The command it names is the CLI's (`crm migrate`, no further arguments).
+    use clap::Parser;
+    let parsed = crate::cli::Cli::try_parse_from(["crm", "migrate"]).expect("`crm migrate` parses");
+    assert!(matches!(parsed.command, crate::cli::Command::Migrate));
+    assert!(MIGRATE_JOB.contains(r#"args: ["migrate"]"#));
+    // Same config mount and working directory as the services, so it reads the same crm.toml.
+    for line in ["workingDir: /etc/crm", "mountPath: /etc/crm/crm.toml", "name: crm-config", "mountPath: /data"] {
+        assert!(MIGRATE_JOB.contains(line) && SERVICE_DEPLOYMENT.contains(line), "both have `{line}`");
+    }
+    // Every service's database from that service's own Secret: a missing URL would migrate a
+    // throwaway SQLite file under data_dir instead.
+    for (name, _) in VALUES {
+        let env = format!("name: CRM__{}__DATABASE_URL", name.to_ascii_uppercase());
+        let at = MIGRATE_JOB.find(&env).unwrap_or_else(|| panic!("the Job sets {env}"));
+        let secret = format!("name: crm-{name}, key: database-url");
+        assert!(MIGRATE_JOB[at..].lines().take(3).any(|line| line.contains(&secret)), "{env} from {secret}");
+    }
+    assert!(MIGRATE_JOB.contains("requests:") && MIGRATE_JOB.contains("cpu:"), "it has resource requests");
 }
