@@ -88,8 +88,10 @@ impl ConcurrencyLimit {
             return Some(permit);
         }
         let inner = &self.inner;
-        if inner.waiting.fetch_add(1, Ordering::AcqRel) >= inner.max_waiting {
-            inner.waiting.fetch_sub(1, Ordering::AcqRel);
+        // Counted while waiting, however the wait ends (a call whose deadline passes is
+        // dropped right here).
+        let _waiting = Waiting::enter(&inner.waiting);
+        if inner.waiting.load(Ordering::Acquire) > inner.max_waiting {
             return None;
         }
         // A patient caller waits as long as its call's deadline allows.
@@ -109,7 +111,6 @@ impl ConcurrencyLimit {
                 None => notified.as_mut().await,
             }
         };
-        inner.waiting.fetch_sub(1, Ordering::AcqRel);
         permit
     }
 
@@ -146,6 +147,22 @@ impl ConcurrencyLimit {
             0 => max,
             us => Duration::from_micros(us).mul_f64(TOLERANCE).clamp(Duration::from_millis(1), max),
         }
+    }
+}
+
+/// One caller counted among those waiting, until dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -324,6 +341,15 @@ mod tests {
         assert!(limit.acquire(false).await.is_none(), "the queue is full: shed at once");
         drop(held);
         assert!(waiter.await.expect("joined"), "the waiter was admitted");
+    }
+
+    #[tokio::test]
+    async fn a_waiter_whose_call_is_dropped_no_longer_counts_as_waiting() {
+        let limit = ConcurrencyLimit::new(8, 4, Duration::from_secs(60), "test");
+        let _held: Vec<Permit> = std::iter::from_fn(|| limit.try_acquire()).collect();
+        let dropped = tokio::time::timeout(Duration::from_millis(10), limit.acquire(true)).await;
+        assert!(dropped.is_err(), "still waiting when its deadline passed");
+        assert_eq!(limit.waiting(), 0, "the dropped call left the queue");
     }
 
     /// A server of two "cores" (a semaphore) where a call takes 1 ms of core time, offered
