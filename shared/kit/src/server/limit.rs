@@ -96,7 +96,7 @@ impl ConcurrencyLimit {
         }
         // A patient caller waits as long as its call's deadline allows.
         let deadline = (!patient).then(|| Instant::now() + self.wait());
-        let permit = loop {
+        loop {
             let notified = inner.released.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
@@ -110,8 +110,7 @@ impl ConcurrencyLimit {
                 Some(_) => {}
                 None => notified.as_mut().await,
             }
-        };
-        permit
+        }
     }
 
     /// A place if one is free now.
