@@ -132,31 +132,22 @@ pub(super) async fn apply_client(
 
 /// Stores the latest value score of client `id`.
 pub(super) async fn put_value(conn: &mut AnyConnection, id: &str, value: &ValueFacts, now: i64) -> ApiResult<()> {
-    touch(&mut *conn, id, now).await?;
-    sqlx::query(
-        "INSERT INTO client_value (client_id, doc, update_time) VALUES ($1, $2, $3) \
-         ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc, update_time = excluded.update_time",
-    )
-    .bind(id)
-    .bind(json(value)?)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+    let sql = "INSERT INTO client_value (client_id, doc, update_time) VALUES ($1, $2, $3) \
+               ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc, update_time = excluded.update_time";
+    put_doc(conn, sql, id, json(value)?, now).await
 }
 
 /// Stores what the interaction service says about reaching client `id`.
 pub(super) async fn put_contact(conn: &mut AnyConnection, id: &str, contact: &ContactFacts, now: i64) -> ApiResult<()> {
+    let sql = "INSERT INTO client_contact (client_id, doc, update_time) VALUES ($1, $2, $3) \
+               ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc, update_time = excluded.update_time";
+    put_doc(conn, sql, id, json(contact)?, now).await
+}
+
+/// Marks client `id` changed and upserts one document of it with `sql` (id, doc, time).
+async fn put_doc(conn: &mut AnyConnection, sql: &'static str, id: &str, doc: String, now: i64) -> ApiResult<()> {
     touch(&mut *conn, id, now).await?;
-    sqlx::query(
-        "INSERT INTO client_contact (client_id, doc, update_time) VALUES ($1, $2, $3) \
-         ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc, update_time = excluded.update_time",
-    )
-    .bind(id)
-    .bind(json(contact)?)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    sqlx::query(sql).bind(id).bind(doc).bind(now).execute(conn).await?;
     Ok(())
 }
 
